@@ -1,0 +1,307 @@
+/**
+ * Typed errors. Branch on `code`, never on `message`.
+ *
+ * @module
+ */
+
+/**
+ * Stable error codes. The gateway's envelope codes pass through unchanged;
+ * the rest are the client's own.
+ */
+export type SttErrorCode =
+  // the gateway's envelope codes
+  | 'invalid_input'
+  | 'unauthenticated'
+  | 'insufficient_quota'
+  | 'rate_limited'
+  | 'provider_unavailable'
+  | 'idle_timeout'
+  // close codes without an envelope code of their own
+  | 'session_limit'
+  | 'server_error'
+  | 'service_restart'
+  | 'connection_lost'
+  // the client's own
+  | 'connection_failed'
+  | 'protocol_error'
+  | 'timeout'
+  | 'aborted'
+  | (string & {});
+
+/** Fields of an {@link SttError} besides its code and message. */
+export interface SttErrorOptions {
+  /** HTTP status, where the error came from an HTTP response or a refused upgrade. */
+  status?: number;
+  /** Whether trying again may succeed. Defaults from the code and status. */
+  retryable?: boolean;
+  /** How long the server asked us to wait before trying again. */
+  retryAfterMs?: number;
+  /** The request field the error is about (the envelope's `param`). */
+  param?: string;
+  /** The server's `x-request-id`. */
+  requestId?: string;
+  /** The WebSocket close code, where a close caused the error. */
+  closeCode?: number;
+  cause?: unknown;
+}
+
+const KINDS = Symbol.for('stt-stream.error-kinds');
+
+const RETRYABLE_CODES = new Set([
+  'rate_limited',
+  'provider_unavailable',
+  'idle_timeout',
+  'session_limit',
+  'server_error',
+  'service_restart',
+  'connection_lost',
+  'connection_failed',
+  'timeout',
+]);
+
+function defaultRetryable(code: string, status: number | undefined): boolean {
+  if (status !== undefined) return status === 408 || status === 429 || status >= 500;
+  return RETRYABLE_CODES.has(code);
+}
+
+/**
+ * The one error class of stt-stream. `instanceof` works across duplicate
+ * copies of the package (it checks a `Symbol.for` brand).
+ *
+ * @example Branch on the code
+ * ```ts
+ * try { await transcribe(blob, { model: 'whisper-1', apiKey }); }
+ * catch (err) {
+ *   if (err instanceof SttError && err.code === 'unauthenticated') console.error('check STT_STREAM_API_KEY');
+ *   else throw err;
+ * }
+ * ```
+ */
+export class SttError extends Error {
+  /** The name `instanceof` checks against; subclasses set their own. */
+  static readonly kind: string = 'SttError';
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    const kinds = (value as Record<symbol, unknown>)[KINDS];
+    return Array.isArray(kinds) && kinds.includes(this.kind);
+  }
+
+  readonly code: SttErrorCode;
+  readonly status?: number;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+  readonly param?: string;
+  readonly requestId?: string;
+  readonly closeCode?: number;
+
+  constructor(code: SttErrorCode, message: string, options: SttErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const kinds: string[] = [];
+    for (let c: unknown = new.target; typeof c === 'function' && 'kind' in c; c = Object.getPrototypeOf(c)) {
+      kinds.push((c as typeof SttError).kind);
+      if (c === SttError) break;
+    }
+    Object.defineProperty(this, KINDS, { value: kinds });
+    this.name = new.target.kind;
+    this.code = code;
+    this.retryable = options.retryable ?? defaultRetryable(code, options.status);
+    if (options.status !== undefined) this.status = options.status;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.param !== undefined) this.param = options.param;
+    if (options.requestId !== undefined) this.requestId = options.requestId;
+    if (options.closeCode !== undefined) this.closeCode = options.closeCode;
+  }
+}
+
+/** Missing or invalid credentials, or no credit left (`unauthenticated`, `insufficient_quota`). */
+export class SttAuthError extends SttError {
+  static override readonly kind: string = 'SttAuthError';
+}
+
+/** The server asked us to slow down; `retryAfterMs` says for how long. */
+export class SttRateLimitError extends SttError {
+  static override readonly kind: string = 'SttRateLimitError';
+}
+
+/** The connection could not be made or was lost (`closeCode` says how). */
+export class SttConnectionError extends SttError {
+  static override readonly kind: string = 'SttConnectionError';
+}
+
+/** Something took longer than its bound. */
+export class SttTimeoutError extends SttError {
+  static override readonly kind: string = 'SttTimeoutError';
+}
+
+/** The caller aborted (an `AbortSignal`, `cancel()` or `abort()`). */
+export class SttAbortError extends SttError {
+  static override readonly kind: string = 'SttAbortError';
+}
+
+/**
+ * Makes the right subclass for a code.
+ *
+ * @example
+ * ```ts
+ * const err = createSttError('rate_limited', 'Too many requests', { status: 429, retryAfterMs: 2000 });
+ * err instanceof SttRateLimitError; // true
+ * ```
+ */
+export function createSttError(code: SttErrorCode, message: string, options: SttErrorOptions = {}): SttError {
+  switch (code) {
+    case 'unauthenticated':
+    case 'insufficient_quota':
+      return new SttAuthError(code, message, options);
+    case 'rate_limited':
+      return new SttRateLimitError(code, message, options);
+    case 'connection_failed':
+    case 'connection_lost':
+    case 'server_error':
+    case 'service_restart':
+    case 'session_limit':
+    case 'provider_unavailable':
+    case 'idle_timeout':
+      return new SttConnectionError(code, message, options);
+    case 'timeout':
+      return new SttTimeoutError(code, message, options);
+    case 'aborted':
+      return new SttAbortError(code, message, options);
+    default:
+      return new SttError(code, message, options);
+  }
+}
+
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * Parses a `Retry-After` header (seconds or an HTTP date) into milliseconds,
+ * capped at 60 s. Returns `undefined` for a missing or unreadable value.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfter('2'); // 2000
+ * ```
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (trimmed === '') return undefined;
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) ms = Number(trimmed) * 1000;
+  else {
+    const date = Date.parse(trimmed);
+    if (Number.isNaN(date)) return undefined;
+    ms = date - now;
+  }
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(ms)));
+}
+
+/** The error envelope of PROTOCOL.md: `{ error: { code, message, param?, retry_after? } }`. */
+export interface ErrorEnvelope {
+  error: { code: string; message: string; param?: string; retry_after?: number };
+}
+
+/** Reads an error envelope from an unknown JSON value; `undefined` if it is not one. */
+export function readErrorEnvelope(body: unknown): ErrorEnvelope['error'] | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, message, param, retry_after: retryAfter } = error as Record<string, unknown>;
+  if (typeof code !== 'string') return undefined;
+  const out: ErrorEnvelope['error'] = { code, message: typeof message === 'string' ? message : code };
+  if (typeof param === 'string') out.param = param;
+  if (typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0) out.retry_after = retryAfter;
+  return out;
+}
+
+/** What a client does on a close code (PROTOCOL.md, "Close codes"). */
+export type CloseAction = 'done' | 'reconnect' | 'reconnect_now' | 'reconnect_when_audio' | 'fail';
+
+interface CloseCodeInfo {
+  code: SttErrorCode;
+  action: CloseAction;
+  message: string;
+}
+
+const CLOSE_CODES: Record<number, CloseCodeInfo> = {
+  1000: { code: 'connection_lost', action: 'done', message: 'closed normally' },
+  1001: { code: 'connection_lost', action: 'reconnect', message: 'the server is going away' },
+  1006: { code: 'connection_lost', action: 'reconnect', message: 'the connection dropped with no close frame' },
+  1011: { code: 'server_error', action: 'reconnect', message: 'the server hit an internal error' },
+  1012: { code: 'service_restart', action: 'reconnect', message: 'the service is restarting' },
+  1013: { code: 'service_restart', action: 'reconnect', message: 'the service asked us to try again later' },
+  4000: { code: 'invalid_input', action: 'fail', message: 'the server refused our input' },
+  4001: { code: 'unauthenticated', action: 'fail', message: 'missing or invalid credentials' },
+  4002: { code: 'insufficient_quota', action: 'fail', message: 'out of credit' },
+  4008: { code: 'idle_timeout', action: 'reconnect_when_audio', message: 'no message for too long' },
+  4010: { code: 'session_limit', action: 'reconnect_now', message: 'the session reached its maximum length' },
+  4029: { code: 'rate_limited', action: 'reconnect', message: 'rate limited' },
+  4502: { code: 'provider_unavailable', action: 'reconnect', message: 'every provider for the model is unavailable' },
+};
+
+/**
+ * What a close code means: the error code it maps to and what the client does.
+ * Unknown codes in 4000–4499 fail; every other unknown code reconnects.
+ */
+export function describeCloseCode(closeCode: number): CloseCodeInfo {
+  const known = CLOSE_CODES[closeCode];
+  if (known) return known;
+  if (closeCode >= 4000 && closeCode < 4500) return { code: 'invalid_input', action: 'fail', message: `closed with code ${closeCode}` };
+  return { code: 'connection_lost', action: 'reconnect', message: `closed with code ${closeCode}` };
+}
+
+/**
+ * Makes the error for a close, preferring the server's own `error` message
+ * when it sent one just before closing.
+ */
+export function errorFromClose(
+  closeCode: number,
+  reason: string,
+  serverError?: ErrorEnvelope['error'],
+  requestId?: string,
+): SttError {
+  const info = describeCloseCode(closeCode);
+  const code = serverError?.code ?? info.code;
+  const detail = serverError?.message ?? (reason || info.message);
+  const options: SttErrorOptions = { closeCode, retryable: info.action !== 'fail' && info.action !== 'done' };
+  if (serverError?.param !== undefined) options.param = serverError.param;
+  if (serverError?.retry_after !== undefined) options.retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, serverError.retry_after * 1000);
+  if (requestId !== undefined) options.requestId = requestId;
+  return createSttError(code, `Connection closed (${closeCode}): ${detail}`, options);
+}
+
+/**
+ * Makes the error for an HTTP error response (a batch request or a refused
+ * WebSocket upgrade) from its status, envelope and headers.
+ */
+export function errorFromResponse(
+  status: number,
+  body: unknown,
+  headers: { get(name: string): string | null } | undefined,
+  context: string,
+): SttError {
+  const envelope = readErrorEnvelope(body);
+  const requestId = headers?.get('x-request-id') ?? undefined;
+  const retryAfterMs = parseRetryAfter(headers?.get('retry-after'));
+  const fallbackCode =
+    status === 401 ? 'unauthenticated' : status === 402 ? 'insufficient_quota' : status === 429 ? 'rate_limited'
+      : status === 502 ? 'provider_unavailable' : status >= 500 ? 'server_error' : status === 413 || status === 400 ? 'invalid_input' : 'connection_failed';
+  const options: SttErrorOptions = { status };
+  if (envelope?.param !== undefined) options.param = envelope.param;
+  if (requestId) options.requestId = requestId;
+  if (retryAfterMs !== undefined) options.retryAfterMs = retryAfterMs;
+  else if (envelope?.retry_after !== undefined) options.retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, envelope.retry_after * 1000);
+  return createSttError(envelope?.code ?? fallbackCode, `${context}: ${status} ${envelope?.message ?? 'request failed'}`, options);
+}
+
+/**
+ * The one place that decides whether a failure is worth another attempt.
+ * Fatal: credentials, quota, invalid input, protocol errors, aborts, 4xx
+ * (but 408 and 429). Retryable: drops, 1011/1012/1013, 429, 5xx, timeouts.
+ */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof SttError) return err.retryable;
+  // A network failure from fetch or a socket is a TypeError in most runtimes.
+  return err instanceof TypeError && !(err instanceof SyntaxError);
+}

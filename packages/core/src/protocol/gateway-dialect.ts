@@ -1,0 +1,203 @@
+/**
+ * The streaming dialect of PROTOCOL.md ("Streaming: GET /v1/stt/stream"):
+ * the opening URL, credentials, client messages and the parsing of server
+ * messages. Everything that knows the wire format of the stream lives here,
+ * so that another dialect can be added beside it.
+ *
+ * @module
+ */
+import { SttError, readErrorEnvelope, type ErrorEnvelope } from '../errors.ts';
+import type { TranscriptWord } from '../types.ts';
+
+/** Query parameters of the opening request. */
+export interface StreamParams {
+  model: string;
+  language?: string | undefined;
+  providerId?: string | undefined;
+  sampleRate: number;
+  channels: number;
+  interimResults: boolean;
+}
+
+/** The default streaming endpoint. */
+export const DEFAULT_STREAM_URL = 'wss://gateway.llm-stats.com/v1/stt/stream';
+
+/**
+ * Builds the opening URL: the base URL (its own query kept) plus the
+ * dialect's parameters. Credentials never go here.
+ */
+export function buildStreamUrl(base: string, params: StreamParams): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new TypeError(`Invalid option \`url\`: ${JSON.stringify(base)} is not a URL`);
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new TypeError(`Invalid option \`url\`: expected a ws:, wss:, http: or https: URL, got ${url.protocol}`);
+  }
+  for (const name of ['api_key', 'apikey', 'key', 'token', 'access_token']) {
+    if (url.searchParams.has(name)) {
+      throw new TypeError(`Invalid option \`url\`: credentials do not go in a URL (found \`${name}\`); use \`apiKey\` or \`token\``);
+    }
+  }
+  const q = url.searchParams;
+  q.set('model_id', params.model);
+  if (params.language) q.set('language', params.language);
+  if (params.providerId) q.set('provider_id', params.providerId);
+  q.set('encoding', 'pcm_s16le');
+  q.set('sample_rate', String(params.sampleRate));
+  q.set('channels', String(params.channels));
+  q.set('interim_results', params.interimResults ? 'true' : 'false');
+  return url.toString();
+}
+
+// RFC 9110 token characters, less `+` (PROTOCOL.md: `+ / =` do not qualify).
+const TOKEN_RE = /^[!#$%&'*\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Checks that a credential can travel as a WebSocket subprotocol.
+ *
+ * @throws TypeError naming the problem (never the credential itself)
+ */
+export function assertSubprotocolToken(token: unknown, field = 'token'): asserts token is string {
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new TypeError(`Invalid option \`${field}\`: expected a non-empty string`);
+  }
+  if (!TOKEN_RE.test(token)) {
+    throw new TypeError(
+      `Invalid option \`${field}\`: a credential sent as a WebSocket subprotocol may hold only HTTP token characters (letters, digits and !#$%&'*-.^_\`|~); this one has others such as + / = or spaces`,
+    );
+  }
+}
+
+/** The subprotocols that carry a credential in a browser. */
+export function credentialProtocols(token: string): string[] {
+  return ['bearer', token];
+}
+
+/** The `Authorization` header for server runtimes. */
+export function credentialHeaders(key: string): Record<string, string> {
+  return { Authorization: `Bearer ${key}` };
+}
+
+/** Client text messages. */
+export const clientMessages = {
+  finalize: JSON.stringify({ type: 'finalize' }),
+  keepalive: JSON.stringify({ type: 'keepalive' }),
+  end: JSON.stringify({ type: 'end' }),
+} as const;
+
+/** A transcript as the server sends it: times in seconds of this connection. */
+export interface WireTranscript {
+  type: 'transcript';
+  isFinal: boolean;
+  text: string;
+  start: number;
+  end: number;
+  confidence: number | null;
+  language: string | null;
+  channel: number;
+  words: TranscriptWord[] | null;
+}
+
+/** A server message, validated and normalised. */
+export type ServerMessage =
+  | { type: 'session.started'; sessionId: string; model: string | null; sampleRate: number | null; channels: number | null }
+  | WireTranscript
+  | { type: 'speech_started'; timestamp: number }
+  | { type: 'session.ended'; duration: number | null }
+  | { type: 'error'; error: ErrorEnvelope['error'] }
+  | { type: 'unknown'; name: string };
+
+function protocolError(message: string, cause?: unknown): SttError {
+  return new SttError('protocol_error', `Malformed server message: ${message}`, { retryable: false, cause });
+}
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const optString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const optNumber = (v: unknown): number | null => (isFiniteNumber(v) ? v : null);
+
+/** Longest text field we accept; longer is a protocol error, not a memory problem. */
+const MAX_TEXT = 1 << 20;
+
+function readWords(value: unknown): TranscriptWord[] | null {
+  if (value === null || value === undefined) return null;
+  if (!Array.isArray(value)) throw protocolError('`words` is not an array');
+  return value.map((w, i) => {
+    if (typeof w !== 'object' || w === null) throw protocolError(`words[${i}] is not an object`);
+    const { word, start, end, confidence } = w as Record<string, unknown>;
+    if (typeof word !== 'string' || !isFiniteNumber(start) || !isFiniteNumber(end)) {
+      throw protocolError(`words[${i}] lacks word, start or end`);
+    }
+    return { word, start, end, confidence: optNumber(confidence) };
+  });
+}
+
+/**
+ * Parses one server message. Binary messages, invalid JSON and messages
+ * that lack a required field throw an `SttError` with code `protocol_error`;
+ * unknown types come back as `{ type: 'unknown' }`. Only known fields are
+ * copied, so `__proto__` keys and extra fields go nowhere.
+ */
+export function parseServerMessage(data: string | ArrayBuffer | Uint8Array): ServerMessage {
+  if (typeof data !== 'string') throw protocolError('expected text, got a binary message');
+  if (data.length > 4 * MAX_TEXT) throw protocolError(`message of ${data.length} characters is too long`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch (cause) {
+    throw protocolError('not valid JSON', cause);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw protocolError('not a JSON object');
+  const m = raw as Record<string, unknown>;
+  const type = m.type;
+  if (typeof type !== 'string') throw protocolError('missing `type`');
+  switch (type) {
+    case 'session.started': {
+      if (typeof m.session_id !== 'string') throw protocolError('session.started lacks `session_id`');
+      return {
+        type,
+        sessionId: m.session_id,
+        model: optString(m.model),
+        sampleRate: optNumber(m.sample_rate),
+        channels: optNumber(m.channels),
+      };
+    }
+    case 'transcript': {
+      if (typeof m.is_final !== 'boolean') throw protocolError('transcript lacks `is_final`');
+      if (typeof m.text !== 'string') throw protocolError('transcript lacks `text`');
+      if (m.text.length > MAX_TEXT) throw protocolError('transcript `text` is too long');
+      if (!isFiniteNumber(m.start) || !isFiniteNumber(m.end)) throw protocolError('transcript lacks `start` or `end`');
+      if (m.end < m.start) throw protocolError('transcript ends before it starts');
+      const channel = m.channel === undefined || m.channel === null ? 0 : m.channel;
+      if (typeof channel !== 'number' || !Number.isInteger(channel) || channel < 0) throw protocolError('transcript `channel` is not a channel index');
+      return {
+        type,
+        isFinal: m.is_final,
+        text: m.text,
+        start: m.start,
+        end: m.end,
+        confidence: optNumber(m.confidence),
+        language: optString(m.language),
+        channel,
+        words: readWords(m.words),
+      };
+    }
+    case 'speech_started': {
+      if (!isFiniteNumber(m.timestamp)) throw protocolError('speech_started lacks `timestamp`');
+      return { type, timestamp: m.timestamp };
+    }
+    case 'session.ended':
+      return { type, duration: optNumber(m.duration) };
+    case 'error': {
+      const error = readErrorEnvelope(m);
+      if (!error) throw protocolError('error message lacks `error.code`');
+      return { type, error };
+    }
+    default:
+      return { type: 'unknown', name: type.slice(0, 64) };
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The transport contract: how the transcriber talks to a WebSocket without
+ * knowing which runtime's WebSocket it is. Adapters (the standard
+ * `WebSocket`, Node's `ws`) implement {@link SttTransport}.
+ *
+ * @module
+ */
+
+/** What the transcriber asks a transport to open. */
+export interface TransportRequest {
+  /** The full `ws:` or `wss:` URL, query included. Never holds a credential. */
+  url: string;
+  /** Headers to send with the upgrade (the `Authorization` header). Empty where none. */
+  headers: Record<string, string>;
+  /** Subprotocols to offer (`['bearer', token]` for browsers). Empty where none. */
+  protocols: string[];
+  /** How long the opening handshake may take. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** Callbacks a connection reports to. `close` is called exactly once. */
+export interface TransportHandlers {
+  message(data: string | ArrayBuffer | Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+/** One open connection. */
+export interface TransportConnection {
+  /** The subprotocol the server selected (`''` where none). */
+  readonly protocol: string;
+  /** Bytes queued in the socket and not yet handed to the network. */
+  readonly bufferedAmount: number;
+  /** Queues a message; never throws once the connection is closing. */
+  send(data: string | Uint8Array): void;
+  /**
+   * Resolves when `bufferedAmount` is below `bytes` (or the connection is
+   * closed). Transports with a drain signal use it; the default polls.
+   */
+  drain?(bytes: number): Promise<void>;
+  close(code?: number, reason?: string): void;
+}
+
+/**
+ * A way to open WebSocket connections.
+ *
+ * `connect` resolves once the connection is open. It rejects with an
+ * `SttError`: `connection_failed` (retryable) when nothing answered, or the
+ * server's own code and status when it refused the upgrade with an error
+ * envelope (where the runtime lets us read it).
+ */
+export interface SttTransport {
+  /** A short name for logs and events (`websocket`, `ws`). */
+  readonly name: string;
+  /** Whether `headers` reach the server. Where not, credentials go as subprotocols. */
+  readonly supportsHeaders: boolean;
+  connect(request: TransportRequest, handlers: TransportHandlers): Promise<TransportConnection>;
+}

@@ -1,0 +1,143 @@
+import { SttError, createSttError } from './errors.ts';
+import { nativeWebSocketTakesHeaders } from './internal/detect-runtime.ts';
+import type { SttTransport, TransportConnection, TransportHandlers, TransportRequest } from './transport.ts';
+
+/** The constructor shape of a standard `WebSocket`. */
+export interface WebSocketConstructor {
+  new (url: string, protocols?: string | string[] | Record<string, unknown>): WebSocket;
+}
+
+/** Options for {@link createWebSocketTransport}. */
+export interface WebSocketTransportOptions {
+  /**
+   * Whether the constructor takes `{ headers, protocols }` as its second
+   * argument.
+   * @defaultValue true in Deno, Bun and Node (22+ has a global `WebSocket`), false in browsers
+   */
+  headers?: boolean;
+  /**
+   * How often to look at `bufferedAmount` while waiting for it to drain
+   * (the standard `WebSocket` has no drain event).
+   * @defaultValue 4
+   */
+  drainPollMs?: number;
+}
+
+/**
+ * A transport over the standard `WebSocket` (browsers, Deno, Bun, Node 22+).
+ * The constructor is looked up when connecting, so a polyfill installed later
+ * is used.
+ *
+ * @param WebSocketCtor - the constructor to use; `globalThis.WebSocket` when omitted
+ * @example
+ * ```ts
+ * const t = createTranscriber({ model: 'whisper-1', transport: createWebSocketTransport() });
+ * ```
+ */
+export function createWebSocketTransport(
+  WebSocketCtor?: WebSocketConstructor,
+  options: WebSocketTransportOptions = {},
+): SttTransport {
+  const takesHeaders = options.headers ?? nativeWebSocketTakesHeaders();
+  const pollMs = options.drainPollMs ?? 4;
+  return {
+    name: 'websocket',
+    supportsHeaders: takesHeaders,
+    connect(request: TransportRequest, handlers: TransportHandlers): Promise<TransportConnection> {
+      const Ctor = WebSocketCtor ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+      if (typeof Ctor !== 'function') {
+        return Promise.reject(
+          new TypeError(
+            'Cannot connect: this runtime has no global WebSocket. On Node 20 use @stt-stream/node, or pass `transport`.',
+          ),
+        );
+      }
+      return new Promise<TransportConnection>((resolve, reject) => {
+        let socket: WebSocket;
+        try {
+          const hasHeaders = Object.keys(request.headers).length > 0;
+          socket =
+            takesHeaders && hasHeaders
+              ? new Ctor(request.url, { headers: request.headers, protocols: request.protocols })
+              : new Ctor(request.url, request.protocols.length > 0 ? request.protocols : undefined);
+        } catch (cause) {
+          reject(createSttError('connection_failed', `Cannot connect to ${redactUrl(request.url)}: ${String(cause)}`, { cause, retryable: false }));
+          return;
+        }
+        socket.binaryType = 'arraybuffer';
+        let opened = false;
+        let settled = false;
+        let closed = false;
+        const cleanup = () => {
+          clearTimeout(timer);
+          request.signal?.removeEventListener('abort', onAbort);
+        };
+        const fail = (err: SttError) => {
+          if (settled) return;
+          settled = true;
+          cleanup();
+          try { socket.close(); } catch { /* already closing */ }
+          reject(err);
+        };
+        const onAbort = () => fail(createSttError('aborted', 'Connecting was aborted', { cause: request.signal?.reason }));
+        const timer = setTimeout(
+          () => fail(createSttError('timeout', `Connecting to ${redactUrl(request.url)} took longer than ${request.timeoutMs} ms`)),
+          request.timeoutMs,
+        );
+        if (request.signal?.aborted) { onAbort(); return; }
+        request.signal?.addEventListener('abort', onAbort, { once: true });
+
+        socket.addEventListener('open', () => {
+          if (settled) return;
+          opened = true;
+          settled = true;
+          cleanup();
+          resolve(connection);
+        });
+        socket.addEventListener('message', (ev: MessageEvent) => {
+          if (opened && !closed) handlers.message(ev.data as string | ArrayBuffer);
+        });
+        socket.addEventListener('error', () => {
+          // The close event follows with the details; before open, fail now.
+          if (!opened) fail(createSttError('connection_failed', `Cannot connect to ${redactUrl(request.url)}`, { closeCode: 1006 }));
+        });
+        socket.addEventListener('close', (ev: CloseEvent) => {
+          if (!opened) {
+            fail(createSttError('connection_failed', `Cannot connect to ${redactUrl(request.url)}: closed with ${ev.code}`, { closeCode: ev.code }));
+            return;
+          }
+          if (closed) return;
+          closed = true;
+          handlers.close(ev.code || 1006, ev.reason ?? '');
+        });
+
+        const connection: TransportConnection = {
+          get protocol() { return socket.protocol; },
+          get bufferedAmount() { return socket.bufferedAmount; },
+          send(data) {
+            if (socket.readyState !== 1) return;
+            socket.send(data);
+          },
+          drain(bytes) {
+            return new Promise<void>((done) => {
+              const check = () => {
+                if (socket.readyState !== 1 || socket.bufferedAmount < bytes) done();
+                else setTimeout(check, pollMs);
+              };
+              check();
+            });
+          },
+          close(code, reason) {
+            try { socket.close(code, reason); } catch { socket.close(); }
+          },
+        };
+      });
+    },
+  };
+}
+
+/** The URL without its query, for messages (the query never holds a key, but keep messages short). */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
