@@ -1,0 +1,375 @@
+/**
+ * The batch client: `POST /v1/stt/transcribe` on standard `fetch`,
+ * `FormData` and `Blob` (browsers, Deno, Bun, Node), with retries.
+ *
+ * @module
+ */
+import pRetry, { AbortError } from 'p-retry';
+import { GATEWAY_AUDIO_EXTENSIONS, SNIFF_BYTES, audioMimeType, fileExtension, sniffAudioFormat } from '../audio/audio-format.ts';
+import { SttError, createSttError, errorFromResponse, isRetryable } from '../errors.ts';
+import type { Transcription, TranscriptWord } from '../types.ts';
+
+/**
+ * The default gateway.
+ *
+ * @example
+ * ```ts
+ * await transcribe(blob, { model: 'whisper-1', apiKey, baseUrl: DEFAULT_BASE_URL });
+ * ```
+ */
+export const DEFAULT_BASE_URL = 'https://gateway.llm-stats.com';
+
+/**
+ * The batch endpoint's path.
+ *
+ * @example
+ * ```ts
+ * new URL(TRANSCRIBE_PATH, 'http://127.0.0.1:8080').href; // 'http://127.0.0.1:8080/v1/stt/transcribe'
+ * ```
+ */
+export const TRANSCRIBE_PATH = '/v1/stt/transcribe';
+
+/**
+ * The largest upload the gateway takes: 25 MB (26,214,400 bytes).
+ *
+ * @example Choose batch or streaming
+ * ```ts
+ * const useBatch = file.size <= MAX_BATCH_BYTES;
+ * ```
+ */
+export const MAX_BATCH_BYTES = 26_214_400;
+
+/** Options of {@link transcribe}. */
+export interface BatchOptions {
+  /** The gateway's `model_id`, e.g. `whisper-1`. */
+  model: string;
+  /** Sent as `Authorization: Bearer …`. Never put in a URL or a message. */
+  apiKey?: string;
+  /** @defaultValue `https://gateway.llm-stats.com` */
+  baseUrl?: string;
+  /** ISO-639-1 hint (`en`, `es`). */
+  language?: string;
+  /** Bypasses the gateway's router. */
+  providerId?: string;
+  /**
+   * The upload's file name; its extension tells the gateway the format and
+   * must be one it accepts (wav, mp3, m4a, mp4, webm, ogg, opus, flac).
+   * @defaultValue the `File`'s name, else `audio.<ext>` from the magic bytes
+   */
+  fileName?: string;
+  /** Attempts after the first for 429, 5xx, timeouts and network errors. @defaultValue 2 */
+  retries?: number;
+  /** The first backoff delay; later ones double, with jitter. @defaultValue 500 */
+  minRetryDelayMs?: number;
+  /** @defaultValue 8000 */
+  maxRetryDelayMs?: number;
+  /** Bound on each attempt (upload and transcription). @defaultValue 600000 */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** The `fetch` to use. @defaultValue `globalThis.fetch` */
+  fetch?: typeof fetch;
+}
+
+/** What {@link transcribe} accepts as audio. */
+export type BatchAudio = Blob | ArrayBuffer | Uint8Array;
+
+const CREDENTIAL_PARAMS = ['api_key', 'apikey', 'key', 'token', 'access_token'];
+
+/** Checks the options; throws TypeError/RangeError naming the field. */
+function checkOptions(options: BatchOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object with at least `model`');
+  if (typeof options.model !== 'string' || options.model.trim() === '') throw new TypeError('Invalid option `model`: expected a non-empty string');
+  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
+    throw new TypeError('Invalid option `apiKey`: expected a non-empty string');
+  }
+  for (const field of ['language', 'providerId', 'fileName'] as const) {
+    const v = options[field];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new TypeError(`Invalid option \`${field}\`: expected a non-empty string`);
+  }
+  for (const field of ['retries', 'minRetryDelayMs', 'maxRetryDelayMs'] as const) {
+    const v = options[field];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) {
+      throw new RangeError(`Invalid option \`${field}\`: expected a non-negative integer, got ${String(v)}`);
+    }
+  }
+  if (options.timeoutMs !== undefined && (typeof options.timeoutMs !== 'number' || !(options.timeoutMs > 0))) {
+    throw new RangeError(`Invalid option \`timeoutMs\`: expected a positive number, got ${String(options.timeoutMs)}`);
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new TypeError('Invalid option `fetch`: expected a function');
+}
+
+/**
+ * The batch endpoint's URL for a gateway base URL: a path prefix is kept, a
+ * `ws:`/`wss:` streaming URL maps to its gateway.
+ *
+ * @throws TypeError for a URL that is not http(s)/ws(s) or carries credentials
+ * @example
+ * ```ts
+ * transcribeUrl('wss://gw.example/v1/stt/stream'); // 'https://gw.example/v1/stt/transcribe'
+ * ```
+ */
+export function transcribeUrl(baseUrl: string = DEFAULT_BASE_URL): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new TypeError(`Invalid option \`baseUrl\`: ${JSON.stringify(baseUrl)} is not a URL`);
+  }
+  if (url.protocol === 'ws:') url.protocol = 'http:';
+  else if (url.protocol === 'wss:') url.protocol = 'https:';
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`Invalid option \`baseUrl\`: expected an http: or https: URL, got ${url.protocol}`);
+  }
+  for (const name of CREDENTIAL_PARAMS) {
+    if (url.searchParams.has(name)) {
+      throw new TypeError(`Invalid option \`baseUrl\`: credentials do not go in a URL (found \`${name}\`); use \`apiKey\``);
+    }
+  }
+  if (url.username || url.password) throw new TypeError('Invalid option `baseUrl`: credentials do not go in a URL; use `apiKey`');
+  // A base pointing at an endpoint (…/v1/stt/stream) means its gateway.
+  const path = url.pathname.replace(/\/v1\/stt\/(stream|transcribe)\/?$/, '').replace(/\/+$/, '');
+  url.pathname = path + TRANSCRIBE_PATH;
+  url.search = '';
+  url.hash = '';
+  return url.toString();
+}
+
+function invalidAudio(message: string, status?: number): SttError {
+  return new SttError('invalid_input', message, { param: 'audio', retryable: false, ...(status !== undefined ? { status } : {}) });
+}
+
+function toBlob(audio: BatchAudio): Blob {
+  if (typeof Blob !== 'undefined' && audio instanceof Blob) return audio;
+  if (audio instanceof ArrayBuffer) return new Blob([audio]);
+  if (audio instanceof Uint8Array) return new Blob([audio as Uint8Array<ArrayBuffer>]);
+  throw new TypeError('Invalid argument `audio`: expected a Blob, ArrayBuffer or Uint8Array');
+}
+
+/**
+ * Decides the upload's file name: the option, the `File`'s own name, or
+ * `audio.<ext>` from the magic bytes; checks that the gateway takes it.
+ *
+ * @throws SttError `invalid_input` (`param: 'audio'`) for a format the gateway does not list
+ * @example Name a Blob of WAV bytes
+ * ```ts
+ * await resolveUploadName(new Blob([wavBytes])); // 'audio.wav'
+ * ```
+ */
+export async function resolveUploadName(blob: Blob, fileName?: string): Promise<string> {
+  const name = fileName ?? (typeof (blob as Blob & { name?: unknown }).name === 'string' && (blob as File).name !== '' ? (blob as File).name : undefined);
+  if (name !== undefined) {
+    const ext = fileExtension(name);
+    if (!GATEWAY_AUDIO_EXTENSIONS.includes(ext)) {
+      throw invalidAudio(
+        `Unsupported audio format ${ext ? `".${ext}"` : '(no extension)'} in file name ${JSON.stringify(name)}: the gateway accepts ${GATEWAY_AUDIO_EXTENSIONS.join(', ')}`,
+      );
+    }
+    return name;
+  }
+  const head = new Uint8Array(await blob.slice(0, SNIFF_BYTES).arrayBuffer());
+  const format = sniffAudioFormat(head);
+  if (format === null) {
+    throw invalidAudio(
+      `Cannot tell the audio format from its bytes; pass \`fileName\` with one of: ${GATEWAY_AUDIO_EXTENSIONS.join(', ')}`,
+    );
+  }
+  if (!GATEWAY_AUDIO_EXTENSIONS.includes(format)) {
+    throw invalidAudio(`Unsupported audio format: the bytes are ${format}; the gateway accepts ${GATEWAY_AUDIO_EXTENSIONS.join(', ')}`);
+  }
+  return `audio.${format}`;
+}
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * Validates a 200 body as a {@link Transcription} (copying only known
+ * fields); `null` when it is not one.
+ *
+ * @example Check a stored response
+ * ```ts
+ * const t = readTranscription(JSON.parse(text));
+ * if (!t) throw new Error('not a transcription');
+ * ```
+ */
+export function readTranscription(body: unknown): Transcription | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const b = body as Record<string, unknown>;
+  if (typeof b.text !== 'string' || !isFiniteNumber(b.duration) || typeof b.model !== 'string') return null;
+  if (b.language != null && typeof b.language !== 'string') return null;
+  if (b.confidence != null && !isFiniteNumber(b.confidence)) return null;
+  let words: TranscriptWord[] | null = null;
+  if (b.words != null) {
+    if (!Array.isArray(b.words)) return null;
+    words = [];
+    for (const w of b.words) {
+      if (typeof w !== 'object' || w === null) return null;
+      const { word, start, end, confidence } = w as Record<string, unknown>;
+      if (typeof word !== 'string' || !isFiniteNumber(start) || !isFiniteNumber(end)) return null;
+      if (confidence != null && !isFiniteNumber(confidence)) return null;
+      words.push({ word, start, end, confidence: (confidence as number | null | undefined) ?? null });
+    }
+  }
+  return {
+    text: b.text,
+    duration: b.duration,
+    language: (b.language as string | null | undefined) ?? null,
+    confidence: (b.confidence as number | null | undefined) ?? null,
+    words,
+    model: b.model,
+  };
+}
+
+/** An AbortSignal that fires when any of `signals` does (AbortSignal.any where it exists). */
+function anySignal(signals: AbortSignal[]): AbortSignal {
+  const any = (AbortSignal as { any?: (s: AbortSignal[]) => AbortSignal }).any;
+  if (any) return any(signals);
+  const controller = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function aborted(signal: AbortSignal | undefined): SttError {
+  return createSttError('aborted', 'Transcription was aborted', { cause: signal?.reason, retryable: false });
+}
+
+/**
+ * Transcribes a whole recording through the gateway's batch endpoint
+ * (`POST /v1/stt/transcribe`, multipart). Runs wherever `fetch`, `FormData`
+ * and `Blob` do.
+ *
+ * Before uploading, audio over 25 MB fails with `invalid_input` (status
+ * 413) and a format the gateway does not list fails with `invalid_input`
+ * (`param: 'audio'`); nothing is sent. A 429 is retried after its
+ * `Retry-After` (capped at 60 s), 5xx, timeouts and network errors with
+ * exponential backoff and jitter, `retries` times; 400, 401, 402 and 413
+ * never. Errors are `SttError`s keeping the envelope's `code` and `param`,
+ * the `status` and the `x-request-id`.
+ *
+ * @param audio - the recording (a `File` lends its name)
+ * @param options - model, key, gateway, hints, retries, timeout, signal
+ * @returns the gateway's transcription, validated
+ * @throws TypeError or RangeError naming a bad option
+ * @example Transcribe a file picked in a browser
+ * ```ts
+ * const file = input.files[0];
+ * const result = await transcribe(file, { model: 'whisper-1', apiKey, language: 'en' });
+ * console.log(result.text, result.duration);
+ * ```
+ */
+export async function transcribe(audio: BatchAudio, options: BatchOptions): Promise<Transcription> {
+  checkOptions(options);
+  const blob = toBlob(audio);
+  const url = transcribeUrl(options.baseUrl);
+  const doFetch = options.fetch ?? (globalThis as { fetch?: typeof fetch }).fetch;
+  if (typeof doFetch !== 'function') throw new TypeError('Cannot transcribe: this runtime has no global `fetch`; pass `fetch`');
+  if (blob.size > MAX_BATCH_BYTES) {
+    throw invalidAudio(
+      `Audio of ${blob.size} bytes is over the gateway's limit of ${MAX_BATCH_BYTES} bytes (25 MB); stream it instead (createTranscriber, or transcribeFile in @stt-stream/node)`,
+      413,
+    );
+  }
+  if (blob.size === 0) throw invalidAudio('The audio is empty');
+  const fileName = await resolveUploadName(blob, options.fileName);
+  const ext = fileExtension(fileName);
+  const upload = blob.type ? blob : new Blob([blob], { type: audioMimeType(ext) });
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const { signal } = options;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+
+  const attempt = async (): Promise<Transcription> => {
+    const form = new FormData();
+    form.append('audio', upload, fileName);
+    form.append('model_id', options.model);
+    if (options.language) form.append('language', options.language);
+    if (options.providerId) form.append('provider_id', options.providerId);
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const attemptSignal = signal ? anySignal([signal, timeout.signal]) : timeout.signal;
+    try {
+      let res: Response;
+      try {
+        res = await doFetch(url, { method: 'POST', body: form, headers, signal: attemptSignal });
+      } catch (cause) {
+        if (signal?.aborted) throw new AbortError(aborted(signal));
+        if (timeout.signal.aborted) throw createSttError('timeout', `Transcription request took longer than ${timeoutMs} ms`, { cause });
+        throw createSttError('connection_failed', `Cannot reach ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      }
+      const requestId = res.headers.get('x-request-id') ?? undefined;
+      let text: string;
+      try {
+        text = await res.text();
+      } catch (cause) {
+        if (signal?.aborted) throw new AbortError(aborted(signal));
+        if (timeout.signal.aborted) throw createSttError('timeout', `Transcription request took longer than ${timeoutMs} ms`, { cause });
+        throw createSttError('connection_lost', `The response from ${url} was cut off`, { cause, retryable: true, ...(requestId ? { requestId } : {}) });
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      if (!res.ok) {
+        const err = errorFromResponse(res.status, body, res.headers, 'Transcription failed');
+        throw err.retryable ? err : new AbortError(err);
+      }
+      const result = readTranscription(body);
+      if (!result) {
+        throw new AbortError(
+          new SttError('protocol_error', `The gateway's response is not a transcription (status ${res.status}, ${text.length} bytes)`, {
+            status: res.status,
+            retryable: false,
+            ...(requestId ? { requestId } : {}),
+          }),
+        );
+      }
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  try {
+    return await pRetry(attempt, {
+      retries: options.retries ?? 2,
+      minTimeout: options.minRetryDelayMs ?? 500,
+      maxTimeout: options.maxRetryDelayMs ?? 8000,
+      factor: 2,
+      randomize: true,
+      ...(signal ? { signal } : {}),
+      shouldRetry: ({ error }) => isRetryable(error),
+      onFailedAttempt: async ({ error, retriesLeft }) => {
+        // The server said how long to wait (429, some 503s): wait that first; p-retry's jittered backoff follows.
+        if (retriesLeft > 0 && error instanceof SttError && error.retryable && error.retryAfterMs !== undefined) {
+          await sleep(error.retryAfterMs, signal);
+        }
+      },
+    });
+  } catch (err) {
+    if (signal?.aborted && !(err instanceof SttError && err.code !== 'aborted')) throw aborted(signal);
+    if (err instanceof SttError) throw err;
+    throw createSttError('connection_failed', `Transcription failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retryable: false });
+  }
+}
