@@ -16,3 +16,38 @@ export {
   type ServerMessage,
   type StreamParams,
 } from './protocol/gateway-dialect.ts';
+export {
+  createTranscriber,
+  type ReconnectOptions,
+  type Transcriber,
+  type TranscriberEvents,
+  type TranscriberOptions,
+  type TranscriberStats,
+} from './transcriber.ts';
+export { ReplayBuffer } from './replay-buffer.ts';
+export { assertPCMFrame } from './audio/pcm-frame.ts';
+export { floatToInt16, int16ToFloat, sanitizeFloat } from './audio/sample-convert.ts';
+export { downmix } from './audio/downmix.ts';
+export { Resampler, type ResamplerOptions } from './audio/resampler.ts';
+export { FrameChunker, type FrameChunkerOptions } from './audio/frame-chunker.ts';
+export { AudioPipeline, type AudioPipelineOptions, type AudioPipelineWarning } from './audio/audio-pipeline.ts';
+export { WavDecoder, decodeWav, type WavFormat, type WavEncoding, type WavDecoderOptions } from './audio/wav-decoder.ts';
+export {
+  sniffAudioFormat,
+  fileExtension,
+  audioMimeType,
+  GATEWAY_AUDIO_EXTENSIONS,
+  SNIFF_BYTES,
+  type AudioFormatName,
+} from './audio/audio-format.ts';
+export {
+  transcribe,
+  transcribeUrl,
+  resolveUploadName,
+  readTranscription,
+  DEFAULT_BASE_URL,
+  TRANSCRIBE_PATH,
+  MAX_BATCH_BYTES,
+  type BatchOptions,
+  type BatchAudio,
+} from './batch/transcribe.ts';

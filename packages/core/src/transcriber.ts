@@ -1,0 +1,822 @@
+/**
+ * The streaming transcriber: PCM frames in, transcript events out, one whole
+ * stream across reconnects (PROTOCOL.md, "Reconnecting without losing or
+ * repeating audio").
+ *
+ * @module
+ */
+import { EventEmitter } from 'eventemitter3';
+import pRetry, { AbortError } from 'p-retry';
+import { AudioPipeline } from './audio/audio-pipeline.ts';
+import {
+  SttError,
+  createSttError,
+  describeCloseCode,
+  errorFromClose,
+  isRetryable,
+  type ErrorEnvelope,
+} from './errors.ts';
+import {
+  DEFAULT_STREAM_URL,
+  assertSubprotocolToken,
+  buildStreamUrl,
+  clientMessages,
+  credentialHeaders,
+  credentialProtocols,
+  parseServerMessage,
+  type ServerMessage,
+  type WireTranscript,
+} from './protocol/gateway-dialect.ts';
+import { ReplayBuffer } from './replay-buffer.ts';
+import type { SttTransport, TransportConnection, TransportRequest } from './transport.ts';
+import type { PCMFrame, TranscriptEvent, TranscriptSegmentEvent } from './types.ts';
+import { createWebSocketTransport } from './websocket-transport.ts';
+
+/** Reconnect settings. */
+export interface ReconnectOptions {
+  /**
+   * Attempts after a failure before the stream fails with `connection_failed`.
+   * The count starts again once a connection has delivered a final or stayed
+   * up for 10 s.
+   * @defaultValue 8
+   */
+  retries?: number;
+  /** @defaultValue 500 */
+  minDelayMs?: number;
+  /** @defaultValue 10000 */
+  maxDelayMs?: number;
+}
+
+/** Options of {@link createTranscriber}. */
+export interface TranscriberOptions {
+  /** The gateway's `model_id`, e.g. `whisper-1`. */
+  model: string;
+  /** @defaultValue `wss://gateway.llm-stats.com/v1/stt/stream` */
+  url?: string;
+  /** Sent as `Authorization: Bearer …` where the transport can send headers (Node, Deno, Bun). */
+  apiKey?: string;
+  /**
+   * A credential sent as the subprotocol pair `bearer`, `<token>` (what
+   * browsers can do). A function is called again for every connection, so
+   * short-lived tokens stay fresh.
+   */
+  token?: string | (() => string | Promise<string>);
+  language?: string;
+  providerId?: string;
+  /** Sample rate on the wire; input is resampled to it. @defaultValue 16000 */
+  sampleRate?: number;
+  /** Channels on the wire; input is down-mixed to it. @defaultValue 1 */
+  channels?: 1 | 2;
+  /** @defaultValue true */
+  interimResults?: boolean;
+  /** Length of each audio message. @defaultValue 100 */
+  frameMs?: number;
+  /** `false` fails the stream on the first drop. */
+  reconnect?: false | ReconnectOptions;
+  /** How much unconfirmed audio is kept for a replay. @defaultValue 30 */
+  replayWindowSeconds?: number;
+  /**
+   * What happens when the replay window is full while disconnected: `wait`
+   * makes the writer wait (nothing is lost), `drop-oldest` drops the oldest
+   * audio (for live sources that cannot wait; the loss is reported as a `gap`).
+   * @defaultValue 'wait'
+   */
+  overflow?: 'wait' | 'drop-oldest';
+  /** Aborting ends the stream with `SttError` code `aborted` and closes the socket. */
+  signal?: AbortSignal;
+  /** How to open WebSockets. @defaultValue the standard `WebSocket` ({@link createWebSocketTransport}) */
+  transport?: SttTransport;
+  /** Most bytes queued in the socket before the writer waits. @defaultValue 65536 */
+  highWaterMarkBytes?: number;
+  /** Send no faster than this many times real time (by the audio's sample clock). @defaultValue Infinity */
+  realtimeFactor?: number;
+  /** Send a keep-alive when nothing was sent for this long. @defaultValue 5000 */
+  keepAliveMs?: number;
+  /** A connection with no server message and a send buffer that does not drain for this long is dropped. @defaultValue 15000 */
+  stallTimeoutMs?: number;
+  /** @defaultValue 10000 */
+  connectTimeoutMs?: number;
+  /** How long to wait for `session.ended` after `end`. @defaultValue 15000 */
+  endTimeoutMs?: number;
+  /** Transcript events buffered for a slow reader before the audio pauses. @defaultValue 64 */
+  readableHighWaterMark?: number;
+}
+
+/** Lifecycle events of a {@link Transcriber} (fatal errors go through the stream). */
+export interface TranscriberEvents {
+  open: (info: { sessionId: string; model: string | null }) => void;
+  reconnecting: (info: { attempt: number; delayMs: number; cause: SttError }) => void;
+  reconnected: (info: { sessionId: string; replayedSeconds: number }) => void;
+  close: (info: { code: number; reason: string }) => void;
+  /** Non-fatal problems (`protocol_error`, …): the stream goes on. */
+  error: (error: SttError) => void;
+  /** Input problems that were repaired (`non_finite_samples`, `clipped_samples`). */
+  warning: (warning: { code: string; message: string }) => void;
+}
+
+/** Counters of a running transcriber. */
+export interface TranscriberStats {
+  /** Samples per channel written on the wire side (after resampling). */
+  writtenSamples: number;
+  /** Samples per channel up to the commit point (covered by finals). */
+  committedSamples: number;
+  /** Bytes of audio retained for a replay (what was not yet confirmed by a final). */
+  retainedBytes: number;
+  /** Bytes queued in the current socket. */
+  socketBufferedBytes: number;
+  /** Connections opened so far. */
+  connections: number;
+  /** Where the stream is. */
+  state: 'idle' | 'connecting' | 'open' | 'reconnecting' | 'ending' | 'closed' | 'failed';
+}
+
+/**
+ * A `TransformStream<PCMFrame, TranscriptEvent>` with lifecycle events.
+ * Pipe audio into `writable`, read events from `readable`.
+ */
+export interface Transcriber extends TransformStream<PCMFrame, TranscriptEvent> {
+  readonly events: EventEmitter<TranscriberEvents>;
+  /** Asks the server to emit finals for everything written so far. */
+  finalize(): void;
+  readonly stats: TranscriberStats;
+}
+
+interface Marker {
+  at: number;
+  kind: 'finalize' | 'end';
+  sentOn: number;
+}
+
+const MIN_UPTIME_MS = 10_000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A promise that any change of state resolves; waiters loop and re-check. */
+class Notifier {
+  #waiters: (() => void)[] = [];
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+  notify(): void {
+    const waiters = this.#waiters;
+    if (waiters.length === 0) return;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+function intOption(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`Invalid option \`${name}\`: expected an integer, got ${typeof value === 'number' ? value : typeof value}`);
+  }
+  if (value < min || value > max) throw new RangeError(`Invalid option \`${name}\`: must be from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function numberOption(value: unknown, name: string, min: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`Invalid option \`${name}\`: expected a number`);
+  if (value < min) throw new RangeError(`Invalid option \`${name}\`: must be at least ${min}, got ${value}`);
+  return value;
+}
+
+class TranscriberSession implements Transcriber {
+  readonly readable: ReadableStream<TranscriptEvent>;
+  readonly writable: WritableStream<PCMFrame>;
+  readonly events = new EventEmitter<TranscriberEvents>();
+
+  // settings
+  readonly #options: TranscriberOptions;
+  readonly #transport: SttTransport;
+  readonly #url: string;
+  readonly #rate: number;
+  readonly #channels: number;
+  readonly #windowSamples: number;
+  readonly #hwm: number;
+  readonly #realtimeFactor: number;
+  readonly #keepAliveMs: number;
+  readonly #stallTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #endTimeoutMs: number;
+  readonly #reconnect: Required<ReconnectOptions> | false;
+  readonly #overflow: 'wait' | 'drop-oldest';
+
+  // audio
+  readonly #pipeline: AudioPipeline;
+  readonly #buffer: ReplayBuffer;
+  #commits: number[];
+  #markers: Marker[] = [];
+
+  // connection
+  #state: TranscriberStats['state'] = 'idle';
+  #conn: TransportConnection | null = null;
+  #connId = 0;
+  #connections = 0;
+  #connBase = 0;
+  #sentUpTo = 0;
+  #openedAt = 0;
+  #sessionStarted = false;
+  #lastServerError: ErrorEnvelope['error'] | undefined;
+  #sessionEnded = false;
+  #sessionEndedAt = 0;
+  #endSentAt = 0;
+  #lastSendAt = 0;
+  #lastServerMessageAt = 0;
+  #lastProgressAt = 0;
+  #lastBuffered = 0;
+  #pacingStart = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #failures = 0;
+  #everConnected = false;
+  #replayedSamples = 0;
+  #pumping = false;
+
+  // streams
+  #readableController!: ReadableStreamDefaultController<TranscriptEvent>;
+  #writableController!: WritableStreamDefaultController;
+  #fatal: SttError | null = null;
+  #finished = false;
+  readonly #changed = new Notifier();
+  readonly #abort = new AbortController();
+  #onSignalAbort: (() => void) | undefined;
+
+  constructor(options: TranscriberOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('createTranscriber: expected an options object');
+    if (typeof options.model !== 'string' || options.model.trim() === '') {
+      throw new TypeError('Invalid option `model`: expected a model id such as "whisper-1"');
+    }
+    this.#options = options;
+    this.#rate = intOption(options.sampleRate, 'sampleRate', 8000, 48000, 16000);
+    this.#channels = intOption(options.channels, 'channels', 1, 2, 1);
+    const frameMs = intOption(options.frameMs, 'frameMs', 10, 1000, 100);
+    const windowSeconds = numberOption(options.replayWindowSeconds, 'replayWindowSeconds', 1, 30);
+    this.#windowSamples = Math.round(windowSeconds * this.#rate);
+    this.#hwm = intOption(options.highWaterMarkBytes, 'highWaterMarkBytes', 1024, 1 << 30, 65536);
+    this.#realtimeFactor = numberOption(options.realtimeFactor, 'realtimeFactor', 0.1, Infinity);
+    this.#keepAliveMs = intOption(options.keepAliveMs, 'keepAliveMs', 100, 3_600_000, 5000);
+    this.#stallTimeoutMs = intOption(options.stallTimeoutMs, 'stallTimeoutMs', 100, 3_600_000, 15000);
+    this.#connectTimeoutMs = intOption(options.connectTimeoutMs, 'connectTimeoutMs', 100, 600_000, 10000);
+    this.#endTimeoutMs = intOption(options.endTimeoutMs, 'endTimeoutMs', 100, 3_600_000, 15000);
+    if (options.overflow !== undefined && options.overflow !== 'wait' && options.overflow !== 'drop-oldest') {
+      throw new TypeError(`Invalid option \`overflow\`: expected 'wait' or 'drop-oldest', got ${String(options.overflow)}`);
+    }
+    this.#overflow = options.overflow ?? 'wait';
+    if (options.reconnect === false) this.#reconnect = false;
+    else {
+      const r = options.reconnect ?? {};
+      this.#reconnect = {
+        retries: intOption(r.retries, 'reconnect.retries', 0, 1000, 8),
+        minDelayMs: intOption(r.minDelayMs, 'reconnect.minDelayMs', 0, 600_000, 500),
+        maxDelayMs: intOption(r.maxDelayMs, 'reconnect.maxDelayMs', 0, 600_000, 10_000),
+      };
+    }
+    if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
+      throw new TypeError('Invalid option `apiKey`: expected a non-empty string');
+    }
+    if (typeof options.token === 'string') assertSubprotocolToken(options.token);
+    else if (options.token !== undefined && typeof options.token !== 'function') {
+      throw new TypeError('Invalid option `token`: expected a string or a function returning one');
+    }
+    this.#transport = options.transport ?? createWebSocketTransport();
+    this.#url = buildStreamUrl(options.url ?? DEFAULT_STREAM_URL, {
+      model: options.model,
+      language: options.language,
+      providerId: options.providerId,
+      sampleRate: this.#rate,
+      channels: this.#channels,
+      interimResults: options.interimResults ?? true,
+    });
+    this.#buffer = new ReplayBuffer(this.#channels);
+    this.#commits = new Array<number>(this.#channels).fill(0);
+    this.#pipeline = new AudioPipeline({
+      sampleRate: this.#rate,
+      channels: this.#channels as 1 | 2,
+      frameMs,
+      onWarning: (w) => this.events.emit('warning', w),
+    });
+
+    this.readable = new ReadableStream<TranscriptEvent>(
+      {
+        start: (controller) => {
+          this.#readableController = controller;
+        },
+        pull: () => this.#changed.notify(),
+        cancel: (reason) => {
+          this.#fail(createSttError('aborted', 'The transcript stream was cancelled', { cause: reason }), false);
+        },
+      },
+      new CountQueuingStrategy({ highWaterMark: intOption(options.readableHighWaterMark, 'readableHighWaterMark', 1, 1 << 20, 64) }),
+    );
+    this.writable = new WritableStream<PCMFrame>({
+      start: (controller) => {
+        this.#writableController = controller;
+      },
+      write: (frame) => this.#write(frame),
+      close: () => this.#end(),
+      abort: (reason) => {
+        this.#fail(createSttError('aborted', 'The audio stream was aborted', { cause: reason }), false);
+      },
+    });
+
+    const signal = options.signal;
+    if (signal) {
+      this.#onSignalAbort = () => this.#fail(createSttError('aborted', 'Aborted by the signal', { cause: signal.reason }));
+      if (signal.aborted) this.#onSignalAbort();
+      else signal.addEventListener('abort', this.#onSignalAbort, { once: true });
+    }
+  }
+
+  get stats(): TranscriberStats {
+    return {
+      writtenSamples: this.#buffer.end,
+      committedSamples: Math.min(...this.#commits),
+      retainedBytes: this.#buffer.byteLength,
+      socketBufferedBytes: this.#conn?.bufferedAmount ?? 0,
+      connections: this.#connections,
+      state: this.#state,
+    };
+  }
+
+  finalize(): void {
+    if (this.#done || this.#buffer.end === 0) return;
+    this.#markers.push({ at: this.#buffer.end, kind: 'finalize', sentOn: 0 });
+    this.#kick();
+  }
+
+  get #done(): boolean {
+    return this.#fatal !== null || this.#finished;
+  }
+
+  // ---- writer side ----------------------------------------------------------
+
+  async #write(frame: PCMFrame): Promise<void> {
+    this.#throwIfDone();
+    let chunks: Int16Array[];
+    try {
+      chunks = this.#pipeline.push(frame);
+    } catch (err) {
+      // Bad input ends the stream: the reader sees the same TypeError.
+      this.#fail(err as Error);
+      throw err;
+    }
+    for (const chunk of chunks) await this.#accept(chunk);
+  }
+
+  async #end(): Promise<void> {
+    this.#throwIfDone();
+    for (const chunk of this.#pipeline.flush()) await this.#accept(chunk);
+    if (this.#buffer.end === 0) {
+      // Nothing was ever written: no connection to end.
+      this.#finish();
+      return;
+    }
+    this.#markers.push({ at: this.#buffer.end, kind: 'end', sentOn: 0 });
+    if (this.#state === 'idle') this.#startConnecting(undefined);
+    this.#state = this.#state === 'open' ? 'ending' : this.#state;
+    this.#kick();
+    while (!this.#done) await this.#changed.wait();
+    this.#throwIfDone();
+  }
+
+  #throwIfDone(): void {
+    if (this.#fatal) throw this.#fatal;
+    if (this.#finished) throw new TypeError('The transcriber has already ended');
+  }
+
+  async #accept(chunk: Int16Array): Promise<void> {
+    const samples = chunk.length / this.#channels;
+    if (this.#state === 'idle') this.#startConnecting(undefined);
+    for (;;) {
+      this.#throwIfDone();
+      const desired = this.#readableController.desiredSize;
+      const connected = this.#state === 'open' || this.#state === 'ending';
+      if (desired !== null && desired <= 0) {
+        // A slow reader of transcripts pauses the audio.
+      } else if (connected) {
+        if (this.#sentUpTo >= this.#buffer.end) break;
+      } else if (this.#buffer.length + samples <= this.#windowSamples) {
+        break;
+      } else if (this.#overflow === 'drop-oldest') {
+        this.#buffer.dropBefore(this.#buffer.end + samples - this.#windowSamples);
+        break;
+      }
+      await this.#changed.wait();
+    }
+    this.#buffer.append(chunk);
+    // Audio already sent but not yet confirmed by a final is kept for at most
+    // the window; older sent audio goes (a later replay reports it as a gap).
+    const overflow = this.#buffer.length - this.#windowSamples;
+    if (overflow > 0) this.#buffer.dropBefore(Math.min(this.#buffer.start + overflow, this.#sentUpTo));
+    this.#kick();
+  }
+
+  // ---- sending --------------------------------------------------------------
+
+  #kick(): void {
+    this.#changed.notify();
+    if (!this.#pumping && this.#conn && (this.#state === 'open' || this.#state === 'ending')) {
+      this.#pump().catch((err: unknown) => this.#fail(err as Error));
+    }
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (!this.#done && this.#conn && (this.#state === 'open' || this.#state === 'ending')) {
+        const conn = this.#conn;
+        const id = this.#connId;
+        const marker = this.#markers.find((m) => m.sentOn !== id && m.at <= this.#sentUpTo);
+        if (marker) {
+          marker.sentOn = id;
+          conn.send(marker.kind === 'end' ? clientMessages.end : clientMessages.finalize);
+          this.#lastSendAt = Date.now();
+          if (marker.kind === 'end') {
+            this.#endSentAt = this.#lastSendAt;
+            this.#state = 'ending';
+          }
+          continue;
+        }
+        if (this.#sentUpTo >= this.#buffer.end) break;
+        if (conn.bufferedAmount >= this.#hwm) {
+          await (conn.drain ? conn.drain(this.#hwm) : pollDrain(conn, this.#hwm));
+          continue;
+        }
+        if (this.#realtimeFactor !== Infinity) {
+          const due = this.#pacingStart + ((this.#sentUpTo - this.#connBase) / this.#rate / this.#realtimeFactor) * 1000;
+          const wait = due - Date.now();
+          if (wait > 1) {
+            await sleep(wait, this.#abort.signal).catch(() => undefined);
+            continue;
+          }
+        }
+        const nextMarker = this.#markers.reduce((min, m) => (m.sentOn !== id && m.at > this.#sentUpTo ? Math.min(min, m.at) : min), Infinity);
+        const data = this.#buffer.read(this.#sentUpTo, nextMarker);
+        if (!data) {
+          // The position was dropped from the buffer (drop-oldest while we sent): skip ahead.
+          this.#sentUpTo = Math.max(this.#sentUpTo, this.#buffer.start);
+          continue;
+        }
+        conn.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        this.#sentUpTo += data.length / this.#channels;
+        this.#lastSendAt = Date.now();
+        this.#changed.notify();
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  // ---- connecting -----------------------------------------------------------
+
+  #startConnecting(cause: SttError | undefined, delayMs = 0): void {
+    this.#state = this.#everConnected ? 'reconnecting' : 'connecting';
+    this.#connectEpisode(cause, delayMs).catch((err: unknown) => this.#fail(err as Error));
+  }
+
+  async #connectEpisode(cause: SttError | undefined, delayMs: number): Promise<void> {
+    const signal = this.#abort.signal;
+    if (cause && this.#reconnect) {
+      this.events.emit('reconnecting', { attempt: this.#failures, delayMs, cause });
+      if (delayMs > 0) await sleep(delayMs, signal);
+    }
+    const retryOpts = this.#reconnect || { retries: 0, minDelayMs: 0, maxDelayMs: 0 };
+    let lastError: unknown;
+    try {
+      await pRetry(() => this.#openOnce(), {
+        retries: Math.max(0, retryOpts.retries - this.#failures),
+        minTimeout: retryOpts.minDelayMs,
+        maxTimeout: retryOpts.maxDelayMs,
+        factor: 2,
+        randomize: true,
+        signal,
+        shouldRetry: ({ error }) => isRetryable(error),
+        onFailedAttempt: async ({ error, attemptNumber }) => {
+          lastError = error;
+          this.#failures++;
+          if (!isRetryable(error)) return;
+          const retryAfter = error instanceof SttError ? error.retryAfterMs : undefined;
+          const err = error instanceof SttError ? error : createSttError('connection_failed', String(error.message), { cause: error });
+          this.events.emit('reconnecting', { attempt: attemptNumber, delayMs: retryAfter ?? retryOpts.minDelayMs, cause: err });
+          if (retryAfter) await sleep(retryAfter, signal);
+        },
+      });
+    } catch (err) {
+      if (this.#done) return;
+      const last = lastError ?? err;
+      if (last instanceof SttError && !last.retryable) throw last;
+      if (last instanceof TypeError) throw last;
+      throw createSttError(
+        'connection_failed',
+        `Could not connect to ${redact(this.#url)} after ${this.#failures} attempt(s): ${(last as Error)?.message ?? String(last)}`,
+        { cause: last, retryable: false },
+      );
+    }
+  }
+
+  async #resolveCredentials(): Promise<Pick<TransportRequest, 'headers' | 'protocols'>> {
+    const { apiKey, token } = this.#options;
+    if (token !== undefined) {
+      let value: string;
+      try {
+        value = typeof token === 'function' ? await token() : token;
+      } catch (cause) {
+        throw new AbortError(createSttError('unauthenticated', 'The `token` function failed', { cause, retryable: false }));
+      }
+      assertSubprotocolToken(value);
+      return { headers: {}, protocols: credentialProtocols(value) };
+    }
+    if (apiKey !== undefined) {
+      if (this.#transport.supportsHeaders) return { headers: credentialHeaders(apiKey), protocols: [] };
+      assertSubprotocolToken(apiKey, 'apiKey');
+      return { headers: {}, protocols: credentialProtocols(apiKey) };
+    }
+    return { headers: {}, protocols: [] };
+  }
+
+  async #openOnce(): Promise<void> {
+    if (this.#done) throw new AbortError('finished');
+    const credentials = await this.#resolveCredentials();
+    const id = ++this.#connId;
+    const conn = await this.#transport.connect(
+      { url: this.#url, ...credentials, timeoutMs: this.#connectTimeoutMs, signal: this.#abort.signal },
+      {
+        message: (data) => this.#onMessage(id, data),
+        close: (code, reason) => this.#onClose(id, code, reason),
+      },
+    );
+    if (this.#done || id !== this.#connId) {
+      conn.close(1000, 'done');
+      return;
+    }
+    this.#connections++;
+    this.#conn = conn;
+    this.#openedAt = this.#lastServerMessageAt = this.#lastProgressAt = this.#lastSendAt = this.#pacingStart = Date.now();
+    this.#lastBuffered = 0;
+    this.#sessionStarted = false;
+    this.#sessionEnded = false;
+    this.#lastServerError = undefined;
+    this.#endSentAt = 0;
+
+    // Replay from the commit point: what no final has covered yet.
+    const commit = Math.min(...this.#commits);
+    const from = Math.max(commit, this.#buffer.start);
+    if (from > commit) {
+      this.#emit({ type: 'gap', start: commit / this.#rate, end: from / this.#rate, reason: 'replay_window_exceeded' });
+      this.#commits = this.#commits.map((c) => Math.max(c, from));
+    }
+    this.#replayedSamples = Math.max(0, Math.min(this.#sentUpTo, this.#buffer.end) - from);
+    this.#connBase = from;
+    this.#sentUpTo = from;
+    this.#state = this.#markers.some((m) => m.kind === 'end') ? 'ending' : 'open';
+    const tick = Math.max(25, Math.min(this.#keepAliveMs, this.#stallTimeoutMs) / 4);
+    this.#timer = setInterval(() => this.#onTick(id), tick);
+    this.#kick();
+  }
+
+  #onTick(id: number): void {
+    const conn = this.#conn;
+    if (id !== this.#connId || !conn) return;
+    const now = Date.now();
+    const buffered = conn.bufferedAmount;
+    if (buffered === 0 || buffered < this.#lastBuffered) this.#lastProgressAt = now;
+    this.#lastBuffered = buffered;
+    if (now - this.#lastProgressAt >= this.#stallTimeoutMs && now - this.#lastServerMessageAt >= this.#stallTimeoutMs) {
+      // No server message and nothing drains: treat it as a drop, also where the runtime has no ping.
+      conn.close(1000, 'stalled');
+      this.#onClose(id, 1006, 'the connection stalled');
+      return;
+    }
+    if (this.#sessionEnded && now - this.#sessionEndedAt >= 2000 && this.#sentUpTo >= this.#buffer.end) {
+      // session.ended came but the server did not close: we are done anyway.
+      this.#finish();
+      return;
+    }
+    if (this.#endSentAt > 0 && !this.#sessionEnded && now - this.#endSentAt >= this.#endTimeoutMs) {
+      this.#fail(createSttError('timeout', `No session.ended within ${this.#endTimeoutMs} ms of the end of the audio`));
+      return;
+    }
+    if (now - this.#lastSendAt >= this.#keepAliveMs && buffered === 0) {
+      conn.send(clientMessages.keepalive);
+      this.#lastSendAt = now;
+    }
+  }
+
+  // ---- receiving ------------------------------------------------------------
+
+  #onMessage(id: number, data: string | ArrayBuffer | Uint8Array): void {
+    if (id !== this.#connId || this.#done) return;
+    this.#lastServerMessageAt = Date.now();
+    let msg: ServerMessage;
+    try {
+      msg = parseServerMessage(data);
+    } catch (err) {
+      this.events.emit('error', err as SttError);
+      return;
+    }
+    switch (msg.type) {
+      case 'session.started':
+        this.#sessionStarted = true;
+        if (!this.#everConnected) {
+          this.#everConnected = true;
+          this.events.emit('open', { sessionId: msg.sessionId, model: msg.model });
+        } else {
+          this.events.emit('reconnected', { sessionId: msg.sessionId, replayedSeconds: this.#replayedSamples / this.#rate });
+        }
+        break;
+      case 'transcript':
+        this.#onTranscript(msg);
+        break;
+      case 'speech_started':
+        this.#emit({ type: 'speech_started', timestamp: this.#toStream(msg.timestamp) });
+        break;
+      case 'session.ended':
+        this.#sessionEnded = true;
+        this.#sessionEndedAt = Date.now();
+        break;
+      case 'error':
+        this.#lastServerError = msg.error;
+        break;
+      default:
+        break;
+    }
+  }
+
+  #toStream(connSeconds: number): number {
+    return this.#connBase / this.#rate + connSeconds;
+  }
+
+  #onTranscript(msg: WireTranscript): void {
+    const channel = msg.channel < this.#channels ? msg.channel : 0;
+    const event: TranscriptSegmentEvent = {
+      type: msg.isFinal ? 'final' : 'interim',
+      text: msg.text,
+      start: this.#toStream(msg.start),
+      end: this.#toStream(msg.end),
+      confidence: msg.confidence,
+      language: msg.language,
+      channel,
+      words: msg.words ? msg.words.map((w) => ({ ...w, start: this.#toStream(w.start), end: this.#toStream(w.end) })) : null,
+    };
+    const endSample = this.#connBase + Math.round(msg.end * this.#rate);
+    if (msg.isFinal) {
+      const commit = this.#commits[channel]!;
+      // A final wholly before the commit point was already delivered by an earlier connection.
+      if (endSample <= commit && !(endSample === commit && commit === 0)) return;
+      this.#commits[channel] = endSample;
+      this.#failures = 0;
+      const committed = Math.min(...this.#commits);
+      this.#buffer.dropBefore(Math.min(committed, this.#sentUpTo));
+      this.#markers = this.#markers.filter((m) => m.kind === 'end' || m.at > committed);
+    } else if (endSample <= this.#commits[channel]! && msg.start !== msg.end) {
+      return; // an interim for audio that is already final
+    }
+    this.#emit(event);
+  }
+
+  #emit(event: TranscriptEvent): void {
+    if (this.#done) return;
+    this.#readableController.enqueue(event);
+  }
+
+  #onClose(id: number, code: number, reason: string): void {
+    if (id !== this.#connId) return;
+    this.#connId++; // ignore anything more from this connection
+    const conn = this.#conn;
+    this.#conn = null;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (conn && Date.now() - this.#openedAt >= MIN_UPTIME_MS) this.#failures = 0;
+    this.events.emit('close', { code, reason });
+    if (this.#done) return;
+    const ending = this.#markers.some((m) => m.kind === 'end');
+    if (this.#sessionEnded && ending && this.#sentUpTo >= this.#buffer.end) {
+      this.#finish();
+      return;
+    }
+    const info = describeCloseCode(code);
+    const err = errorFromClose(code, reason, this.#lastServerError);
+    if (info.action === 'fail' || this.#reconnect === false) {
+      this.#fail(err);
+      return;
+    }
+    if (info.action === 'reconnect_when_audio' && !ending && this.#sentUpTo >= this.#buffer.end && this.#markers.length === 0) {
+      // Idle timeout with nothing pending: reconnect when audio comes again.
+      this.#state = 'idle';
+      this.#changed.notify();
+      return;
+    }
+    let delay = 0;
+    if (info.action === 'reconnect') {
+      this.#failures++;
+      const base = Math.min(this.#reconnect.maxDelayMs, this.#reconnect.minDelayMs * 2 ** Math.max(0, this.#failures - 1));
+      delay = err.retryAfterMs ?? Math.round(base * (1 + Math.random()));
+      if (this.#failures > this.#reconnect.retries) {
+        this.#fail(createSttError('connection_failed', `Gave up after ${this.#failures - 1} reconnect(s): ${err.message}`, { cause: err, retryable: false }));
+        return;
+      }
+    }
+    this.#startConnecting(err, delay);
+    this.#changed.notify();
+  }
+
+  // ---- ending ---------------------------------------------------------------
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#finished = true;
+    this.#state = 'closed';
+    this.#teardown(1000, 'done');
+    try {
+      this.#readableController.close();
+    } catch {
+      /* already closed by the reader */
+    }
+    this.#changed.notify();
+  }
+
+  #fail(err: Error, reportToWriter = true): void {
+    if (this.#done) return;
+    const error =
+      err instanceof SttError || err instanceof TypeError || err instanceof RangeError
+        ? err
+        : createSttError('connection_failed', err?.message ?? String(err), { cause: err });
+    this.#fatal = error as SttError;
+    this.#state = 'failed';
+    this.#teardown(1000, 'client ended the stream');
+    try {
+      this.#readableController.error(error);
+    } catch {
+      /* already errored */
+    }
+    if (reportToWriter) {
+      try {
+        this.#writableController.error(error);
+      } catch {
+        /* already errored */
+      }
+    }
+    this.#changed.notify();
+  }
+
+  #teardown(code: number, reason: string): void {
+    this.#abort.abort(createSttError('aborted', 'The transcriber ended'));
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#connId++;
+    const conn = this.#conn;
+    this.#conn = null;
+    if (conn) {
+      try {
+        conn.close(code, reason);
+      } catch {
+        /* closing anyway */
+      }
+    }
+    if (this.#onSignalAbort) this.#options.signal?.removeEventListener('abort', this.#onSignalAbort);
+  }
+}
+
+function pollDrain(conn: TransportConnection, bytes: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (conn.bufferedAmount < bytes ? resolve() : setTimeout(check, 4));
+    check();
+  });
+}
+
+function redact(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/**
+ * Creates a streaming transcriber: a `TransformStream` from {@link PCMFrame}s
+ * to {@link TranscriptEvent}s. It connects when the first frame arrives,
+ * reconnects and replays on drops, and ends the session when the writable
+ * side closes.
+ *
+ * @example Transcribe a stream of frames
+ * ```ts
+ * const transcriber = createTranscriber({ model: 'whisper-1', apiKey: process.env.STT_STREAM_API_KEY });
+ * transcriber.events.on('reconnecting', ({ attempt }) => console.error('reconnecting', attempt));
+ * for await (const ev of frames.pipeThrough(transcriber)) {
+ *   if (ev.type === 'final') console.log(`[${ev.start.toFixed(2)}] ${ev.text}`);
+ * }
+ * ```
+ */
+export function createTranscriber(options: TranscriberOptions): Transcriber {
+  return new TranscriberSession(options);
+}
