@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { parseFaultParam, validateFaultPlan, withFault } from './fault-plan.ts';
+import { mulberry32 } from './prng.ts';
+
+describe('validateFaultPlan', () => {
+  it('accepts every kind of fault together', () => {
+    const plan = {
+      key: 'k', times: 2, refuse: { status: 429, retryAfter: '3' }, drop: { afterMs: 10, afterBytes: 3200 },
+      close: { code: 4029, afterMs: 5, retryAfter: 2 }, stall: { forMs: 100, afterBytes: 0 }, delayMs: 20, maxSessionSeconds: 1.5,
+    };
+    expect(validateFaultPlan(plan)).toBe(plan);
+  });
+
+  it.each([
+    [[], '(root)'],
+    [{ times: -1 }, 'times'],
+    [{ times: 1.5 }, 'times'],
+    [{ key: 3 }, 'key'],
+    [{ refuse: { status: 200 } }, 'refuse.status'],
+    [{ drop: { afterMs: -5 } }, 'drop.afterMs'],
+    [{ drop: 'soon' }, 'drop'],
+    [{ close: { afterMs: 5 } }, 'close.code'],
+    [{ close: { code: 1005 } }, 'close.code'],
+    [{ close: { code: 5000 } }, 'close.code'],
+    [{ stall: { afterMs: 5 } }, 'stall.forMs'],
+    [{ delayMs: 'x' }, 'delayMs'],
+    [{ maxSessionSeconds: 0 }, 'maxSessionSeconds'],
+  ])('rejects %j naming `%s`', (plan, field) => {
+    expect(() => validateFaultPlan(plan)).toThrow(new RegExp(`\`${field.replace(/[.()]/g, '\\$&')}\``));
+  });
+});
+
+describe('parseFaultParam and withFault', () => {
+  it('round-trip a plan through a URL, keeping the other parameters', () => {
+    const url = withFault('ws://127.0.0.1:1/v1/stt/stream?model_id=m', { key: 'a', times: 1, drop: { afterMs: 5 } });
+    const parsed = new URL(url);
+    expect(parsed.searchParams.get('model_id')).toBe('m');
+    expect(parseFaultParam(parsed.searchParams.get('fault') ?? '')).toEqual({ key: 'a', times: 1, drop: { afterMs: 5 } });
+  });
+
+  it('rejects text that is not JSON', () => {
+    expect(() => parseFaultParam('{')).toThrow(/not valid JSON/);
+  });
+});
+
+describe('mulberry32', () => {
+  it('repeats its sequence for a seed and stays in [0, 1)', () => {
+    const a = mulberry32(42), b = mulberry32(42), c = mulberry32(43);
+    const xs = Array.from({ length: 1000 }, () => a());
+    expect(Array.from({ length: 1000 }, () => b())).toEqual(xs);
+    expect(c()).not.toBe(xs[0]);
+    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
+    expect(xs.reduce((s, x) => s + x, 0) / xs.length).toBeCloseTo(0.5, 1);
+  });
+});

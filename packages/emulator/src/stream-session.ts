@@ -1,0 +1,314 @@
+/**
+ * One streaming connection, server side: the dialect of PROTOCOL.md
+ * ("Streaming"), the engine, the idle timer and the connection's faults.
+ *
+ * @module
+ */
+import { endianness } from 'node:os';
+import WebSocket from 'ws';
+import type { Engine, EngineEvent, EngineFactory } from './engine.ts';
+import { codeForClose } from './error-envelope.ts';
+import type { FaultPlan, FaultTrigger } from './fault-plan.ts';
+import type { ConnectionRecord } from './stats.ts';
+import { engineEventMessage, errorMessage, sessionEndedMessage, sessionStartedMessage, type ServerMessage } from './stream-messages.ts';
+import type { StreamParamsResult } from './stream-params.ts';
+
+/**
+ * What a session needs to know, decided before the upgrade.
+ *
+ * @example See startStreamSession
+ * ```ts
+ * startStreamSession(ws, options satisfies StreamSessionOptions);
+ * ```
+ */
+export interface StreamSessionOptions {
+  sessionId: string;
+  /** False when credentials were required and none matched. */
+  authorized: boolean;
+  params: StreamParamsResult;
+  /** A `fault` query parameter that could not be read. */
+  faultError: string | null;
+  engine: EngineFactory;
+  idleTimeoutMs: number;
+  maxSessionSeconds: number | undefined;
+  plan: FaultPlan | null;
+  record: ConnectionRecord;
+  /** Called once, when the connection is closed and every timer is cleared. */
+  onClosed: () => void;
+  /** Called with the bytes of each audio message received. */
+  onAudio: (bytes: number) => void;
+}
+
+/**
+ * A running session.
+ *
+ * @example Stop a session at once
+ * ```ts
+ * const session: StreamSession = startStreamSession(ws, options);
+ * session.terminate();
+ * ```
+ */
+export interface StreamSession {
+  /** Clears every timer and destroys the connection at once. */
+  terminate(): void;
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/**
+ * Runs the streaming dialect on an accepted WebSocket.
+ *
+ * @example Inside an upgrade handler
+ * ```ts
+ * wss.handleUpgrade(req, socket, head, (ws) => {
+ *   startStreamSession(ws, { sessionId: 'sess_1', authorized: true, params, faultError: null, engine: createToneEngine,
+ *     idleTimeoutMs: 10_000, maxSessionSeconds: undefined, plan: null, record, onClosed() {}, onAudio() {} });
+ * });
+ * ```
+ */
+export function startStreamSession(ws: WebSocket, options: StreamSessionOptions): StreamSession {
+  const { record, plan } = options;
+  const timers = new Set<NodeJS.Timeout>();
+  const delayMs = plan?.delayMs ?? 0;
+  const maxSessionSeconds = plan?.maxSessionSeconds ?? options.maxSessionSeconds;
+  let state: 'open' | 'closing' | 'closed' = 'open';
+  let engine: Engine | null = null;
+  let sampleRate = 16000;
+  let channels = 1;
+  let frames = 0;
+  let idle: NodeJS.Timeout | null = null;
+  let stalled = false;
+  let stallDone = false;
+
+  function later(ms: number, fn: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+    return timer;
+  }
+
+  function clearTimers(): void {
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    idle = null;
+  }
+
+  /** Sends now or `delayMs` later; same-length timers fire in order, so order is kept. */
+  function deliver(fn: () => void): void {
+    if (delayMs > 0) later(delayMs, fn);
+    else fn();
+  }
+
+  function send(message: ServerMessage): void {
+    if (state === 'closed') return;
+    const data = JSON.stringify(message);
+    deliver(() => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      ws.send(data);
+      record.messagesOut++;
+    });
+  }
+
+  function sendEvents(events: EngineEvent[]): void {
+    for (const ev of events) send(engineEventMessage(ev));
+  }
+
+  function close(code: number, reason: string): void {
+    if (state !== 'open') return;
+    state = 'closing';
+    record.closeCode = code;
+    stopIdle();
+    deliver(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+    });
+  }
+
+  /** An `error` message, then the close. */
+  function fail(code: string, message: string, closeCode: number, extra: { param?: string; retry_after?: number } = {}): void {
+    if (state !== 'open') return;
+    send(errorMessage(code, message, extra));
+    close(closeCode, code);
+  }
+
+  function drop(): void {
+    if (state === 'closed') return;
+    record.faults.push('drop');
+    record.closeCode = 1006;
+    state = 'closing';
+    clearTimers();
+    ws.terminate();
+  }
+
+  function stopIdle(): void {
+    if (idle) {
+      clearTimeout(idle);
+      timers.delete(idle);
+      idle = null;
+    }
+  }
+
+  function armIdle(): void {
+    stopIdle();
+    if (state !== 'open' || stalled) return;
+    idle = later(options.idleTimeoutMs, () => {
+      idle = null;
+      fail('idle_timeout', `No message for ${options.idleTimeoutMs / 1000} s`, 4008);
+    });
+  }
+
+  function fireClose(): void {
+    const fault = plan?.close;
+    if (!fault || state !== 'open') return;
+    record.faults.push(`close:${fault.code}`);
+    const code = codeForClose(fault.code);
+    if (code === undefined) {
+      close(fault.code, fault.message ?? 'fault');
+      return;
+    }
+    const extra = fault.code === 4029 ? { retry_after: fault.retryAfter ?? 1 } : {};
+    fail(code, fault.message ?? `Injected fault: close ${fault.code}`, fault.code, extra);
+  }
+
+  function fireStall(): void {
+    const fault = plan?.stall;
+    if (!fault || stallDone || state !== 'open') return;
+    stallDone = true;
+    stalled = true;
+    record.faults.push('stall');
+    stopIdle();
+    ws.pause();
+    later(fault.forMs, () => {
+      stalled = false;
+      if (state !== 'open') return;
+      ws.resume();
+      armIdle();
+    });
+  }
+
+  function armTimed(trigger: FaultTrigger | undefined, fire: () => void): void {
+    if (!trigger) return;
+    if (trigger.afterMs !== undefined) later(trigger.afterMs, fire);
+    else if (trigger.afterBytes === undefined) later(0, fire);
+  }
+
+  const reached = (trigger: FaultTrigger | undefined, bytes: number): boolean =>
+    trigger?.afterBytes !== undefined && bytes >= trigger.afterBytes;
+
+  function onAudio(data: Buffer): void {
+    const frameBytes = 2 * channels;
+    if (data.length === 0) return fail('invalid_input', 'Empty audio message', 4000);
+    if (data.length % frameBytes !== 0) {
+      return fail('invalid_input', `Audio message of ${data.length} bytes is not a whole number of ${channels}-channel pcm_s16le frames (${frameBytes} bytes each)`, 4000);
+    }
+    const count = data.length / frameBytes;
+    if (count > sampleRate) {
+      return fail('invalid_input', `Audio message of ${count} frames is longer than one second (${sampleRate} frames)`, 4000);
+    }
+    const bytes = record.audioBytes + data.length;
+    record.audioBytes = bytes;
+    options.onAudio(data.length);
+    if (reached(plan?.drop, bytes)) return drop();
+    if (reached(plan?.close, bytes)) return fireClose();
+
+    frames += count;
+    record.audioSeconds = frames / sampleRate;
+    let samples: Int16Array;
+    if (data.byteOffset % 2 === 0 && LITTLE_ENDIAN) samples = new Int16Array(data.buffer, data.byteOffset, data.length / 2);
+    else {
+      samples = new Int16Array(data.length / 2);
+      for (let i = 0; i < samples.length; i++) samples[i] = data.readInt16LE(i * 2);
+    }
+    if (!hear(() => (engine as Engine).push(samples))) return;
+    if (reached(plan?.stall, bytes)) fireStall();
+    if (maxSessionSeconds !== undefined && frames >= maxSessionSeconds * sampleRate) {
+      record.faults.push('session_limit');
+      fail('session_limit', `The session reached its maximum length of ${maxSessionSeconds} s of audio`, 4010);
+    }
+  }
+
+  /** Runs the engine; an engine that throws ends the session with 1011. */
+  function hear(run: () => EngineEvent[]): boolean {
+    let events: EngineEvent[];
+    try {
+      events = run();
+    } catch {
+      fail('server_error', 'The recognition engine failed', 1011);
+      return false;
+    }
+    sendEvents(events);
+    return true;
+  }
+
+  function onText(text: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return fail('invalid_input', 'Text message is not valid JSON', 4000);
+    }
+    if (typeof message !== 'object' || message === null || Array.isArray(message) || typeof (message as { type?: unknown }).type !== 'string') {
+      return fail('invalid_input', 'Text message must be a JSON object with a string `type`', 4000);
+    }
+    switch ((message as { type: string }).type) {
+      case 'finalize':
+        hear(() => (engine as Engine).finalize());
+        return;
+      case 'keepalive':
+        return;
+      case 'end':
+        if (!hear(() => (engine as Engine).end())) return;
+        send(sessionEndedMessage(frames / sampleRate));
+        close(1000, 'session ended');
+        return;
+      default:
+        return; // unknown types are ignored
+    }
+  }
+
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (state !== 'open') return;
+    record.messagesIn++;
+    armIdle();
+    if (isBinary) onAudio(data);
+    else onText(data.toString('utf8'));
+  });
+  ws.on('error', () => {
+    // A protocol error from the client (bad frame, oversized message): ws closes the connection itself.
+  });
+  ws.on('close', (code: number) => {
+    state = 'closed';
+    clearTimers();
+    record.closeCode ??= code;
+    options.onClosed();
+  });
+
+  // Opening: credentials, then parameters, then the session.
+  const { params } = options;
+  if (!options.authorized) fail('unauthenticated', 'Missing or invalid API key', 4001);
+  else if (options.faultError !== null) fail('invalid_input', options.faultError, 4000, { param: 'fault' });
+  else if (!params.ok) fail('invalid_input', params.message, 4000, { param: params.param });
+  else {
+    ({ sampleRate, channels } = params.params);
+    try {
+      engine = options.engine({ sampleRate, channels, language: params.params.language, interimResults: params.params.interimResults });
+    } catch {
+      fail('server_error', 'The recognition engine could not start', 1011);
+    }
+    if (engine) {
+      send(sessionStartedMessage(options.sessionId, params.params));
+      armIdle();
+      armTimed(plan?.drop, drop);
+      armTimed(plan?.close, fireClose);
+      armTimed(plan?.stall, fireStall);
+    }
+  }
+
+  return {
+    terminate(): void {
+      clearTimers();
+      if (state !== 'closed') ws.terminate();
+    },
+  };
+}
