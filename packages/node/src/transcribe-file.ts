@@ -1,0 +1,229 @@
+/**
+ * `transcribeFile`: a file on disk to a {@link Transcription}, uploaded to
+ * the batch endpoint (streamed from disk) or, beyond its 25 MB limit,
+ * streamed through the real-time endpoint.
+ *
+ * @module
+ */
+import { openAsBlob } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import {
+  GATEWAY_AUDIO_EXTENSIONS,
+  MAX_BATCH_BYTES,
+  SttError,
+  createSttError,
+  createTranscriber,
+  fileExtension,
+  transcribe,
+  type BatchOptions,
+  type PCMFrame,
+  type SttTransport,
+  type TranscriptSegmentEvent,
+  type TranscriptWord,
+  type Transcription,
+} from '@stt-stream/core';
+import { fileSource } from './file-source.ts';
+import { createWsTransport } from './ws-transport.ts';
+
+/** Options of {@link transcribeFile}. */
+export interface TranscribeFileOptions extends BatchOptions {
+  /**
+   * `batch` uploads the file (at most 25 MB); `stream` sends it through the
+   * streaming endpoint; `auto` uploads files up to 25 MB and streams larger
+   * ones.
+   * @defaultValue 'auto'
+   */
+  mode?: 'auto' | 'batch' | 'stream';
+  /**
+   * The streaming endpoint.
+   * @defaultValue `baseUrl` with a ws:/wss: scheme and the path `/v1/stt/stream`
+   */
+  streamUrl?: string;
+  /** Stream mode: the transport. @defaultValue {@link createWsTransport}() */
+  transport?: SttTransport;
+  /** Stream mode: the ffmpeg for formats other than WAV. @defaultValue `ffmpeg` on the PATH */
+  ffmpegPath?: string;
+  /**
+   * Stream mode: called as audio is sent, with the seconds of the file read
+   * so far (for a progress bar).
+   */
+  onProgress?: (progress: { seconds: number }) => void;
+  /** Stream mode: called with each final as it arrives. */
+  onFinal?: (event: TranscriptSegmentEvent) => void;
+}
+
+/**
+ * The streaming URL that belongs to a gateway base URL.
+ *
+ * @example
+ * ```ts
+ * streamUrlFor('http://127.0.0.1:8080'); // 'ws://127.0.0.1:8080/v1/stt/stream'
+ * ```
+ */
+export function streamUrlFor(baseUrl = 'https://gateway.llm-stats.com'): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new TypeError(`Invalid option \`baseUrl\`: ${JSON.stringify(baseUrl)} is not a URL`);
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  const path = url.pathname.replace(/\/v1\/stt\/(stream|transcribe)\/?$/, '').replace(/\/+$/, '');
+  url.pathname = `${path}/v1/stt/stream`;
+  url.search = '';
+  return url.toString();
+}
+
+/**
+ * Transcribes an audio file.
+ *
+ * Up to 25 MB (or with `mode: 'batch'`), the file is uploaded to
+ * `POST /v1/stt/transcribe`, read lazily from disk as the upload goes
+ * (`fs.openAsBlob`), with {@link transcribe}'s checks and retries. Larger
+ * files (or `mode: 'stream'`) are decoded by {@link fileSource} and sent
+ * through the streaming endpoint; the finals are collected into the same
+ * {@link Transcription} shape: text joined, words and times concatenated,
+ * duration of the audio.
+ *
+ * @param path - the audio file
+ * @param options - {@link BatchOptions} plus the mode and stream settings
+ * @returns the transcription
+ * @example Transcribe a long recording
+ * ```ts
+ * const result = await transcribeFile('board-meeting.m4a', { model: 'whisper-1', apiKey: process.env.STT_STREAM_API_KEY });
+ * console.log(result.text);
+ * ```
+ */
+export async function transcribeFile(path: string, options: TranscribeFileOptions): Promise<Transcription> {
+  if (typeof path !== 'string' || path === '') throw new TypeError('Invalid argument `path`: expected a non-empty string');
+  if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object with at least `model`');
+  const mode = options.mode ?? 'auto';
+  if (mode !== 'auto' && mode !== 'batch' && mode !== 'stream') {
+    throw new TypeError(`Invalid option \`mode\`: expected 'auto', 'batch' or 'stream', got ${JSON.stringify(mode)}`);
+  }
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw createSttError('invalid_input', `Cannot read ${path}: not a file`, { retryable: false });
+    size = info.size;
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw createSttError('invalid_input', `Cannot read ${path}: no such file`, { cause, retryable: false });
+    }
+    throw cause;
+  }
+  if (mode === 'stream' || (mode === 'auto' && size > MAX_BATCH_BYTES)) return transcribeByStream(path, options);
+  // openAsBlob reads the file as the upload goes; nothing is read before.
+  const blob = await openAsBlob(path);
+  const name = basename(path);
+  const fileName = options.fileName ?? (GATEWAY_AUDIO_EXTENSIONS.includes(fileExtension(name)) ? name : undefined);
+  try {
+    return await transcribe(blob, { ...options, ...(fileName !== undefined ? { fileName } : {}) });
+  } catch (err) {
+    // Say which file; keep the code, status, param and request id.
+    if (err instanceof SttError && !err.message.includes(path)) {
+      const e = err;
+      throw createSttError(e.code, `${path}: ${e.message}`, {
+        cause: err,
+        retryable: e.retryable,
+        ...(e.status !== undefined ? { status: e.status } : {}),
+        ...(e.param !== undefined ? { param: e.param } : {}),
+        ...(e.requestId !== undefined ? { requestId: e.requestId } : {}),
+        ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+      });
+    }
+    throw err;
+  }
+}
+
+async function transcribeByStream(path: string, options: TranscribeFileOptions): Promise<Transcription> {
+  const source = fileSource(path, options.ffmpegPath !== undefined ? { ffmpegPath: options.ffmpegPath } : {});
+  return transcribeFrames(source, options);
+}
+
+/** Options of {@link transcribeFrames}: {@link TranscribeFileOptions} without the batch-only ones. */
+export type TranscribeFramesOptions = Omit<TranscribeFileOptions, 'mode' | 'fileName' | 'ffmpegPath'>;
+
+/**
+ * Transcribes a finite stream of frames through the streaming endpoint and
+ * returns the batch-shaped {@link Transcription} (see {@link collectFinals}):
+ * the streaming half of {@link transcribeFile}, for audio that is not a file
+ * (stdin, a socket, a generated signal).
+ *
+ * @param frames - the audio; it is read to its end
+ * @param options - model, key, URLs, transport, progress and final callbacks
+ * @example Transcribe raw PCM from stdin
+ * ```ts
+ * const frames = fromNodeReadable(process.stdin, { sampleRate: 16000, channels: 1, encoding: 's16le' });
+ * const result = await transcribeFrames(frames, { model: 'whisper-1', apiKey });
+ * ```
+ */
+export async function transcribeFrames(frames: ReadableStream<PCMFrame>, options: TranscribeFramesOptions): Promise<Transcription> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object with at least `model`');
+  const transcriber = createTranscriber({
+    model: options.model,
+    url: options.streamUrl ?? streamUrlFor(options.baseUrl),
+    transport: options.transport ?? createWsTransport(),
+    interimResults: false,
+    ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+    ...(options.language !== undefined ? { language: options.language } : {}),
+    ...(options.providerId !== undefined ? { providerId: options.providerId } : {}),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    ...(options.timeoutMs !== undefined ? { connectTimeoutMs: Math.min(options.timeoutMs, 60_000) } : {}),
+  });
+  let model: string | null = null;
+  transcriber.events.on('open', (info) => {
+    model ??= info.model;
+  });
+  let seconds = 0;
+  const counter = new TransformStream<PCMFrame, PCMFrame>({
+    transform(frame, controller) {
+      seconds += frame.data.length / frame.channels / frame.sampleRate;
+      options.onProgress?.({ seconds });
+      controller.enqueue(frame);
+    },
+  });
+  const finals: TranscriptSegmentEvent[] = [];
+  const reader = frames.pipeThrough(counter).pipeThrough(transcriber).getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    if (r.value.type === 'final') {
+      finals.push(r.value);
+      options.onFinal?.(r.value);
+    }
+  }
+  return collectFinals(finals, seconds, model ?? options.model);
+}
+
+/**
+ * Folds a stream's finals into a batch-shaped {@link Transcription}: texts
+ * joined with spaces, words concatenated (`null` when no final had any),
+ * confidence averaged over the finals' durations, the first language.
+ *
+ * @example Batch-shaped result from a live stream
+ * ```ts
+ * const finals = [];
+ * for await (const ev of fileSource('a.wav').pipeThrough(createTranscriber({ model: 'whisper-1', apiKey }))) if (ev.type === 'final') finals.push(ev);
+ * const result = collectFinals(finals, 12.5, 'whisper-1');
+ * ```
+ */
+export function collectFinals(finals: TranscriptSegmentEvent[], duration: number, model: string): Transcription {
+  const texts: string[] = [];
+  let words: TranscriptWord[] | null = null;
+  let weighted = 0;
+  let weight = 0;
+  let language: string | null = null;
+  for (const f of finals) {
+    const t = f.text.trim();
+    if (t) texts.push(t);
+    if (f.words) (words ??= []).push(...f.words);
+    if (f.confidence !== null) {
+      const w = Math.max(f.end - f.start, 1e-3);
+      weighted += f.confidence * w;
+      weight += w;
+    }
+    language ??= f.language;
+  }
+  return { text: texts.join(' '), duration, language, confidence: weight > 0 ? weighted / weight : null, words, model };
+}
