@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// The whole test suite: system tools check, build, vitest (Node + Chromium),
+// then the runtime conformance runs. Prints one closing line
+// "N passed, N failed" for the whole run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { ensureSystemTools } from './system-tools.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+process.chdir(root);
+mkdirSync('test-output', { recursive: true });
+
+// pnpm as it was started (npx pnpm@10 puts no `pnpm` on PATH).
+const pnpm = process.env.npm_execpath?.includes('pnpm') ? [process.execPath, process.env.npm_execpath] : ['pnpm'];
+
+function run(cmd, args, opts = {}) {
+  if (cmd === 'pnpm') [cmd, ...args] = [...pnpm, ...args];
+  console.log(`\n$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+  return r.status ?? 1;
+}
+
+ensureSystemTools();
+
+let passed = 0;
+let failed = 0;
+let status = run('pnpm', ['build']);
+if (status !== 0) {
+  console.error('build failed');
+  console.log('\n0 passed, 1 failed');
+  process.exit(1);
+}
+
+const vitestJson = 'test-output/vitest.json';
+status = run('pnpm', ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);
+if (existsSync(vitestJson)) {
+  const report = JSON.parse(readFileSync(vitestJson, 'utf8'));
+  passed += report.numPassedTests ?? 0;
+  failed += (report.numFailedTests ?? 0) + (report.numTotalTests === 0 ? 1 : 0);
+  if (status !== 0 && (report.numFailedTests ?? 0) === 0) failed += 1; // a suite that failed to load
+} else {
+  failed += 1;
+}
+
+const extra = [
+  // [name, command, args]
+];
+for (const [name, cmd, args] of extra) {
+  const s = run(cmd, args);
+  if (s === 0) passed += 1;
+  else {
+    failed += 1;
+    console.error(`${name} failed`);
+  }
+}
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

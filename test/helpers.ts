@@ -1,0 +1,56 @@
+// Shared helpers of the integration tests.
+import type { PCMFrame, TranscriptEvent } from '@stt-stream/core';
+
+/** A deterministic PRNG (mulberry32), so random splits can be replayed from a seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Frames of the given samples, cut into sizes drawn by `size(i)` (sample
+ * frames per channel), as a pull-based stream (back-pressure reaches here).
+ */
+export function framesOf(
+  samples: Int16Array | Float32Array,
+  sampleRate: number,
+  channels: number,
+  size: (i: number) => number = () => Math.round(sampleRate / 10),
+): ReadableStream<PCMFrame> {
+  let pos = 0;
+  let i = 0;
+  return new ReadableStream<PCMFrame>(
+    {
+      pull(controller) {
+        if (pos >= samples.length) {
+          controller.close();
+          return;
+        }
+        const n = Math.max(1, Math.floor(size(i++))) * channels;
+        const data = samples.slice(pos, pos + n);
+        pos += n;
+        controller.enqueue({ data, sampleRate, channels });
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+export async function collect<T>(readable: ReadableStream<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of readable as unknown as AsyncIterable<T>) out.push(x);
+  return out;
+}
+
+export type Final = Extract<TranscriptEvent, { type: 'final' }>;
+export const finalsOf = (events: TranscriptEvent[]) => events.filter((e): e is Final => e.type === 'final');
+/** The words of all finals, in order. */
+export const wordsOf = (events: TranscriptEvent[]) => finalsOf(events).flatMap((f) => f.words ?? []);
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
