@@ -229,7 +229,6 @@ class TranscriberSession implements Transcriber {
   #connBase = 0;
   #sentUpTo = 0;
   #openedAt = 0;
-  #sessionStarted = false;
   #lastServerError: ErrorEnvelope['error'] | undefined;
   #sessionEnded = false;
   #sessionEndedAt = 0;
@@ -244,6 +243,8 @@ class TranscriberSession implements Transcriber {
   #everConnected = false;
   #replayedSamples = 0;
   #pumping = false;
+  #writing = false;
+  #finalizeRequested = false;
 
   // streams
   #readableController!: ReadableStreamDefaultController<TranscriptEvent>;
@@ -352,7 +353,18 @@ class TranscriberSession implements Transcriber {
   }
 
   finalize(): void {
-    if (this.#done || this.#buffer.end === 0) return;
+    if (this.#done) return;
+    // A write in progress still has frames to hand over; finalize after them.
+    if (this.#writing) this.#finalizeRequested = true;
+    else this.#finalizeNow();
+  }
+
+  #finalizeNow(): void {
+    this.#finalizeRequested = false;
+    // The partial frame goes now (it is at most one frame: no window check).
+    for (const chunk of this.#pipeline.flushPartial()) this.#buffer.append(chunk);
+    if (this.#buffer.end === 0) return;
+    if (this.#state === 'idle') this.#startConnecting(undefined);
     this.#markers.push({ at: this.#buffer.end, kind: 'finalize', sentOn: 0 });
     this.#kick();
   }
@@ -373,7 +385,13 @@ class TranscriberSession implements Transcriber {
       this.#fail(err as Error);
       throw err;
     }
-    for (const chunk of chunks) await this.#accept(chunk);
+    this.#writing = true;
+    try {
+      for (const chunk of chunks) await this.#accept(chunk);
+    } finally {
+      this.#writing = false;
+    }
+    if (this.#finalizeRequested && !this.#done) this.#finalizeNow();
   }
 
   async #end(): Promise<void> {
@@ -389,7 +407,7 @@ class TranscriberSession implements Transcriber {
     this.#state = this.#state === 'open' ? 'ending' : this.#state;
     this.#kick();
     while (!this.#done) await this.#changed.wait();
-    this.#throwIfDone();
+    if (this.#fatal) throw this.#fatal;
   }
 
   #throwIfDone(): void {
@@ -551,6 +569,9 @@ class TranscriberSession implements Transcriber {
     if (this.#done) throw new AbortError('finished');
     const credentials = await this.#resolveCredentials();
     const id = ++this.#connId;
+    // Set up the connection's state before connecting: a runtime may deliver
+    // the first messages (even the close) before `connect` resolves.
+    this.#prepareConnection();
     const conn = await this.#transport.connect(
       { url: this.#url, ...credentials, timeoutMs: this.#connectTimeoutMs, signal: this.#abort.signal },
       {
@@ -564,14 +585,20 @@ class TranscriberSession implements Transcriber {
     }
     this.#connections++;
     this.#conn = conn;
-    this.#openedAt = this.#lastServerMessageAt = this.#lastProgressAt = this.#lastSendAt = this.#pacingStart = Date.now();
+    this.#openedAt = this.#lastProgressAt = this.#lastSendAt = this.#pacingStart = Date.now();
+    this.#state = this.#markers.some((m) => m.kind === 'end') ? 'ending' : 'open';
+    const tick = Math.max(25, Math.min(this.#keepAliveMs, this.#stallTimeoutMs) / 4);
+    this.#timer = setInterval(() => this.#onTick(id), tick);
+    this.#kick();
+  }
+
+  /** Where the next connection starts: the commit point (replay), with a gap for what is gone. */
+  #prepareConnection(): void {
+    this.#lastServerMessageAt = Date.now();
     this.#lastBuffered = 0;
-    this.#sessionStarted = false;
     this.#sessionEnded = false;
     this.#lastServerError = undefined;
     this.#endSentAt = 0;
-
-    // Replay from the commit point: what no final has covered yet.
     const commit = Math.min(...this.#commits);
     const from = Math.max(commit, this.#buffer.start);
     if (from > commit) {
@@ -581,10 +608,6 @@ class TranscriberSession implements Transcriber {
     this.#replayedSamples = Math.max(0, Math.min(this.#sentUpTo, this.#buffer.end) - from);
     this.#connBase = from;
     this.#sentUpTo = from;
-    this.#state = this.#markers.some((m) => m.kind === 'end') ? 'ending' : 'open';
-    const tick = Math.max(25, Math.min(this.#keepAliveMs, this.#stallTimeoutMs) / 4);
-    this.#timer = setInterval(() => this.#onTick(id), tick);
-    this.#kick();
   }
 
   #onTick(id: number): void {
@@ -629,7 +652,6 @@ class TranscriberSession implements Transcriber {
     }
     switch (msg.type) {
       case 'session.started':
-        this.#sessionStarted = true;
         if (!this.#everConnected) {
           this.#everConnected = true;
           this.events.emit('open', { sessionId: msg.sessionId, model: msg.model });

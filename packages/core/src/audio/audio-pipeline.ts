@@ -198,6 +198,23 @@ export class AudioPipeline {
     return this.#count(frames);
   }
 
+  /**
+   * Releases the partial frame the chunker holds, without ending the stream
+   * (the resampler keeps its state). For `finalize`: what was written so far
+   * goes on the wire now.
+   *
+   * @example
+   * ```ts
+   * const pipeline = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
+   * pipeline.push({ data: new Int16Array(2000), sampleRate: 16000, channels: 1 }); // one frame of 1600
+   * pipeline.flushPartial(); // [Int16Array(400)]
+   * ```
+   */
+  flushPartial(): Int16Array[] {
+    const rest = this.#chunker.flush();
+    return rest === null ? [] : this.#count([rest]);
+  }
+
   /** Down-mix, resample, convert. */
   #fromFloat(samples: Float32Array): Int16Array {
     const mixed = downmix(samples, this.#inChannels, this.channels);
