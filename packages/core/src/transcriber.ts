@@ -470,7 +470,8 @@ class TranscriberSession implements Transcriber {
         }
         if (this.#sentUpTo >= this.#buffer.end) break;
         if (conn.bufferedAmount >= this.#hwm) {
-          await (conn.drain ? conn.drain(this.#hwm) : pollDrain(conn, this.#hwm));
+          // Wait for the socket to drain, or for this connection to be replaced.
+          await Promise.race([conn.drain ? conn.drain(this.#hwm) : pollDrain(conn, this.#hwm), this.#changed.wait()]);
           continue;
         }
         if (this.#realtimeFactor !== Infinity) {
@@ -484,9 +485,8 @@ class TranscriberSession implements Transcriber {
         const nextMarker = this.#markers.reduce((min, m) => (m.sentOn !== id && m.at > this.#sentUpTo ? Math.min(min, m.at) : min), Infinity);
         const data = this.#buffer.read(this.#sentUpTo, nextMarker);
         if (!data) {
-          // The position was dropped from the buffer (drop-oldest while we sent): skip ahead.
-          this.#sentUpTo = Math.max(this.#sentUpTo, this.#buffer.start);
-          continue;
+          // Unreachable: sent audio is dropped only up to `sentUpTo`, unsent audio only while disconnected.
+          throw new Error(`Internal error: audio at sample ${this.#sentUpTo} is no longer retained`);
         }
         conn.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
         this.#sentUpTo += data.length / this.#channels;
@@ -583,6 +583,8 @@ class TranscriberSession implements Transcriber {
       conn.close(1000, 'done');
       return;
     }
+    // While connecting, `drop-oldest` may have dropped audio this connection was to start with.
+    if (this.#buffer.start > this.#connBase) this.#connBase = this.#sentUpTo = this.#replayStart();
     this.#connections++;
     this.#conn = conn;
     this.#openedAt = this.#lastProgressAt = this.#lastSendAt = this.#pacingStart = Date.now();
@@ -599,15 +601,25 @@ class TranscriberSession implements Transcriber {
     this.#sessionEnded = false;
     this.#lastServerError = undefined;
     this.#endSentAt = 0;
+    const from = this.#replayStart();
+    this.#replayedSamples = Math.max(0, Math.min(this.#sentUpTo, this.#buffer.end) - from);
+    this.#connBase = from;
+    this.#sentUpTo = from;
+  }
+
+  /**
+   * The first sample the next connection gets: the commit point, or the
+   * oldest retained sample when the window dropped audio after the commit
+   * point (reported as one `gap`, never lost in silence).
+   */
+  #replayStart(): number {
     const commit = Math.min(...this.#commits);
     const from = Math.max(commit, this.#buffer.start);
     if (from > commit) {
       this.#emit({ type: 'gap', start: commit / this.#rate, end: from / this.#rate, reason: 'replay_window_exceeded' });
       this.#commits = this.#commits.map((c) => Math.max(c, from));
     }
-    this.#replayedSamples = Math.max(0, Math.min(this.#sentUpTo, this.#buffer.end) - from);
-    this.#connBase = from;
-    this.#sentUpTo = from;
+    return from;
   }
 
   #onTick(id: number): void {
@@ -619,7 +631,8 @@ class TranscriberSession implements Transcriber {
     this.#lastBuffered = buffered;
     if (now - this.#lastProgressAt >= this.#stallTimeoutMs && now - this.#lastServerMessageAt >= this.#stallTimeoutMs) {
       // No server message and nothing drains: treat it as a drop, also where the runtime has no ping.
-      conn.close(1000, 'stalled');
+      if (conn.terminate) conn.terminate();
+      else conn.close(1000, 'stalled');
       this.#onClose(id, 1006, 'the connection stalled');
       return;
     }

@@ -39,6 +39,11 @@ export interface TransportConnection {
    */
   drain?(bytes: number): Promise<void>;
   close(code?: number, reason?: string): void;
+  /**
+   * Drops the connection at once, without a closing handshake (for a peer
+   * that stopped answering). Where a runtime has no such thing, `close` is used.
+   */
+  terminate?(): void;
 }
 
 /**

@@ -188,6 +188,9 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
               checkWaiters();
             });
           },
+          terminate() {
+            socket.terminate();
+          },
           close(code, reason) {
             try {
               socket.close(code, reason);
