@@ -235,4 +235,23 @@ describe('createTranscriber against the emulator', () => {
       await quick.close();
     }
   });
+
+  it('a server that sends no finals cannot stop a long stream: after windowWaitMs the oldest sent audio is let go', async () => {
+    const silent = await startEmulator({ engine: 'silent' });
+    try {
+      const t = createTranscriber({ model: 'dtmf', url: silent.url, replayWindowSeconds: 1, windowWaitMs: 300 });
+      let maxRetained = 0;
+      const sampler = setInterval(() => (maxRetained = Math.max(maxRetained, t.stats.retainedBytes)), 5);
+      const started = Date.now();
+      const events = await collect(framesOf(new Int16Array(16000 * 6), 16000, 1).pipeThrough(t));
+      clearInterval(sampler);
+      expect(events).toEqual([]);
+      expect(silent.stats.perConnection[0]!.audioBytes).toBe(16000 * 6 * 2);
+      // It waited once for a final (300 ms), then flowed; the retained audio stayed within the window.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      expect(maxRetained).toBeLessThanOrEqual(32000 + 3200);
+    } finally {
+      await silent.close();
+    }
+  });
 });

@@ -82,6 +82,14 @@ export interface TranscriberOptions {
    * @defaultValue 'wait'
    */
   overflow?: 'wait' | 'drop-oldest';
+  /**
+   * With `overflow: 'wait'`, how long the writer waits, while connected and
+   * with a full window, for a final to confirm the oldest audio. After that
+   * the oldest audio already sent is let go (a replay that needs it later
+   * reports a `gap`), so a server that sends no finals cannot stop the stream.
+   * @defaultValue 5000
+   */
+  windowWaitMs?: number;
   /** Aborting ends the stream with `SttError` code `aborted` and closes the socket. */
   signal?: AbortSignal;
   /** How to open WebSockets. @defaultValue the standard `WebSocket` ({@link createWebSocketTransport}) */
@@ -214,6 +222,7 @@ class TranscriberSession implements Transcriber {
   readonly #endTimeoutMs: number;
   readonly #reconnect: Required<ReconnectOptions> | false;
   readonly #overflow: 'wait' | 'drop-oldest';
+  readonly #windowWaitMs: number;
 
   // audio
   readonly #pipeline: AudioPipeline;
@@ -244,6 +253,8 @@ class TranscriberSession implements Transcriber {
   #replayedSamples = 0;
   #pumping = false;
   #writing = false;
+  #windowFullSince = 0;
+  #windowTimer: ReturnType<typeof setTimeout> | undefined;
   #finalizeRequested = false;
 
   // streams
@@ -276,6 +287,7 @@ class TranscriberSession implements Transcriber {
       throw new TypeError(`Invalid option \`overflow\`: expected 'wait' or 'drop-oldest', got ${String(options.overflow)}`);
     }
     this.#overflow = options.overflow ?? 'wait';
+    this.#windowWaitMs = intOption(options.windowWaitMs, 'windowWaitMs', 0, 3_600_000, 5000);
     if (options.reconnect === false) this.#reconnect = false;
     else {
       const r = options.reconnect ?? {};
@@ -422,11 +434,15 @@ class TranscriberSession implements Transcriber {
       this.#throwIfDone();
       const desired = this.#readableController.desiredSize;
       const connected = this.#state === 'open' || this.#state === 'ending';
+      const full = this.#buffer.length + samples > this.#windowSamples;
       if (desired !== null && desired <= 0) {
         // A slow reader of transcripts pauses the audio.
       } else if (connected) {
-        if (this.#sentUpTo >= this.#buffer.end) break;
-      } else if (this.#buffer.length + samples <= this.#windowSamples) {
+        // Socket back-pressure first: the previous frame must be in the socket.
+        if (this.#sentUpTo >= this.#buffer.end) {
+          if (!full || this.#overflow === 'drop-oldest' || this.#windowWaitOver()) break;
+        }
+      } else if (!full) {
         break;
       } else if (this.#overflow === 'drop-oldest') {
         this.#buffer.dropBefore(this.#buffer.end + samples - this.#windowSamples);
@@ -435,11 +451,29 @@ class TranscriberSession implements Transcriber {
       await this.#changed.wait();
     }
     this.#buffer.append(chunk);
-    // Audio already sent but not yet confirmed by a final is kept for at most
-    // the window; older sent audio goes (a later replay reports it as a gap).
+    // Past the window, sent audio that no final has confirmed yet goes (only
+    // after `windowWaitMs` in `wait` mode); a later replay that needs it
+    // reports it as a gap.
     const overflow = this.#buffer.length - this.#windowSamples;
     if (overflow > 0) this.#buffer.dropBefore(Math.min(this.#buffer.start + overflow, this.#sentUpTo));
     this.#kick();
+  }
+
+  /**
+   * In `wait` mode with a full window while connected, the writer waits for
+   * a final to free it, but not forever: a server that sends no finals (long
+   * silence, a silent engine) would stop the stream. After `windowWaitMs`
+   * without a final the oldest sent audio is let go.
+   */
+  #windowWaitOver(): boolean {
+    const now = Date.now();
+    if (this.#windowFullSince === 0) {
+      this.#windowFullSince = now;
+      clearTimeout(this.#windowTimer);
+      this.#windowTimer = setTimeout(() => this.#changed.notify(), this.#windowWaitMs);
+      return false;
+    }
+    return now - this.#windowFullSince >= this.#windowWaitMs;
   }
 
   // ---- sending --------------------------------------------------------------
@@ -713,6 +747,8 @@ class TranscriberSession implements Transcriber {
       if (endSample <= commit && !(endSample === commit && commit === 0)) return;
       this.#commits[channel] = endSample;
       this.#failures = 0;
+      this.#windowFullSince = 0;
+      clearTimeout(this.#windowTimer);
       const committed = Math.min(...this.#commits);
       this.#buffer.dropBefore(Math.min(committed, this.#sentUpTo));
       this.#markers = this.#markers.filter((m) => m.kind === 'end' || m.at > committed);
@@ -809,6 +845,7 @@ class TranscriberSession implements Transcriber {
 
   #teardown(code: number, reason: string): void {
     this.#abort.abort(createSttError('aborted', 'The transcriber ended'));
+    clearTimeout(this.#windowTimer);
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#connId++;

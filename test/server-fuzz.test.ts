@@ -1,0 +1,98 @@
+// Server-message fuzzing (issue 4): whatever a server sends, the client does not
+// crash, its prototypes stay clean, and the session either goes on or ends with
+// a protocol_error.
+import fc from 'fast-check';
+import { SttError, createTranscriber, type TranscriptEvent } from '@stt-stream/node';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startScriptedServer, type ScriptedServer } from './fixtures/scripted-server.ts';
+import { collect, finalsOf, framesOf } from './helpers.ts';
+
+let server: ScriptedServer;
+let script: (string | Uint8Array)[] = [];
+beforeAll(async () => {
+  server = await startScriptedServer({
+    // After the first audio, the server sends the scripted messages, then one good final.
+    onAudio: (conn, bytes) => {
+      if (conn.audioBytes !== bytes) return;
+      for (const m of script) conn.send(m);
+      conn.send(JSON.stringify({ type: 'transcript', is_final: true, text: 'sentinel', start: 0, end: 0.05, channel: 0 }));
+    },
+  });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const types = fc.constantFrom('transcript', 'session.started', 'session.ended', 'speech_started', 'error', 'x-unknown', '__proto__', 'constructor');
+const anyValue = fc.oneof(
+  fc.jsonValue(),
+  fc.string({ maxLength: 5 }),
+  fc.double(),
+  fc.constant(null),
+  fc.constant(Number.MAX_VALUE),
+  fc.constant(-1),
+);
+const message = fc.oneof(
+  // Plausible messages with random or wrong-typed fields.
+  fc.record(
+    {
+      type: types,
+      is_final: fc.oneof(fc.boolean(), anyValue),
+      text: fc.oneof(fc.string(), anyValue),
+      start: fc.oneof(fc.double({ min: 0, max: 10, noNaN: true }), anyValue),
+      end: fc.oneof(fc.double({ min: 0, max: 10, noNaN: true }), anyValue),
+      channel: fc.oneof(fc.nat(3), anyValue),
+      words: fc.oneof(fc.array(fc.record({ word: fc.string(), start: fc.double(), end: fc.double() })), anyValue),
+      error: fc.oneof(fc.record({ code: fc.string(), message: fc.string() }), anyValue),
+      session_id: fc.oneof(fc.string(), anyValue),
+      timestamp: anyValue,
+    },
+    { requiredKeys: ['type'] },
+  ).map((m) => JSON.stringify(m)),
+  // Prototype pollution attempts.
+  fc.constantFrom(
+    '{"type":"transcript","is_final":false,"text":"x","start":0,"end":1,"__proto__":{"polluted":1}}',
+    '{"__proto__":{"polluted":1},"type":"speech_started","timestamp":1}',
+    '{"type":"error","error":{"code":"x","message":"y","__proto__":{"polluted":1}}}',
+    '{"type":"transcript","is_final":true,"text":"x","start":0,"end":0.01,"words":[{"__proto__":{"polluted":1},"word":"a","start":0,"end":0.01}]}',
+  ),
+  // Garbage and huge strings.
+  fc.string({ maxLength: 200 }),
+  fc.constant(`{"type":"transcript","is_final":false,"text":"${'a'.repeat(2_000_000)}","start":0,"end":1}`),
+  fc.constant('{"type":"transcript"'),
+  fc.uint8Array({ minLength: 1, maxLength: 64 }),
+);
+
+it('server-message fuzzing: no crash, no prototype pollution, the session survives or ends with protocol_error', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 6 }), async (messages) => {
+      script = messages;
+      const t = createTranscriber({ model: 'x', url: server.url, endTimeoutMs: 2000 });
+      const errors: SttError[] = [];
+      t.events.on('error', (e) => errors.push(e));
+      let events: TranscriptEvent[] = [];
+      let failure: unknown;
+      try {
+        events = await collect(framesOf(new Int16Array(8000), 16000, 1).pipeThrough(t));
+      } catch (err) {
+        failure = err;
+      }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
+      for (const e of errors) expect(e.code).toBe('protocol_error');
+      if (failure !== undefined) {
+        // A fatal end is allowed only as a typed error (a scripted `error` message is the server's word).
+        expect(failure).toBeInstanceOf(SttError);
+      } else {
+        expect(finalsOf(events).some((f) => f.text === 'sentinel')).toBe(true);
+        for (const e of events) {
+          if (e.type === 'final' || e.type === 'interim') {
+            expect(typeof e.text).toBe('string');
+            expect(Number.isFinite(e.start) && Number.isFinite(e.end)).toBe(true);
+          }
+        }
+      }
+    }),
+    { numRuns: 40 },
+  );
+}, 120_000);
