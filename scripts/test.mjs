@@ -44,6 +44,7 @@ if (existsSync(vitestJson)) {
 
 const extra = [
   // [name, command, args]
+  ['browser bundle size budget', 'node', ['packages/browser/scripts/bundle-size.mjs']],
 ];
 for (const [name, cmd, args] of extra) {
   const s = run(cmd, args);

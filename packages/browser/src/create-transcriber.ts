@@ -1,0 +1,56 @@
+import { createTranscriber as createCoreTranscriber, type Transcriber, type TranscriberOptions } from '@stt-stream/core';
+import { browserSafeOptions, type BrowserSafetyOptions } from './internal/browser-safe-options.ts';
+
+/**
+ * Options of the browser {@link createTranscriber}: core's, plus two explicit risk switches.
+ *
+ * @example A local emulator over ws:// (loopback needs no switch)
+ * ```ts
+ * const options: BrowserTranscriberOptions = { url: 'ws://127.0.0.1:8787/v1/stt/stream', model: 'test', token: 'test-token' };
+ * ```
+ */
+export interface BrowserTranscriberOptions extends TranscriberOptions {
+  /**
+   * Allow `apiKey` in a browser (it is then sent as the subprotocol
+   * credential). Anyone who can open the page can read the key: prefer a
+   * short-lived `token` from your own server.
+   * @defaultValue false
+   */
+  dangerouslyAllowBrowser?: BrowserSafetyOptions['dangerouslyAllowBrowser'];
+  /**
+   * Allow `ws://` (or `http://`) to a host other than loopback (127.0.0.0/8,
+   * `localhost`, `[::1]`): audio and credentials would travel unencrypted.
+   * @defaultValue false
+   */
+  allowInsecure?: BrowserSafetyOptions['allowInsecure'];
+}
+
+/**
+ * Core's `createTranscriber`, with the checks a web page needs: an `apiKey`
+ * is refused unless `dangerouslyAllowBrowser: true` (then it travels as the
+ * subprotocol credential, like a `token`), and `ws://` to a non-loopback host
+ * is refused unless `allowInsecure: true`. Everything else is core's: the
+ * `token` (a string, or a function called again for each connection) is sent
+ * as the subprotocol pair `bearer`, `<token>`.
+ *
+ * @param options - the transcriber options (see core's `TranscriberOptions`)
+ * @returns a `TransformStream<PCMFrame, TranscriptEvent>` with lifecycle `events`
+ * @throws TypeError for a refused or invalid option (naming it)
+ *
+ * @example Microphone to captions, with a token from your own server
+ * ```ts
+ * import { createTranscriber, microphone } from '@stt-stream/browser';
+ *
+ * const transcriber = createTranscriber({
+ *   model: 'whisper-1',
+ *   token: async () => (await (await fetch('/stt-token', { method: 'POST' })).json()).token,
+ * });
+ * transcriber.events.on('reconnecting', () => (status.textContent = 'reconnecting…'));
+ * await microphone().pipeThrough(transcriber).pipeTo(new WritableStream({
+ *   write(ev) { if (ev.type === 'final') captions.append(ev.text + ' '); },
+ * }));
+ * ```
+ */
+export function createTranscriber(options: BrowserTranscriberOptions): Transcriber {
+  return createCoreTranscriber(browserSafeOptions(options));
+}

@@ -1,0 +1,47 @@
+import { createAudioCapture, type AudioCapture, type AudioCaptureOptions } from './audio-capture.ts';
+
+/**
+ * Options of {@link mediaStreamSource}.
+ *
+ * @example Stop the tab's screen-share audio when done
+ * ```ts
+ * const source = mediaStreamSource(await navigator.mediaDevices.getDisplayMedia({ audio: true }), { stopTracks: true });
+ * ```
+ */
+export interface MediaStreamSourceOptions extends AudioCaptureOptions {
+  /**
+   * Whether `cancel()` also stops the stream's tracks. The stream is yours, so by default they keep running.
+   * @defaultValue false
+   */
+  stopTracks?: boolean;
+}
+
+/**
+ * Reads the audio of any MediaStream (a WebRTC call, `video.captureStream()`,
+ * a screen share with audio) as a `ReadableStream<PCMFrame>`, through the same
+ * worklet and bounded queue as {@link microphone}. The stream closes when all
+ * its audio tracks end.
+ *
+ * @param stream - a MediaStream with at least one audio track
+ * @param options - capture options; `stopTracks` to stop the tracks on cancel
+ * @throws TypeError if `stream` is not a MediaStream with an audio track
+ *
+ * @example Transcribe the remote side of a WebRTC call
+ * ```ts
+ * pc.ontrack = ({ streams: [remote] }) => {
+ *   mediaStreamSource(remote).pipeThrough(createTranscriber({ model: 'whisper-1', token })).pipeTo(captionsSink);
+ * };
+ * ```
+ */
+export function mediaStreamSource(stream: MediaStream, options: MediaStreamSourceOptions = {}): AudioCapture {
+  if (typeof stream !== 'object' || stream === null || typeof (stream as MediaStream).getAudioTracks !== 'function') {
+    throw new TypeError('Invalid argument `stream` of mediaStreamSource(): expected a MediaStream');
+  }
+  if (stream.getAudioTracks().length === 0) {
+    throw new TypeError('Invalid argument `stream` of mediaStreamSource(): the MediaStream has no audio track');
+  }
+  if (options.stopTracks !== undefined && typeof options.stopTracks !== 'boolean') {
+    throw new TypeError('Invalid option `stopTracks` of mediaStreamSource(): expected a boolean');
+  }
+  return createAudioCapture({ name: 'mediaStreamSource', ownsTracks: options.stopTracks ?? false, acquire: async () => stream }, options);
+}
