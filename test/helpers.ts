@@ -1,17 +1,8 @@
 // Shared helpers of the integration tests.
 import type { PCMFrame, TranscriptEvent } from '@stt-stream/core';
 
-/** A deterministic PRNG (mulberry32), so random splits can be replayed from a seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG (the emulator's mulberry32), so random splits can be replayed from a seed. */
+export { mulberry32 as prng } from '@stt-stream/emulator';
 
 /**
  * Frames of the given samples, cut into sizes drawn by `size(i)` (sample
