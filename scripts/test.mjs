@@ -45,6 +45,15 @@ if (existsSync(vitestJson)) {
 const extra = [
   // [name, command, args]
   ['browser bundle size budget', 'node', ['packages/browser/scripts/bundle-size.mjs']],
+  // Cross-runtime (issue 7): the conformance scenario on Node 20 (+22+ when found), Deno and Bun,
+  // byte-identical to conformance/expected.jsonl; core's unit tests under Deno and Bun; the
+  // Deno and Bun examples; the packages as published (publint, attw, JSR); the API reference.
+  ['conformance: Node, Deno, Bun byte-identical', 'node', ['conformance/run.mjs']],
+  ['core unit tests on Deno', 'node', ['conformance/core-tests.mjs', 'deno']],
+  ['core unit tests on Bun', 'node', ['conformance/core-tests.mjs', 'bun']],
+  ['examples/deno and examples/bun', 'node', ['conformance/examples.mjs']],
+  ['packages fit to publish (publint, attw, jsr.json)', 'node', ['scripts/check-packages.mjs']],
+  ['API reference (TypeDoc, warnings are errors)', 'pnpm', ['run', 'docs:api']],
 ];
 for (const [name, cmd, args] of extra) {
   const s = run(cmd, args);

@@ -116,7 +116,8 @@ export function createWebSocketTransport(
           get bufferedAmount() { return socket.bufferedAmount; },
           send(data) {
             if (socket.readyState !== 1) return;
-            socket.send(data);
+            // Newer DOM typings (Deno's, TypeScript 6) accept only ArrayBuffer-backed views; ours always are.
+            socket.send(data as string | Uint8Array<ArrayBuffer>);
           },
           drain(bytes) {
             return new Promise<void>((done) => {

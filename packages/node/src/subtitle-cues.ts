@@ -6,7 +6,7 @@
  */
 import type { TranscriptSegmentEvent, TranscriptWord, Transcription } from '@stt-stream/core';
 
-/** How {@link subtitleCues} cuts and wraps. */
+/** How the subtitle writers ({@link toSrt}, {@link toWebVtt}) cut and wrap transcripts into cues. */
 export interface SubtitleOptions {
   /** Longest cue, in seconds. @defaultValue 7 */
   maxCueSeconds?: number;

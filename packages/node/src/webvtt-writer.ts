@@ -39,7 +39,7 @@ export function webVttCue(cue: SubtitleCue): string {
  * @param transcript - finals (in order) or a batch transcription
  * @param options - cue length and line limits
  * @returns the `.vtt` text
- * @example Captions for a `<track>` element
+ * @example Captions for a track element
  * ```ts
  * const vtt = toWebVtt(finals);
  * track.src = URL.createObjectURL(new Blob([vtt], { type: 'text/vtt' }));

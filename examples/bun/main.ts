@@ -1,0 +1,68 @@
+/**
+ * Stream a WAV file to the STT gateway (or the local emulator) with Bun's own
+ * WebSocket, and print the finals with their times.
+ *
+ *   bun main.ts [file.wav]
+ *
+ * With STT_STREAM_API_KEY (or LLM_STATS_API_KEY) set it talks to the gateway
+ * and streams a short English recording; without, it starts the emulator in
+ * this process, whose tone engine hears the DTMF keys of dtmf-demo.wav.
+ *
+ * @module
+ */
+import { WavDecoder, createTranscriber, type PCMFrame } from '@stt-stream/core';
+
+// Structural, so no Bun type package is needed to read or check this file.
+declare const Bun: { argv: string[]; env: Record<string, string | undefined>; version: string; file(path: string | URL): { stream(): ReadableStream<Uint8Array> } };
+declare const process: { exitCode?: number };
+
+const apiKey = Bun.env.STT_STREAM_API_KEY || Bun.env.LLM_STATS_API_KEY || undefined;
+const audio = (name: string) => new URL(`../audio/${name}`, import.meta.url);
+const file = Bun.argv[2] ?? audio(apiKey ? 'speech-en.wav' : 'dtmf-demo.wav');
+
+let url = Bun.env.STT_STREAM_URL || undefined;
+let emulator: { url: string; close(): Promise<void> } | undefined;
+if (!apiKey && !url) {
+  // The emulator is a Node program; Bun runs it as it is.
+  const { startEmulator } = await import('@stt-stream/emulator');
+  emulator = await startEmulator();
+  url = emulator.url;
+  console.log(`No STT_STREAM_API_KEY set: using the local emulator at ${url}`);
+}
+console.log(`Streaming ${file instanceof URL ? file.pathname : file} (Bun ${Bun.version})\n`);
+
+/** The file's bytes, decoded to PCM frames as they are read. */
+function wavFrames(source: ReadableStream<Uint8Array>): ReadableStream<PCMFrame> {
+  const decoder = new WavDecoder();
+  return source.pipeThrough(
+    new TransformStream<Uint8Array, PCMFrame>({
+      transform(chunk, controller) {
+        for (const frame of decoder.push(chunk)) controller.enqueue(frame);
+      },
+      flush(controller) {
+        for (const frame of decoder.end()) controller.enqueue(frame);
+      },
+    }),
+  );
+}
+
+// No `transport` option: core's default, the runtime's standard WebSocket
+// (Bun's sends the Authorization header).
+const transcriber = createTranscriber({ model: Bun.env.STT_STREAM_MODEL || (apiKey ? 'whisper-1' : 'dtmf'), apiKey, url });
+transcriber.events.on('reconnecting', ({ attempt, cause }) => console.error(`(reconnecting, attempt ${attempt}: ${cause.code})`));
+
+const stamp = (s: number) => s.toFixed(2).padStart(6);
+let exitCode = 0;
+try {
+  for await (const ev of wavFrames(Bun.file(file).stream()).pipeThrough(transcriber)) {
+    if (ev.type === 'final') console.log(`[${stamp(ev.start)} → ${stamp(ev.end)}]  ${ev.text}`);
+    else if (ev.type === 'gap') console.log(`(audio from ${stamp(ev.start)} to ${stamp(ev.end)} was lost: ${ev.reason})`);
+  }
+} catch (err) {
+  exitCode = 1;
+  const e = err as Error & { code?: string };
+  console.error(`Failed: ${e.message}${e.code ? ` (${e.code})` : ''}`);
+} finally {
+  await emulator?.close();
+}
+process.exitCode = exitCode;
