@@ -1,0 +1,110 @@
+// Row 3 (one run, one subject, fresh process): N sessions, each sending
+// 100 ms frames at real-time pace for S seconds. Reports this process's CPU
+// over the paced window, lateness of frames on the wire (ws's send callback,
+// i.e. handed to the kernel, against the frame's due time), peak RSS.
+// The `null` subject runs the same timers and frames and sends nothing: its
+// CPU is the harness cost that run.mjs subtracts.
+//
+//   BENCH_URLS='{…}' node concurrency-client.mjs <null|ours|raw|deepgram|assemblyai> <ws|wss> <sessions> <seconds>
+import { hooks, openSession, patchWs } from './lib/subjects.mjs';
+import { percentile } from './lib/util.mjs';
+
+const [kind, scheme, nArg, secondsArg] = process.argv.slice(2);
+const N = Number(nArg);
+const SECONDS = Number(secondsArg);
+const FRAME_MS = 100;
+const FRAME = 1600;
+const urls = JSON.parse(process.env.BENCH_URLS);
+
+patchWs();
+
+// Lateness: each frame carries its due time (performance.now(), float64) in its
+// first 8 bytes, which every subject passes through untouched.
+const lateness = [];
+let measuring = false;
+hooks.onFlushed = (bytes) => {
+  if (!measuring || bytes.byteLength < 8) return;
+  const due = new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true);
+  lateness.push(performance.now() - due);
+};
+
+// Open the sessions, a few at a time.
+const sessions = new Array(N);
+if (kind !== 'null') {
+  let next = 0;
+  const worker = async () => {
+    while (next < N) {
+      const i = next++;
+      sessions[i] = await openSession(kind, urls, scheme === 'wss');
+      // Ours connects on its first frame: prime it with one so the window holds only steady-state work.
+      if (kind === 'ours') await sessions[i].write(new Int16Array(FRAME));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(25, N) }, worker));
+}
+
+let peakRss = process.memoryUsage.rss();
+const rssTimer = setInterval(() => {
+  const r = process.memoryUsage.rss();
+  if (r > peakRss) peakRss = r;
+}, 250);
+
+const frameCount = Math.round((SECONDS * 1000) / FRAME_MS);
+let sent = 0;
+let noise = 1;
+const t0 = performance.now() + 200;
+const done = new Promise((resolveAll) => {
+  let finished = 0;
+  for (let i = 0; i < N; i++) {
+    const offset = (i / N) * FRAME_MS; // sessions spread over one frame period
+    let k = 0;
+    const tick = () => {
+      const due = t0 + offset + k * FRAME_MS;
+      const frame = new Int16Array(FRAME);
+      noise = (noise * 1664525 + 1013904223) >>> 0;
+      frame[10] = noise >>> 16;
+      new DataView(frame.buffer).setFloat64(0, due, true);
+      if (kind !== 'null') sessions[i].send(frame);
+      sent++;
+      k++;
+      if (k === frameCount) {
+        if (++finished === N) resolveAll();
+        return;
+      }
+      setTimeout(tick, Math.max(0, t0 + offset + k * FRAME_MS - performance.now()));
+    };
+    setTimeout(tick, Math.max(0, t0 + offset - performance.now()));
+  }
+});
+await new Promise((r) => setTimeout(r, Math.max(0, t0 - performance.now())));
+measuring = true;
+const cpu0 = process.cpuUsage();
+const w0 = performance.now();
+await done;
+// Let the last frames reach the wire before the window closes.
+await new Promise((r) => setTimeout(r, 150));
+const cpu = process.cpuUsage(cpu0);
+const window = (performance.now() - w0) / 1000;
+measuring = false;
+clearInterval(rssTimer);
+
+const ended = await Promise.allSettled(sessions.filter(Boolean).map((s) => s.end()));
+const failures = ended.filter((r) => r.status === 'rejected').length;
+console.log(
+  JSON.stringify({
+    kind,
+    scheme,
+    sessions: N,
+    seconds: SECONDS,
+    window,
+    framesSent: sent,
+    framesOnWire: lateness.length,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    p50LatenessMs: percentile(lateness, 50),
+    p99LatenessMs: percentile(lateness, 99),
+    maxLatenessMs: percentile(lateness, 100),
+    peakRss,
+    endFailures: failures,
+  }),
+);
+process.exit(0);

@@ -1,0 +1,153 @@
+// Renders bench/out/results.json as bench/RESULTS.md.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { median } from './util.mjs';
+
+const f = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? '–' : Number(x).toFixed(d));
+const int = (x) => (x === undefined || x === null || Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const KiB = (b) => (b === undefined || Number.isNaN(b) ? '–' : `${(b / 1024).toFixed(1)} KiB`);
+const MiB = (b) => (b === undefined || Number.isNaN(b) ? '–' : `${(b / 1048576).toFixed(1)} MiB`);
+const ok = (cond) => (cond === undefined ? '' : cond ? 'met' : '**missed**');
+const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+/** Median over reps of a/b, paired by rep (both ran in the same round). */
+function pairedRatio(a, b, key, fn = (x, y) => x / y) {
+  if (!a || !b) return NaN;
+  const n = Math.min(a.all.length, b.all.length);
+  const r = [];
+  for (let i = 0; i < n; i++) r.push(fn(a.all[i][key], b.all[i][key], i));
+  return median(r);
+}
+
+export function writeResults(res, file) {
+  const out = [];
+  const targets = [];
+  const m = res.machine;
+  out.push('# stt-stream benchmarks (issue 8)\n');
+  out.push('Every number is a ratio against a baseline measured in the same process or the same run (baseline and subject interleaved, median of the runs), because the machine is shared; absolute speeds are shown for reference only. The server side always runs in a separate process.\n');
+  out.push(`**Machine**: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node} (V8 ${m.v8}); load average at start ${m.loadavgAtStart.join(' / ')} (other jobs were running); ${m.date}.`);
+  out.push(`**Settings**: ${JSON.stringify(res.settings)}`);
+  if (res.lastPartialRun) out.push(`**Last partial run** (rows ${res.lastPartialRun.rows.join(', ')}): ${res.lastPartialRun.date}, load ${res.lastPartialRun.loadavgAtStart.join(' / ')}.`);
+  out.push('');
+  out.push('## How to rerun\n');
+  out.push('```sh\npnpm install\npnpm bench                       # everything (~25 min): writes bench/RESULTS.md and bench/out/results.json\npnpm bench -- --only pipeline,weight   # some rows; other rows keep their last numbers\npnpm bench -- --quick            # a smoke run (short, 1 rep)\nnode bench/size-check.mjs        # the CI size check of the browser entry\n```\n');
+  out.push('The subjects are bundled from the workspace sources (`source` condition) into `bench/.build/` at start, so a run measures the tree as it is. `sox` is used for the resampler reference when installed; `openssl` makes the self-signed certificate for `wss://`.\n');
+
+  const p = res.pipeline;
+  if (p) {
+    out.push('## 1. Core pipeline (one process, CPU time, median of interleaved rounds)\n');
+    const pt = p.passthrough;
+    const c = p.convert48kStereo;
+    out.push(
+      table(['measure', 'ours', 'baseline', 'ratio', 'target', ''], [
+        ['16 kHz s16 mono passthrough, 4096-sample blocks → 100 ms frames', `${int(pt.pipelineXRealtime)}× RT`, `\`TypedArray.set\` into one buffer: ${int(pt.copyXRealtime)}× RT`, f(pt.ratioVsCopy, 3), '≥ 0.5', ok(pt.ratioVsCopy >= 0.5)],
+        ['  same, against cutting owned 100 ms frames (`slice` per frame)', '', `${int(pt.sliceFramesXRealtime)}× RT`, f(pt.ratioVsSliceFrames, 3), '', ''],
+        ['48 kHz f32 stereo → 16 kHz s16 mono, 100 ms blocks', `${int(c.block4800.xRealtime)}× RT`, `copy: ${int(c.block4800.copyXRealtime)}× RT`, f(c.block4800.ratioVsCopy, 4), '≥ 1000× RT', ok(c.block4800.xRealtime >= 1000)],
+        ['  same, 128-frame blocks (AudioWorklet quantum)', `${int(c.block128.xRealtime)}× RT`, `copy: ${int(c.block128.copyXRealtime)}× RT`, f(c.block128.ratioVsCopy, 4), '', ''],
+      ]),
+    );
+    targets.push(['passthrough ≥ 0.5× plain copy', f(pt.ratioVsCopy, 3), pt.ratioVsCopy >= 0.5]);
+    targets.push(['48k f32 stereo → 16k s16 mono ≥ 1000× RT', `${int(c.block4800.xRealtime)}×`, c.block4800.xRealtime >= 1000]);
+    out.push('\n### Resampler speed (mono, 100 ms blocks; libsamplerate is @alexanderolsen/libsamplerate-js, WebAssembly, `full()` streaming API)\n');
+    const rows = [];
+    for (const [conv, row] of Object.entries(p.resamplerSpeed)) {
+      for (const [name, v] of Object.entries(row)) rows.push([conv.replace('to', ' → '), name, `${int(v.xRealtime)}× RT`, name === 'ours' ? '1' : `ours ${f(v.oursSpeedup, 1)}× faster`]);
+    }
+    out.push(table(['conversion', 'resampler', 'speed', 'ratio'], rows));
+    out.push('\n### Resampler quality, 48 kHz → 16 kHz\n');
+    out.push('Passband ripple over 0.1–5.76 kHz (our documented flat band, 30 tones); −3 dB point (25 Hz scan); stopband: worst alias level of tones from 8.96 to 23.9 kHz (150 Hz steps), and separately of 8.0–8.96 kHz (our transition band, which aliases above our −3 dB point by design); SNR against `sox … rate -v 16000` on 5 s of 24 tones in 60–5000 Hz (best integer lag).\n');
+    out.push(
+      table(['resampler', 'ripple (dB)', '−3 dB (Hz)', 'stopband ≥ 8.96 kHz (dB)', '8–8.96 kHz (dB)', `SNR vs sox -v (dB)`], Object.entries(p.resamplerQuality).map(([name, q]) => [
+        name, f(q.passbandRippleDb, 4), int(q.minus3dBHz), f(q.stopbandAttenuationDb, 1), f(q.attenuation8to896kHzDb, 1), q.snrVsSoxDb ? `${f(q.snrVsSoxDb.snr, 1)} (lag ${q.snrVsSoxDb.lag})` : 'no sox',
+      ])),
+    );
+  }
+
+  const b = res.bulk;
+  if (b) {
+    const sec = res.settings.bulkSeconds;
+    out.push(`\n## 2. Loopback bulk: ${sec / 3600 === 1 ? 'one hour' : `${sec} s`} of 16 kHz mono s16 as 100 ms frames, as fast as the client lets it\n`);
+    out.push('Server: the emulator (`engine: \'silent\'`) in another process; `wss://` through a TLS-terminating proxy in that process (the emulator has no TLS), self-signed certificate made at bench time. `raw` = `ws` with the same 64 KiB high-water mark as ours, resumed from send callbacks; `raw-unbounded`, Deepgram and AssemblyAI send with no back-pressure (their APIs have none), yielding to the event loop every 10 frames. Time runs from the first frame to the server\'s end-of-session answer. Peak socket buffer: largest `ws` `bufferedAmount` right after a send (for ours also `stats.socketBufferedBytes`, sampled). Memory retained: heap + external after the stream ended and a GC, minus before it started.\n');
+    const rows = [];
+    for (const [name, v] of Object.entries(b)) {
+      const scheme = name.split(' ')[1];
+      const ratio = pairedRatio(v, b[`raw ${scheme}`], 'xRealtime');
+      const cpuRatio = pairedRatio(v, b[`raw ${scheme}`], 'cpuSeconds');
+      rows.push([name, `${int(v.xRealtime)}×`, f(ratio, 2), `${f((v.cpuSeconds * 3600) / sec, 2)} s`, f(cpuRatio, 2), KiB(v.peakSocketBuffered), name.startsWith('ours') ? KiB(v.peakStatsBuffered) : '', name.startsWith('ours') ? KiB(v.peakRetained) : '', MiB(v.peakRssDelta), MiB(v.retainedAfter)]);
+    }
+    out.push(table(['subject', '× real time', 'vs raw (same scheme)', 'client CPU per audio hour', 'CPU vs raw', 'peak socket buffer', 'stats.socketBufferedBytes peak', 'replay buffer peak', 'peak RSS growth', 'retained after'], rows));
+    for (const scheme of ['ws', 'wss']) {
+      const r = pairedRatio(b[`ours ${scheme}`], b[`raw ${scheme}`], 'xRealtime');
+      targets.push([`bulk ${scheme}:// ≥ 0.9× raw ws`, f(r, 2), r >= 0.9]);
+      const peak = b[`ours ${scheme}`]?.peakSocketBuffered;
+      targets.push([`bulk ${scheme}:// socket buffer ≤ high-water mark (64 KiB + one frame)`, KiB(peak), peak <= 65536 + 3200 + 14]);
+    }
+  }
+
+  const cc = res.concurrency;
+  if (cc) {
+    out.push(`\n## 3. Concurrency: sessions in one process, 100 ms frames at real-time pace for ${res.settings.concSeconds} s\n`);
+    out.push('Client CPU is this process\'s user+system time over the paced window, minus the harness (`null`: the same timers and frames, no sockets), per session-second. Lateness: each frame carries its due time; measured when `ws` hands it to the kernel (send callback). Server in another process. Ratios are paired by round.\n');
+    for (const [n, runs] of Object.entries(cc)) {
+      const nul = runs['null ws'];
+      const per = (v) => (i) => ((v.all[i].cpuSeconds - nul.all[i].cpuSeconds) * 1e3) / (Number(n) * res.settings.concSeconds);
+      const rows = [];
+      for (const [name, v] of Object.entries(runs)) {
+        if (name === 'null ws') {
+          rows.push([name + ' (harness)', `${f((v.cpuSeconds * 1e3) / (Number(n) * res.settings.concSeconds), 3)} (not subtracted)`, '', '', '', '', MiB(v.peakRss)]);
+          continue;
+        }
+        const scheme = name.split(' ')[1];
+        const raw = runs[`raw ${scheme}`];
+        const idx = [...Array(Math.min(v.all.length, nul.all.length)).keys()];
+        const cpuPer = median(idx.map(per(v)));
+        const ratio = median(idx.map((i) => per(v)(i) / per(raw)(i)));
+        rows.push([name, f(cpuPer, 3), f(ratio, 2), f(v.p50LatenessMs, 2), f(v.p99LatenessMs, 2), f(v.maxLatenessMs, 1), MiB(v.peakRss)]);
+        if (name.startsWith('ours')) targets.push([`${n} sessions ${scheme}: CPU per session-second ≤ 1.1× raw`, f(ratio, 2), ratio <= 1.1]);
+        if (name.startsWith('deepgram') || name.startsWith('assemblyai')) {
+          const ours = runs[`ours ${scheme}`];
+          const ro = median(idx.map((i) => per(ours)(i) / per(v)(i)));
+          targets.push([`${n} sessions ${scheme}: ours below ${name.split(' ')[0]} (ours/peer CPU)`, f(ro, 2), ro < 1]);
+        }
+      }
+      out.push(`\n**${n} sessions**\n`);
+      out.push(table(['subject', 'CPU ms per session-second', 'vs raw (same scheme)', 'p50 lateness (ms)', 'p99 lateness (ms)', 'max (ms)', 'peak RSS'], rows));
+    }
+  }
+
+  const st = res.stall;
+  if (st) {
+    out.push(`\n## 4. Stall: real-time input, the server stops reading for ${res.settings.stallMs / 1000} s after 2 s\n`);
+    out.push('Emulator fault plan from the URL (`fault=`), `{"key":…,"times":1,"stall":{"forMs":…,"afterMs":2000}}` (`times: 1` so that a reconnect is not stalled again). Default transcriber options (30 s replay window = 960,000 bytes at 16 kHz mono, `stallTimeoutMs` 15 s). Sampled every 500 ms.\n');
+    const rows = [];
+    for (const [scheme, v] of Object.entries(st)) {
+      rows.push([scheme, KiB(v.maxRetainedBytes), KiB(v.windowBytes), KiB(v.maxSocketBufferedBytes), MiB(v.rssGrowth), MiB(v.heapAndBuffersGrowth), v.events.map((e) => `${e.name}@${(e.t / 1000).toFixed(1)}s${e.detail !== undefined ? `(${e.detail})` : ''}`).join(', ')]);
+      targets.push([`stall ${scheme}: buffered audio ≤ replay window`, KiB(v.maxRetainedBytes), v.maxRetainedBytes <= v.windowBytes]);
+      targets.push([`stall ${scheme}: RSS growth ≤ window + 2 MiB`, MiB(v.rssGrowth), v.rssGrowth <= v.windowBytes + 2 * 1048576]);
+    }
+    out.push(table(['scheme', 'max retainedBytes', 'window', 'max socketBufferedBytes', 'RSS growth', 'heap+external growth', 'events'], rows));
+    const v = st.ws;
+    if (v) {
+      out.push('\nOver time (ws, every 2 s):\n');
+      out.push(table(['t (s)', 'state', 'connections', 'retainedBytes', 'socketBufferedBytes', 'RSS'], v.samples.filter((_, i) => i % 4 === 3).map((s) => [f(s.t / 1000, 1), s.state, s.connections, int(s.retainedBytes), int(s.socketBufferedBytes), MiB(s.rss)])));
+    }
+  }
+
+  const w = res.weight;
+  if (w) {
+    out.push('\n## 6. Weight\n');
+    out.push('esbuild, platform browser, ESM, minified, all dependencies bundled, gzip -9; what a live-captions page imports from each.\n');
+    out.push(table(['entry', 'min', 'min+gzip', 'largest parts (minified bytes)'], Object.entries(w.bundles).map(([k, v]) => [k, v.error ? 'error' : KiB(v.minified), v.error ? v.error : `**${KiB(v.gzipped)}**`, v.byPackage ? Object.entries(v.byPackage).filter(([n]) => !n.endsWith('.ts')).sort((a, b2) => b2[1] - a[1]).slice(0, 4).map(([n, x]) => `${n} ${int(x)}`).join(', ') : ''])));
+    const ours = w.bundles['stt-stream (microphone + createTranscriber)'];
+    if (ours?.gzipped) targets.push(['browser entry (microphone + transcriber) ≤ 6 KB min+gzip', KiB(ours.gzipped), ours.gzipped <= 6 * 1024]);
+    out.push('\nInstall size: production dependency closure; our packages as `npm pack` would ship them, others as installed.\n');
+    out.push(table(['package', 'install size', 'files', 'dependencies', 'closure'], Object.entries(w.installs).map(([k, v]) => [k, MiB(v.bytes), int(v.files), v.dependencies, v.packages.slice(1).join(', ')])));
+  }
+
+  if (targets.length) {
+    out.splice(8, 0, '## Targets\n', table(['target', 'measured', ''], targets.map(([t, v, c]) => [t, v, ok(c)])), '');
+  }
+  // The written analysis (what is slow in our code and why), kept by hand beside this file.
+  const analysis = new URL('../ANALYSIS.md', import.meta.url);
+  if (existsSync(analysis)) out.push('', readFileSync(analysis, 'utf8').trim());
+  writeFileSync(file, `${out.join('\n')}\n`);
+}

@@ -1,0 +1,146 @@
+// The server side of the loopback benches, in its own process: the emulator
+// with its `silent` engine, a server speaking just enough of Deepgram's
+// (/v1/listen) and AssemblyAI's (/v3/ws) streaming dialects for their SDKs,
+// and, given a certificate, TLS-terminating proxies in front of both (the
+// emulator has no TLS). Binds 127.0.0.1 only. Prints one JSON line with the
+// URLs; exits when its stdin closes.
+//
+//   node lib/server.mjs [--cert cert.pem --key key.pem]
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createServer as createTlsServer } from 'node:tls';
+import { WebSocketServer } from 'ws';
+import { startEmulator } from '../.build/emulator.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const HOST = '127.0.0.1';
+
+const emulator = await startEmulator({ engine: 'silent', host: HOST, idleTimeoutMs: 120_000 });
+
+// --- peers' dialects -------------------------------------------------------
+const peers = createServer((req, res) => res.writeHead(404).end());
+const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 << 20 });
+let sessionId = 0;
+peers.on('upgrade', (req, socket, head) => {
+  const path = new URL(req.url, 'http://x').pathname;
+  if (path !== '/v1/listen' && path !== '/v3/ws') {
+    socket.destroy();
+    return;
+  }
+  wss.handleUpgrade(req, socket, head, (ws) => (path === '/v1/listen' ? deepgram(ws) : assemblyai(ws)));
+});
+
+/** Deepgram listen v1: audio in; `CloseStream` gets `Metadata` and a close. */
+function deepgram(ws) {
+  const started = Date.now();
+  let bytes = 0;
+  const id = `dg-${++sessionId}`;
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) {
+      bytes += data.length;
+      return;
+    }
+    let msg;
+    try {
+      msg = JSON.parse(String(data));
+    } catch {
+      return;
+    }
+    if (msg.type === 'CloseStream') {
+      ws.send(
+        JSON.stringify({
+          type: 'Metadata',
+          transaction_key: 'deprecated',
+          request_id: id,
+          sha256: '',
+          created: new Date(started).toISOString(),
+          duration: bytes / 32000,
+          channels: 1,
+          models: [],
+          model_info: {},
+        }),
+      );
+      ws.close(1000);
+    }
+  });
+}
+
+/** AssemblyAI universal streaming v3: `Begin` first; `Terminate` gets `Termination` and a close. */
+function assemblyai(ws) {
+  const started = Date.now();
+  let bytes = 0;
+  ws.send(JSON.stringify({ type: 'Begin', id: `aai-${++sessionId}`, expires_at: Math.floor(started / 1000) + 3600 }));
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) {
+      bytes += data.length;
+      return;
+    }
+    let msg;
+    try {
+      msg = JSON.parse(String(data));
+    } catch {
+      return;
+    }
+    if (msg.type === 'Terminate') {
+      ws.send(
+        JSON.stringify({
+          type: 'Termination',
+          audio_duration_seconds: bytes / 32000,
+          session_duration_seconds: (Date.now() - started) / 1000,
+        }),
+      );
+      ws.close(1000);
+    }
+  });
+}
+await new Promise((r) => peers.listen(0, HOST, r));
+const peersPort = peers.address().port;
+
+// --- TLS termination --------------------------------------------------------
+function tlsProxy(targetPort, key, cert) {
+  const server = createTlsServer({ key, cert }, (client) => {
+    client.setNoDelay(true);
+    const upstream = connect(targetPort, HOST);
+    upstream.setNoDelay(true);
+    const destroy = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', destroy);
+    upstream.on('error', destroy);
+    client.on('close', destroy);
+    upstream.on('close', destroy);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  return new Promise((resolve) => server.listen(0, HOST, () => resolve(server)));
+}
+
+const emuPort = new URL(emulator.url).port;
+const info = {
+  pid: process.pid,
+  emulator: { ws: emulator.url },
+  deepgram: { ws: `ws://${HOST}:${peersPort}` },
+  assemblyai: { ws: `ws://${HOST}:${peersPort}/v3/ws` },
+};
+const certFile = opt('--cert');
+if (certFile) {
+  const cert = readFileSync(certFile);
+  const key = readFileSync(opt('--key'));
+  const t1 = await tlsProxy(Number(emuPort), key, cert);
+  const t2 = await tlsProxy(peersPort, key, cert);
+  info.emulator.wss = `wss://${HOST}:${t1.address().port}${new URL(emulator.url).pathname}`;
+  info.deepgram.wss = `wss://${HOST}:${t2.address().port}`;
+  info.assemblyai.wss = `wss://${HOST}:${t2.address().port}/v3/ws`;
+}
+process.stdout.write(`${JSON.stringify(info)}\n`);
+
+process.stdin.resume();
+process.stdin.on('end', async () => {
+  await emulator.close();
+  process.exit(0);
+});
+// Bounded: never outlive a bench run by much.
+setTimeout(() => process.exit(0), 3 * 3600_000).unref();

@@ -1,0 +1,153 @@
+// The clients under test, behind one small interface, plus a hook on `ws`'s
+// send that every subject goes through (ours, raw `ws` and both peers' SDKs
+// load the same `ws` copy), so buffering and wire timing are measured the
+// same way for all of them.
+import { createRequire } from 'node:module';
+import WebSocket from 'ws';
+// BENCH_CLIENT swaps in another build of the client (for experiments with a patched copy).
+const { createTranscriber, createWsTransport } = await import(process.env.BENCH_CLIENT ?? '../.build/client.mjs');
+
+const require = createRequire(import.meta.url);
+
+export const hooks = {
+  /** Largest `bufferedAmount` seen right after a send, over all sockets. */
+  peakBuffered: 0,
+  /** Called when a binary message was handed to the kernel (ws's send callback). */
+  onFlushed: null,
+};
+
+let patched = false;
+export function patchWs() {
+  if (patched) return;
+  patched = true;
+  // Every subject must resolve the very same `ws` module, else the hook misses one.
+  for (const from of ['assemblyai', '@deepgram/sdk']) {
+    const other = require(require.resolve('ws', { paths: [require.resolve(from)] }));
+    if (other !== WebSocket && other.WebSocket !== WebSocket) throw new Error(`${from} loads another copy of ws`);
+  }
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function benchSend(data, options, cb) {
+    if (typeof options === 'function') {
+      cb = options;
+      options = {};
+    }
+    const flushed = hooks.onFlushed;
+    if (flushed && typeof data !== 'string') {
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      send.call(this, data, options, (err) => {
+        if (!err) flushed(bytes);
+        cb?.(err);
+      });
+    } else {
+      send.call(this, data, options, cb);
+    }
+    const b = this.bufferedAmount;
+    if (b > hooks.peakBuffered) hooks.peakBuffered = b;
+  };
+}
+
+/** Opens a raw `ws` session on the emulator's dialect; resolves after `session.started`. */
+function openRawEmulator(url) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    let ended;
+    const endedP = new Promise((r) => (ended = r));
+    ws.on('error', reject);
+    ws.on('close', () => ended());
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const msg = JSON.parse(String(data));
+      if (msg.type === 'session.started') resolve(session);
+      else if (msg.type === 'session.ended') ended();
+      else if (msg.type === 'error') reject(new Error(JSON.stringify(msg)));
+    });
+    const session = {
+      ws,
+      send: (frame) => ws.send(frame),
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
+      async end() {
+        ws.send(JSON.stringify({ type: 'end' }));
+        await endedP;
+        ws.close();
+      },
+    };
+  });
+}
+
+const streamUrl = (base) => `${base}?model_id=bench&encoding=pcm_s16le&sample_rate=16000&channels=1`;
+
+/**
+ * Opens one session of `kind` against the server URLs.
+ * Returns { send(frame): void, write?(frame): Promise, bufferedAmount, end(): Promise, transcriber? }.
+ */
+export async function openSession(kind, urls, tls, oursOptions = {}) {
+  const scheme = tls ? 'wss' : 'ws';
+  switch (kind) {
+    case 'raw':
+      return openRawEmulator(streamUrl(urls.emulator[scheme]));
+    case 'ours': {
+      const transcriber = createTranscriber({ url: urls.emulator[scheme], model: 'bench', transport: createWsTransport(), ...oursOptions });
+      const done = transcriber.readable.pipeTo(new WritableStream());
+      let writer = null;
+      const w = () => (writer ??= transcriber.writable.getWriter());
+      return {
+        transcriber,
+        done,
+        write: (frame) => w().write({ data: frame, sampleRate: 16000, channels: 1 }),
+        send(frame) {
+          w().write({ data: frame, sampleRate: 16000, channels: 1 }).catch(() => undefined);
+        },
+        get bufferedAmount() {
+          return transcriber.stats.socketBufferedBytes;
+        },
+        async end() {
+          if (writer) await writer.close();
+          await done;
+        },
+      };
+    }
+    case 'deepgram': {
+      const { DeepgramClient } = await import('@deepgram/sdk');
+      const client = new DeepgramClient({ apiKey: 'bench', baseUrl: urls.deepgram[scheme] });
+      const conn = await client.listen.v1.connect({ model: 'nova-3', encoding: 'linear16', sample_rate: 16000, interim_results: 'true' });
+      let closed;
+      const closedP = new Promise((r) => (closed = r));
+      conn.on('message', () => undefined);
+      conn.on('close', () => closed());
+      conn.on('error', () => undefined);
+      conn.connect();
+      await conn.waitForOpen();
+      return {
+        send: (frame) => conn.sendMedia(frame),
+        get bufferedAmount() {
+          return conn.socket.bufferedAmount;
+        },
+        async end() {
+          conn.sendCloseStream({ type: 'CloseStream' });
+          await closedP;
+        },
+      };
+    }
+    case 'assemblyai': {
+      const { StreamingTranscriber } = await import('assemblyai/streaming');
+      // The SDK refuses anything but wss:, so AssemblyAI only runs over TLS.
+      const url = urls.assemblyai.wss;
+      if (!url) throw new Error('assemblyai needs the TLS server');
+      const t = new StreamingTranscriber({ websocketBaseUrl: url, apiKey: 'bench', sampleRate: 16000 });
+      t.on('turn', () => undefined);
+      t.on('error', () => undefined);
+      await t.connect();
+      return {
+        send: (frame) => t.sendAudio(frame),
+        get bufferedAmount() {
+          return t.socket?.bufferedAmount ?? 0;
+        },
+        end: () => t.close(true),
+      };
+    }
+    default:
+      throw new Error(`unknown subject ${kind}`);
+  }
+}

@@ -1,0 +1,121 @@
+// Small helpers shared by the benches: statistics, machine info, child processes.
+import { spawn } from 'node:child_process';
+import { cpus, totalmem, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return NaN;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+};
+
+export const percentile = (xs, p) => {
+  if (xs.length === 0) return NaN;
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+
+export const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+export const mib = (bytes) => `${(bytes / 1048576).toFixed(2)} MiB`;
+export const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+export function machineInfo() {
+  const c = cpus();
+  return {
+    cpus: c.length,
+    cpuModel: c[0]?.model ?? 'unknown',
+    memoryGiB: +(totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${process.platform} ${process.arch}`,
+    loadavgAtStart: loadavg().map((x) => +x.toFixed(2)),
+    date: new Date().toISOString(),
+  };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const benchDir = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Runs a bench script in a fresh Node process; its last stdout line is JSON.
+ * Bounded in time: killed (by its own pid) after `timeoutMs`.
+ */
+export function runNode(script, args, { nodeArgs = [], env = {}, timeoutMs = 300_000, onLine } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, `${benchDir}${script}`, ...args.map(String)], {
+      cwd: benchDir,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (onLine) for (const line of String(d).split('\n')) if (line) onLine(line);
+    });
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').pop() ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit ${code ?? signal}`);
+        resolve(JSON.parse(last));
+      } catch (e) {
+        reject(new Error(`${script} ${args.join(' ')} failed (${e.message}):\n${err.slice(-4000)}\n${out.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+/** Starts a long-running helper process that prints one JSON line when ready. */
+export function startNode(script, args = [], { env = {}, nodeArgs = [] } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, `${benchDir}${script}`, ...args.map(String)], {
+      cwd: benchDir,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let buf = '';
+    const onData = (d) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        child.stdout.off('data', onData);
+        try {
+          resolve({ child, info: JSON.parse(buf.slice(0, nl)), stop: () => stopChild(child) });
+        } catch (e) {
+          reject(e);
+        }
+      }
+    };
+    child.stdout.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${script} exited early (${code})`)));
+  });
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.on('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.stdin.end(); // the helper exits when its stdin closes
+  });
+}
+
+/** Samples peak RSS (and the caller's gauges) on a timer. */
+export function sampler(intervalMs, fn) {
+  const peaks = { rss: process.memoryUsage.rss() };
+  const t = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peaks.rss) peaks.rss = rss;
+    fn?.(peaks);
+  }, intervalMs);
+  t.unref();
+  return { peaks, stop: () => clearInterval(t) };
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// `pnpm bench`: every row of issue 8, each as ratios against a baseline run in
+// the same process or the same run (interleaved, median of several), the
+// server always in another process. Writes bench/RESULTS.md and
+// bench/out/results.json. Never part of the test command.
+//
+//   node bench/run.mjs [--only pipeline,bulk,concurrency,stall,weight] [--quick]
+//     [--reps N] [--bulk-seconds S] [--sessions 200,500] [--conc-seconds S] [--stall-ms MS]
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { buildSubjects, benchDir } from './lib/build.mjs';
+import { makeCert } from './lib/cert.mjs';
+import { machineInfo, median, runNode, startNode } from './lib/util.mjs';
+import { writeResults } from './lib/report.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const quick = args.includes('--quick');
+const only = new Set(opt('--only', 'pipeline,bulk,concurrency,stall,weight').split(','));
+const REPS = Number(opt('--reps', quick ? 1 : 3));
+const BULK_SECONDS = Number(opt('--bulk-seconds', quick ? 300 : 3600));
+const SESSIONS = opt('--sessions', quick ? '50' : '200,500').split(',').map(Number);
+const CONC_SECONDS = Number(opt('--conc-seconds', quick ? 5 : 20));
+const CONC_REPS = Number(opt('--conc-reps', quick ? 1 : 2));
+const STALL_MS = Number(opt('--stall-ms', quick ? 5000 : 30000));
+const log = (...a) => console.error('[bench]', ...a);
+
+mkdirSync(`${benchDir}out`, { recursive: true });
+const resultsFile = `${benchDir}out/results.json`;
+let results = {};
+try {
+  results = JSON.parse(readFileSync(resultsFile, 'utf8')); // rows not rerun keep their last numbers
+} catch {
+  /* first run */
+}
+const machine = machineInfo();
+// The machine line describes the last full run; a partial run is noted beside it.
+if (only.size >= 5 || !results.machine) results.machine = machine;
+else results.lastPartialRun = { rows: [...only], ...machine };
+if (only.size >= 5 || !results.settings) results.settings = { quick, reps: REPS, bulkSeconds: BULK_SECONDS, sessions: SESSIONS, concSeconds: CONC_SECONDS, concReps: CONC_REPS, stallMs: STALL_MS };
+log(`machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`);
+
+await buildSubjects();
+const tls = makeCert();
+const env = { NODE_EXTRA_CA_CERTS: tls.cert };
+
+if (only.has('pipeline')) {
+  log('row 1: core pipeline and resampler');
+  results.pipeline = await runNode('pipeline.mjs', ['--rounds', quick ? 3 : 7, '--seconds', quick ? 20 : 60], { timeoutMs: 600_000 });
+}
+
+let server = null;
+const needServer = ['bulk', 'concurrency', 'stall'].some((r) => only.has(r));
+if (needServer) {
+  server = await startNode('lib/server.mjs', ['--cert', tls.cert, '--key', tls.key]);
+  env.BENCH_URLS = JSON.stringify(server.info);
+  log(`server pid ${server.info.pid}: ${server.info.emulator.ws}, ${server.info.emulator.wss}`);
+}
+
+try {
+  if (only.has('bulk')) {
+    const subjects = [
+      ['raw', 'ws'], ['ours', 'ws'], ['raw-unbounded', 'ws'], ['deepgram', 'ws'],
+      ['raw', 'wss'], ['ours', 'wss'], ['raw-unbounded', 'wss'], ['deepgram', 'wss'], ['assemblyai', 'wss'],
+    ];
+    const runs = {};
+    for (let r = 0; r < REPS; r++) {
+      for (const [kind, scheme] of subjects) {
+        log(`row 2: bulk ${kind} ${scheme} (${r + 1}/${REPS})`);
+        const res = await runNode('bulk-client.mjs', [kind, scheme, BULK_SECONDS], { nodeArgs: ['--expose-gc'], env, timeoutMs: 900_000 });
+        (runs[`${kind} ${scheme}`] ??= []).push(res);
+      }
+    }
+    results.bulk = summarize(runs, ['xRealtime', 'wall', 'cpuSeconds', 'peakSocketBuffered', 'peakStatsBuffered', 'peakRetained', 'peakRssDelta', 'retainedAfter']);
+  }
+
+  if (only.has('concurrency')) {
+    const subjects = [['null', 'ws'], ['raw', 'ws'], ['ours', 'ws'], ['deepgram', 'ws'], ['raw', 'wss'], ['ours', 'wss'], ['assemblyai', 'wss']];
+    results.concurrency = {};
+    for (const n of SESSIONS) {
+      const runs = {};
+      for (let r = 0; r < CONC_REPS; r++) {
+        for (const [kind, scheme] of subjects) {
+          log(`row 3: ${n} sessions ${kind} ${scheme} (${r + 1}/${CONC_REPS})`);
+          const res = await runNode('concurrency-client.mjs', [kind, scheme, n, CONC_SECONDS], { env, timeoutMs: 300_000 });
+          (runs[`${kind} ${scheme}`] ??= []).push(res);
+        }
+      }
+      results.concurrency[n] = summarize(runs, ['cpuSeconds', 'p50LatenessMs', 'p99LatenessMs', 'maxLatenessMs', 'peakRss', 'window', 'framesOnWire', 'endFailures']);
+    }
+  }
+
+  if (only.has('stall')) {
+    log(`row 4: stall ${STALL_MS} ms`);
+    results.stall = {};
+    for (const scheme of ['ws', 'wss']) {
+      results.stall[scheme] = await runNode('stall-client.mjs', [scheme, 2000, STALL_MS, 8000], { nodeArgs: ['--expose-gc'], env, timeoutMs: STALL_MS + 120_000 });
+    }
+  }
+} finally {
+  await server?.stop();
+}
+
+if (only.has('weight')) {
+  log('row 6: weight');
+  results.weight = await runNode('weight.mjs', [], { timeoutMs: 300_000 });
+}
+
+writeFileSync(resultsFile, JSON.stringify(results, null, 1));
+writeResults(results, `${benchDir}RESULTS.md`);
+log(`wrote bench/RESULTS.md and bench/out/results.json`);
+
+function summarize(runs, keys) {
+  const out = {};
+  for (const [name, list] of Object.entries(runs)) {
+    out[name] = { runs: list.length, all: list };
+    for (const k of keys) out[name][k] = median(list.map((x) => x[k]).filter((x) => x !== null && x !== undefined));
+  }
+  return out;
+}
