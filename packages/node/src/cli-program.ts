@@ -318,7 +318,13 @@ interface EmulatorCliOptions {
 }
 
 async function commandEmulator(opts: EmulatorCliOptions, io: CliIo): Promise<void> {
-  const { startEmulator } = await import('@stt-stream/emulator');
+  // The emulator is an optional peer: only this command needs it.
+  let startEmulator: typeof import('@stt-stream/emulator').startEmulator;
+  try {
+    ({ startEmulator } = await import('@stt-stream/emulator'));
+  } catch (cause) {
+    throw new SttError('emulator_not_installed', 'The emulator is a separate package: npm install @stt-stream/emulator (or run npx @stt-stream/emulator)', { cause });
+  }
   const keys = opts.apiKey ?? (io.env.STT_STREAM_EMULATOR_KEYS ? io.env.STT_STREAM_EMULATOR_KEYS.split(',').filter(Boolean) : undefined);
   const emu = await startEmulator({ port: opts.port, host: opts.host, ...(keys && keys.length ? { apiKeys: keys } : {}) });
   io.stdout.write(`stt-stream emulator listening\n  stream: ${emu.url}\n  batch:  ${emu.httpUrl}/v1/stt/transcribe\n`);
