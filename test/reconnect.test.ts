@@ -113,6 +113,13 @@ describe('reconnect and replay', () => {
     expect(causes).toEqual(['connection_lost']);
   });
 
+  it('a server that stops reading once all the audio is in its socket buffers: `end` goes unanswered, the connection is replaced', async () => {
+    // 7.5 s of 16 kHz audio fits in the kernel's buffers, so the send buffer never looks stuck.
+    const run = await transcribeFixture({ url: urlWith({ stall: { forMs: 60_000, afterBytes: 20_000 } }), stallTimeoutMs: 500 });
+    expectWhole(run.events);
+    expect(run.reconnecting.map((e) => e.code)).toEqual(['connection_lost']);
+  });
+
   it('a drop after `end` was sent still reconnects, replays and ends properly', async () => {
     // Every server message is 400 ms late, and the connection drops at 300 ms: after
     // the client sent all its audio and `end`, before `session.ended` could come.

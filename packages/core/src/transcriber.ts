@@ -467,56 +467,61 @@ class TranscriberSession implements Transcriber {
    */
   #windowWaitOver(): boolean {
     const now = Date.now();
-    if (this.#windowFullSince === 0) {
-      this.#windowFullSince = now;
-      clearTimeout(this.#windowTimer);
-      this.#windowTimer = setTimeout(() => this.#changed.notify(), this.#windowWaitMs);
-      return false;
-    }
-    return now - this.#windowFullSince >= this.#windowWaitMs;
+    if (this.#windowFullSince === 0) this.#windowFullSince = now;
+    const left = this.#windowFullSince + this.#windowWaitMs - now;
+    if (left <= 0) return true;
+    // Wake the writer when the wait is over (timers may fire a little early: re-armed then).
+    clearTimeout(this.#windowTimer);
+    this.#windowTimer = setTimeout(() => this.#changed.notify(), left);
+    return false;
   }
 
   // ---- sending --------------------------------------------------------------
 
   #kick(): void {
     this.#changed.notify();
-    if (!this.#pumping && this.#conn && (this.#state === 'open' || this.#state === 'ending')) {
-      this.#pump().catch((err: unknown) => this.#fail(err as Error));
-    }
+    if (!this.#pumping) this.#pump();
   }
 
-  async #pump(): Promise<void> {
-    this.#pumping = true;
+  /**
+   * Sends what can be sent now, synchronously (the common case costs no
+   * promise per frame). When the socket is full or pacing says wait, it
+   * schedules itself to go on later and `#pumping` stays set until then.
+   */
+  #pump(): void {
     try {
       while (!this.#done && this.#conn && (this.#state === 'open' || this.#state === 'ending')) {
         const conn = this.#conn;
         const id = this.#connId;
-        const marker = this.#markers.find((m) => m.sentOn !== id && m.at <= this.#sentUpTo);
-        if (marker) {
-          marker.sentOn = id;
-          conn.send(marker.kind === 'end' ? clientMessages.end : clientMessages.finalize);
-          this.#lastSendAt = Date.now();
-          if (marker.kind === 'end') {
-            this.#endSentAt = this.#lastSendAt;
-            this.#state = 'ending';
+        let nextMarker = Infinity;
+        if (this.#markers.length > 0) {
+          const marker = this.#markers.find((m) => m.sentOn !== id && m.at <= this.#sentUpTo);
+          if (marker) {
+            marker.sentOn = id;
+            conn.send(marker.kind === 'end' ? clientMessages.end : clientMessages.finalize);
+            this.#lastSendAt = Date.now();
+            if (marker.kind === 'end') {
+              this.#endSentAt = this.#lastSendAt;
+              this.#state = 'ending';
+            }
+            continue;
           }
-          continue;
+          for (const m of this.#markers) if (m.sentOn !== id && m.at > this.#sentUpTo && m.at < nextMarker) nextMarker = m.at;
         }
         if (this.#sentUpTo >= this.#buffer.end) break;
         if (conn.bufferedAmount >= this.#hwm) {
           // Wait for the socket to drain, or for this connection to be replaced.
-          await Promise.race([conn.drain ? conn.drain(this.#hwm) : pollDrain(conn, this.#hwm), this.#changed.wait()]);
-          continue;
+          this.#resumeAfter(Promise.race([conn.drain ? conn.drain(this.#hwm) : pollDrain(conn, this.#hwm), this.#changed.wait()]));
+          return;
         }
         if (this.#realtimeFactor !== Infinity) {
           const due = this.#pacingStart + ((this.#sentUpTo - this.#connBase) / this.#rate / this.#realtimeFactor) * 1000;
           const wait = due - Date.now();
           if (wait > 1) {
-            await sleep(wait, this.#abort.signal).catch(() => undefined);
-            continue;
+            this.#resumeAfter(sleep(wait, this.#abort.signal).catch(() => undefined));
+            return;
           }
         }
-        const nextMarker = this.#markers.reduce((min, m) => (m.sentOn !== id && m.at > this.#sentUpTo ? Math.min(min, m.at) : min), Infinity);
         const data = this.#buffer.read(this.#sentUpTo, nextMarker);
         if (!data) {
           // Unreachable: sent audio is dropped only up to `sentUpTo`, unsent audio only while disconnected.
@@ -527,9 +532,20 @@ class TranscriberSession implements Transcriber {
         this.#lastSendAt = Date.now();
         this.#changed.notify();
       }
-    } finally {
-      this.#pumping = false;
+    } catch (err) {
+      this.#fail(err as Error);
     }
+  }
+
+  #resumeAfter(wait: Promise<unknown>): void {
+    this.#pumping = true;
+    wait.then(
+      () => {
+        this.#pumping = false;
+        this.#pump();
+      },
+      (err: unknown) => this.#fail(err as Error),
+    );
   }
 
   // ---- connecting -----------------------------------------------------------
@@ -661,7 +677,11 @@ class TranscriberSession implements Transcriber {
     if (id !== this.#connId || !conn) return;
     const now = Date.now();
     const buffered = conn.bufferedAmount;
-    if (buffered === 0 || buffered < this.#lastBuffered) this.#lastProgressAt = now;
+    // Progress: the send buffer drains. Once `end` is sent we wait for an
+    // answer instead (the kernel may have taken every byte, so an empty send
+    // buffer says nothing about a server that stopped reading).
+    const awaitingAnswer = this.#endSentAt > 0 && !this.#sessionEnded;
+    if ((buffered === 0 && !awaitingAnswer) || buffered < this.#lastBuffered) this.#lastProgressAt = now;
     this.#lastBuffered = buffered;
     if (now - this.#lastProgressAt >= this.#stallTimeoutMs && now - this.#lastServerMessageAt >= this.#stallTimeoutMs) {
       // No server message and nothing drains: treat it as a drop, also where the runtime has no ping.
