@@ -4,23 +4,19 @@
  * default transport; the key goes as the `bearer` subprotocol) and compares
  * the output with `conformance/expected.jsonl`.
  *
- * The Node side (vitest global setup) starts the emulator with
- * `startEmulator({ apiKeys: [CONFORMANCE_API_KEY] })` and hands the page its
- * URLs and `scenarioAudio()` (from `fixtures.ts`, as number arrays or base64:
- * `provide` needs JSON). The test imports the golden file with Vite's
- * `?raw`:
+ * The Node side (vitest global setup, `packages/browser/test/global-setup.ts`)
+ * starts the emulator with `startEmulator({ apiKeys: [CONFORMANCE_API_KEY] })`
+ * and `provide`s the page its URLs, `scenarioAudio()` (base64: `provide`
+ * needs JSON) and the text of the golden file:
  *
  * ```ts
- * import expected from '../../../conformance/expected.jsonl?raw';
- * import { runConformanceInBrowser } from '../../../conformance/browser.ts';
  * const { diff } = await runConformanceInBrowser({ url, httpUrl, audio, expected });
  * expect(diff).toBe('');
  * ```
  *
- * Batch sessions `fetch` the emulator's HTTP endpoint from the page's origin,
- * so they need the emulator to answer CORS preflights (or a same-origin
- * proxy); until then pass `only` without the batch sessions: the golden file
- * is cut to the sessions that ran.
+ * Batch sessions `fetch` the emulator's HTTP endpoint from the page's
+ * origin; the emulator answers CORS for that. `only` runs a subset (the
+ * golden file is cut to the sessions that ran).
  *
  * @module
  */

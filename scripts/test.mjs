@@ -51,7 +51,7 @@ const extra = [
   // Cross-runtime (issue 7): the conformance scenario on Node 20 (+22+ when found), Deno and Bun,
   // byte-identical to conformance/expected.jsonl; core's unit tests under Deno and Bun; the
   // Deno and Bun examples; the packages as published (publint, attw, JSR); the API reference.
-  ['conformance: Node, Deno, Bun byte-identical', 'node', ['conformance/run.mjs']],
+  ['conformance: Node, Deno, Bun byte-identical (Chromium runs it in the browser project)', 'node', ['conformance/run.mjs']],
   ['core unit tests on Deno', 'node', ['conformance/core-tests.mjs', 'deno']],
   ['core unit tests on Bun', 'node', ['conformance/core-tests.mjs', 'bun']],
   ['examples/deno and examples/bun', 'node', ['conformance/examples.mjs']],

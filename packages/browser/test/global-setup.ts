@@ -1,12 +1,15 @@
 // Global setup of the `browser` vitest project. Runs in Node before Chromium
 // starts: writes the fake microphone WAV Chromium is launched with (the
 // emulator's DTMF fixture generator), makes the blob fixtures (a WAV and an
-// Ogg/Opus made from it by ffmpeg), starts the emulator, and provides what the
-// in-browser tests need through `inject()`.
+// Ogg/Opus made from it by ffmpeg), starts the emulator, starts a second one
+// for the conformance scenario (configured as `conformance/run.mjs` configures
+// its own), and provides what the in-browser tests need through `inject()`.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dtmfWav, startEmulator } from '@stt-stream/emulator';
 import type { TestProject } from 'vitest/node';
+import { CONFORMANCE_API_KEY } from '../../../conformance/browser.ts';
+import { scenarioAudio } from '../../../conformance/fixtures.ts';
 import { fakeMicKeys, fakeMicWavPath, testOutputDir } from './fixture-paths.ts';
 import './provided-context.ts';
 
@@ -34,6 +37,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
 
   const emulator = await startEmulator({ port: 0, host: '127.0.0.1', apiKeys: [TEST_TOKEN] });
+  // The conformance scenario's own emulator, as in `conformance/run.mjs`: its
+  // URL fault plans and counters are not shared with the other tests.
+  const conformance = await startEmulator({ apiKeys: [CONFORMANCE_API_KEY] });
+  const audio = scenarioAudio();
 
   project.provide('emulatorUrl', emulator.url);
   project.provide('testToken', TEST_TOKEN);
@@ -42,5 +49,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('blobWords', blob.tones.map((t) => t.word));
   project.provide('blobDuration', blob.duration);
   project.provide('micWords', mic.tones.map((t) => t.word));
-  return () => emulator.close();
+  project.provide('conformanceUrl', conformance.url);
+  project.provide('conformanceHttpUrl', conformance.httpUrl);
+  project.provide('conformanceKeysBase64', Buffer.from(audio.keys).toString('base64'));
+  project.provide('conformanceUtterancesBase64', Buffer.from(audio.utterances).toString('base64'));
+  project.provide('conformanceExpected', readFileSync(new URL('../../../conformance/expected.jsonl', import.meta.url), 'utf8'));
+  return async () => {
+    await Promise.all([emulator.close(), conformance.close()]);
+  };
 }

@@ -18,5 +18,15 @@ declare module 'vitest' {
     blobDuration: number;
     /** The words of the fake microphone's file, in order. */
     micWords: string[];
+    /** The conformance scenario's emulator (its own, keyed like `conformance/run.mjs`'s): streaming URL. */
+    conformanceUrl: string;
+    /** The conformance emulator's HTTP base (`http://127.0.0.1:…`), for the batch sessions. */
+    conformanceHttpUrl: string;
+    /** `scenarioAudio().keys` (`conformance/fixtures.ts`), base64. */
+    conformanceKeysBase64: string;
+    /** `scenarioAudio().utterances`, base64. */
+    conformanceUtterancesBase64: string;
+    /** The text of `conformance/expected.jsonl`, the golden output. */
+    conformanceExpected: string;
   }
 }

@@ -41,6 +41,22 @@ export const TRANSCRIBE_PATH = '/v1/stt/transcribe';
 const MAX_PAYLOAD = 8 * 1024 * 1024;
 
 /**
+ * CORS headers on every HTTP answer: any origin may read the response (no
+ * cookies are involved, so `*` is enough) and its `x-request-id` and
+ * `retry-after`, which the batch client reports.
+ */
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'x-request-id, retry-after',
+} as const;
+/** The answer to a preflight of the batch endpoint: `fetch` with `Authorization` and a multipart body. */
+const CORS_PREFLIGHT_HEADERS = {
+  'access-control-allow-methods': 'POST, OPTIONS',
+  'access-control-allow-headers': 'authorization, content-type',
+  'access-control-max-age': '600',
+} as const;
+
+/**
  * What a `faults` function is told about an upgrade attempt.
  *
  * @example Fault the first connection of each model
@@ -294,13 +310,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const requestId = nextRequestId();
     res.setHeader('x-request-id', requestId);
+    // CORS on every answer (errors too), so pages on any origin can call the batch endpoint.
+    for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
     const url = new URL(req.url ?? '/', 'http://emulator');
     const reply = (status: number, code: string, message: string, headers: Record<string, string> = {}): void => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(errorEnvelope(code, message)));
     };
     if (url.pathname === TRANSCRIBE_PATH) {
-      if (req.method !== 'POST') return reply(405, 'method_not_allowed', `${TRANSCRIBE_PATH} takes POST`, { allow: 'POST' });
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { ...CORS_PREFLIGHT_HEADERS, allow: 'POST, OPTIONS' });
+        res.end();
+        return;
+      }
+      if (req.method !== 'POST') return reply(405, 'method_not_allowed', `${TRANSCRIBE_PATH} takes POST`, { allow: 'POST, OPTIONS' });
       const index = stats.batchRequests++;
       const record = { index, requestId, status: null as number | null };
       stats.batch.push(record);
