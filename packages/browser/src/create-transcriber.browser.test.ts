@@ -96,7 +96,7 @@ describe('createTranscriber (browser)', () => {
     );
     expect(wordsOf(wav)).toEqual(inject('blobWords'));
     const ogg = inject('blobOggBase64');
-    if (!ogg) ctx.skip('ffmpeg with libopus was not available to make the Ogg fixture');
+    expect(ogg, 'ffmpeg with libopus makes the Ogg fixture (global setup)').toBeTruthy();
     const fromOgg = await collect(
       blobSource(new Blob([bytes(ogg)], { type: 'audio/ogg' })).pipeThrough(createTranscriber({ url, model: 'test', token })),
     );
