@@ -138,7 +138,7 @@ describe('transcribe against the emulator', () => {
       expect(err.status).toBe(status);
       expect(err.code).toBe(status === 402 ? 'insufficient_quota' : 'invalid_input');
       expect(err.retryable).toBe(false);
-      expect(err.requestId).toBeTruthy();
+      expect(err.requestId).toBe(emu.stats.batch[0]!.requestId);
       expect(emu.stats.batchRequests).toBe(1);
     });
   }
