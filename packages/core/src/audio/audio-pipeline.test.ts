@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PCMFrame } from '../types.ts';
 import { AudioPipeline, type AudioPipelineWarning } from './audio-pipeline.ts';
+import { downmix } from './downmix.ts';
+import { Resampler } from './resampler.ts';
+import { floatToInt16 } from './sample-convert.ts';
 
 function join(frames: Int16Array[]): Int16Array {
   const out = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
@@ -186,5 +189,56 @@ describe('AudioPipeline', () => {
     expect(pipeline.push({ data: new Float32Array(0), sampleRate: 16000, channels: 1 })).toEqual([]);
     expect(pipeline.flush()).toEqual([]);
     expect(pipeline.samplesOut).toBe(0);
+  });
+
+  it('AudioPipeline - the one-pass Float32 path equals repair, downmix, Resampler and floatToInt16 in turn, however split', () => {
+    // Noise beyond [-1, 1] with NaN and ±Infinity sprinkled in.
+    const frames = 4000;
+    let seed = 5;
+    const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2.6 - 1.3;
+    for (const [inChannels, outChannels, inRate] of [[2, 1, 48000], [1, 1, 48000], [2, 2, 44100]] as const) {
+      const data = new Float32Array(frames * inChannels).map(rnd);
+      data[10] = NaN;
+      data[333] = Infinity;
+      data[1001] = -Infinity;
+      const repaired = data.map((s) => (Number.isFinite(s) ? Math.min(1, Math.max(-1, s)) : 0));
+      const resampler = new Resampler({ inRate, outRate: 16000, channels: outChannels });
+      const mixed = downmix(repaired, inChannels, outChannels);
+      const expected = floatToInt16(Float32Array.from([...resampler.process(mixed), ...resampler.flush()]));
+      for (const size of [1, 7, 128, 4800, frames]) {
+        const warnings: string[] = [];
+        const pipeline = new AudioPipeline({ sampleRate: 16000, channels: outChannels, frameMs: 20, onWarning: (w) => warnings.push(w.code) });
+        const out: Int16Array[] = [];
+        for (let at = 0; at < frames; at += size) {
+          const part = data.subarray(at * inChannels, Math.min(frames, at + size) * inChannels);
+          out.push(...pipeline.push({ data: part, sampleRate: inRate, channels: inChannels }));
+        }
+        out.push(...pipeline.flush());
+        expect(join(out)).toEqual(expected);
+        expect(warnings.sort()).toEqual(['clipped_samples', 'non_finite_samples']); // once each
+      }
+    }
+  });
+
+  it('AudioPipeline - a throwing warning listener leaves the frame unconsumed', () => {
+    let fail = true;
+    const pipeline = new AudioPipeline({
+      sampleRate: 16000,
+      channels: 1,
+      frameMs: 100,
+      onWarning: () => {
+        if (fail) throw new Error('listener');
+      },
+    });
+    const clean = new Float32Array(9600).fill(0.25);
+    const bad = clean.slice();
+    bad[5] = 2;
+    expect(() => pipeline.push({ data: bad, sampleRate: 48000, channels: 2 })).toThrow('listener');
+    fail = false;
+    const out = join([...pipeline.push({ data: clean, sampleRate: 48000, channels: 2 }), ...pipeline.flush()]);
+    expect(out.length).toBe(1600);
+    expect(pipeline.samplesOut).toBe(1600);
+    const fresh = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
+    expect(out).toEqual(join([...fresh.push({ data: clean, sampleRate: 48000, channels: 2 }), ...fresh.flush()]));
   });
 });

@@ -39,6 +39,63 @@ export interface AudioPipelineOptions {
   onWarning?: (warning: AudioPipelineWarning) => void;
 }
 
+/** Flags returned by the repair-and-copy loops below. */
+const NON_FINITE = 1;
+const CLIPPED = 2;
+
+/**
+ * Copies `src` into `dst` from `offset` with NaN and ±Infinity as 0 and the
+ * rest clipped to [-1, 1] (the values `AudioPipeline.#repair` gives). Returns
+ * which repairs were made: `NON_FINITE | CLIPPED` bits.
+ */
+function repairInto(src: Float32Array, dst: Float64Array, offset: number): number {
+  let found = 0;
+  for (let i = 0; i < src.length; i++) {
+    let s = src[i]!;
+    // NaN fails the test, as it does every comparison.
+    if (!(Math.abs(s) <= 1)) {
+      found |= fixFlag(s);
+      s = fixValue(s);
+    }
+    dst[offset + i] = s;
+  }
+  return found;
+}
+
+/**
+ * {@link repairInto} for interleaved stereo, each frame averaged to one mono
+ * sample (as `downmix` does, rounded to Float32 as its Float32Array output
+ * would be). Each channel is repaired before the average.
+ */
+function repairStereoToMonoInto(src: Float32Array, dst: Float64Array, offset: number): number {
+  let found = 0;
+  const frames = src.length >> 1;
+  for (let i = 0, j = 0; i < frames; i++, j += 2) {
+    let l = src[j]!;
+    let r = src[j + 1]!;
+    // NaN fails the test, as it does every comparison.
+    if (!(Math.abs(l) <= 1 && Math.abs(r) <= 1)) {
+      found |= fixFlag(l) | fixFlag(r);
+      l = fixValue(l);
+      r = fixValue(r);
+    }
+    dst[offset + i] = Math.fround((l + r) * 0.5);
+  }
+  return found;
+}
+
+/** The repair a sample needs: 0, NON_FINITE or CLIPPED. */
+function fixFlag(s: number): number {
+  if (s - s !== 0) return NON_FINITE; // NaN or ±Infinity
+  return s > 1 || s < -1 ? CLIPPED : 0;
+}
+
+/** The sample repaired: non-finite to 0, then clipped to [-1, 1]. */
+function fixValue(s: number): number {
+  if (s - s !== 0) return 0;
+  return s > 1 ? 1 : s < -1 ? -1 : s;
+}
+
 function kindOf(value: unknown): string {
   return Object.prototype.toString.call(value).slice(8, -1);
 }
@@ -78,6 +135,8 @@ export class AudioPipeline {
 
   readonly #onWarning: ((warning: AudioPipelineWarning) => void) | undefined;
   readonly #chunker: FrameChunker;
+  /** Int16 output reused between pushes: the chunker copies what it keeps. */
+  #wire = new Int16Array(0);
   #inRate = 0;
   #inChannels = 0;
   #resampler: Resampler | null = null;
@@ -167,6 +226,10 @@ export class AudioPipeline {
     if (data instanceof Int16Array) {
       wire =
         this.#resampler === null && channels === this.channels ? data : this.#fromFloat(int16ToFloat(data));
+    } else if (this.#resampler !== null && channels === this.channels) {
+      wire = this.#resampleFloat(data, 1);
+    } else if (this.#resampler !== null && channels === 2 && this.channels === 1) {
+      wire = this.#resampleFloat(data, 2);
     } else {
       wire = this.#fromFloat(this.#repair(data));
     }
@@ -219,6 +282,36 @@ export class AudioPipeline {
   #fromFloat(samples: Float32Array): Int16Array {
     const mixed = downmix(samples, this.#inChannels, this.channels);
     return floatToInt16(this.#resampler === null ? mixed : this.#resampler.process(mixed));
+  }
+
+  /**
+   * The common Float32 path (same channel count, or stereo to mono, with
+   * resampling) in one pass and no per-push allocation: repair each input
+   * sample (before the down-mix, as {@link AudioPipeline.#repair} does),
+   * down-mix and write straight into the resampler's input history, then
+   * convert the outputs to Int16 in a reused buffer. Bit-identical to
+   * `#fromFloat(#repair(samples))`.
+   *
+   * `mix` is the number of input channels averaged into one (1 or 2).
+   */
+  #resampleFloat(samples: Float32Array, mix: 1 | 2): Int16Array {
+    const resampler = this.#resampler!;
+    const frames = samples.length / this.#inChannels;
+    const at = resampler.reserveInput(frames);
+    const found = mix === 1 ? repairInto(samples, resampler.history, at) : repairStereoToMonoInto(samples, resampler.history, at);
+    const newNonFinite = (found & NON_FINITE) !== 0 && !this.#warnedNonFinite;
+    const newClipped = (found & CLIPPED) !== 0 && !this.#warnedClipped;
+    if (newNonFinite || newClipped) {
+      // A first warning: nothing is consumed yet, so a listener that throws
+      // leaves the stream as it was. The listener might even push to this
+      // pipeline, overwriting what was written: write it again afterwards.
+      if ((found & NON_FINITE) !== 0) this.#warn('non_finite_samples');
+      if ((found & CLIPPED) !== 0) this.#warn('clipped_samples');
+      return this.#resampleFloat(samples, mix);
+    }
+    const out = resampler.commitInput(frames);
+    if (this.#wire.length < out.length) this.#wire = new Int16Array(Math.max(out.length, 2 * this.#wire.length));
+    return floatToInt16(out, this.#wire);
   }
 
   /** Returns `samples` when every sample is in [-1, 1], else a repaired copy. */
