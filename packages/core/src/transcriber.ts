@@ -30,7 +30,7 @@ import {
 import { ReplayBuffer } from './replay-buffer.ts';
 import type { SttTransport, TransportConnection, TransportRequest } from './transport.ts';
 import type { PCMFrame, TranscriptEvent, TranscriptSegmentEvent } from './types.ts';
-import { createWebSocketTransport } from './websocket-transport.ts';
+import { createWebSocketTransport, redactUrl } from './websocket-transport.ts';
 
 /** Reconnect settings. */
 export interface ReconnectOptions {
@@ -589,7 +589,7 @@ class TranscriberSession implements Transcriber {
       if (last instanceof TypeError) throw last;
       throw createSttError(
         'connection_failed',
-        `Could not connect to ${redact(this.#url)} after ${this.#failures} attempt(s): ${(last as Error)?.message ?? String(last)}`,
+        `Could not connect to ${redactUrl(this.#url)} after ${this.#failures} attempt(s): ${(last as Error)?.message ?? String(last)}`,
         { cause: last, retryable: false },
       );
     }
@@ -887,11 +887,6 @@ function pollDrain(conn: TransportConnection, bytes: number): Promise<void> {
     const check = () => (conn.bufferedAmount < bytes ? resolve() : setTimeout(check, 4));
     check();
   });
-}
-
-function redact(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
 }
 
 /**

@@ -137,7 +137,15 @@ export function createWebSocketTransport(
   };
 }
 
-/** The URL without its query, for messages (the query never holds a key, but keep messages short). */
+/**
+ * The URL without its query, for error messages: the query never holds a key,
+ * but it may hold a fault plan or other noise. Transports use it for theirs.
+ *
+ * @example
+ * ```ts
+ * redactUrl('wss://g.example/v1/stt/stream?model_id=x'); // 'wss://g.example/v1/stt/stream'
+ * ```
+ */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);

@@ -13,6 +13,7 @@ import {
   SttError,
   createSttError,
   errorFromResponse,
+  redactUrl,
   type SttTransport,
   type TransportConnection,
   type TransportHandlers,
@@ -245,8 +246,3 @@ function errorText(err: unknown): string {
   return String(err);
 }
 
-/** The URL without its query, for messages. */
-function redactUrl(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
