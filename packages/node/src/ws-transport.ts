@@ -37,6 +37,9 @@ export interface WsTransportOptions {
   clientOptions?: Omit<ClientOptions, 'headers' | 'agent' | 'handshakeTimeout'>;
 }
 
+const TEXT = { binary: false };
+const BINARY = { binary: true };
+
 /** The most of a refused upgrade's body we read: an error envelope is small. */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -104,6 +107,12 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
               w.done();
             }
           }
+        };
+        // One callback for every send: the socket then batches its after-write work.
+        const onSent = () => {
+          // An error here is followed by 'close'; the callback only counts.
+          pendingSends--;
+          if (waiters.size > 0) checkWaiters();
         };
         const cleanup = () => {
           clearTimeout(timer);
@@ -176,11 +185,7 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
           send(data) {
             if (socket.readyState !== WebSocket.OPEN) return;
             pendingSends++;
-            socket.send(data, { binary: typeof data !== 'string' }, () => {
-              // An error here is followed by 'close'; the callback only counts.
-              pendingSends--;
-              if (waiters.size > 0) checkWaiters();
-            });
+            socket.send(data, typeof data === 'string' ? TEXT : BINARY, onSent);
           },
           drain(bytes) {
             return new Promise<void>((done) => {
