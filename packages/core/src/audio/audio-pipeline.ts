@@ -112,7 +112,8 @@ function kindOf(value: unknown): string {
  * down-mixed (see {@link downmix}), resampled (see {@link Resampler}) and
  * converted (see {@link floatToInt16}). Int16 input already in the wire format
  * goes through byte for byte; other Int16 input takes the Float32 path.
- * Every returned frame owns its `ArrayBuffer`.
+ * Returned frames are views of the pipeline's own blocks (see
+ * {@link FrameChunker}): they stay valid, and the caller may reuse its input.
  *
  * @example 48 kHz stereo Float32 in, 16 kHz mono 100 ms frames out
  * ```ts

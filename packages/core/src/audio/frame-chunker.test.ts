@@ -40,28 +40,52 @@ describe('FrameChunker', () => {
     );
   });
 
-  it('FrameChunker - frames own their memory: reusing the pushed buffer changes nothing', () => {
+  it('FrameChunker - frames keep their samples: reusing the pushed buffer and pushing more (across blocks, after flushes) changes none', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 10 }), (pushes) => {
-        const chunker = new FrameChunker({ samplesPerFrame: 160, channels: 1 });
-        const scratch = new Int16Array(500);
-        const frames: Int16Array[] = [];
-        let total = 0;
-        for (const n of pushes) {
-          scratch.set(ramp(total, n));
-          frames.push(...chunker.push(scratch.subarray(0, n)));
-          scratch.fill(-1);
-          total += n;
-        }
-        let at = 0;
-        for (const f of frames) {
-          expect(f.byteOffset).toBe(0);
-          expect(f.buffer.byteLength).toBe(f.byteLength);
-          expect(f).toEqual(ramp(at, f.length));
-          at += f.length;
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 9000 }), fc.boolean()), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1, max: 3000 }),
+        (pushes, samplesPerFrame) => {
+          const chunker = new FrameChunker({ samplesPerFrame, channels: 1 });
+          const scratch = new Int16Array(9000);
+          const frames: Int16Array[] = [];
+          let total = 0;
+          for (const [n, flush] of pushes) {
+            scratch.set(ramp(total, n));
+            frames.push(...chunker.push(scratch.subarray(0, n)));
+            scratch.fill(-1);
+            total += n;
+            if (flush) {
+              const rest = chunker.flush();
+              if (rest) frames.push(rest);
+            }
+          }
+          const rest = chunker.flush();
+          if (rest) frames.push(rest);
+          // One comparison per property run (toEqual per frame is slow on long arrays).
+          let at = 0;
+          let wrong = -1;
+          for (const f of frames) {
+            for (let i = 0; i < f.length && wrong < 0; i++) if (f[i] !== ((at + i) % 65536) - 32768) wrong = at + i;
+            at += f.length;
+          }
+          expect(wrong).toBe(-1);
+          expect(at).toBe(total);
+        },
+      ),
+      { numRuns: 150 },
     );
+  });
+
+  it('FrameChunker - many small frames share one block; a frame larger than a block gets one of its own', () => {
+    const small = new FrameChunker({ samplesPerFrame: 160, channels: 1 });
+    const frames = small.push(ramp(0, 1600));
+    expect(frames).toHaveLength(10);
+    expect(new Set(frames.map((f) => f.buffer)).size).toBe(1);
+    const large = new FrameChunker({ samplesPerFrame: 48000, channels: 2 });
+    const [a, b] = large.push(ramp(0, 192000));
+    expect(a!.buffer).not.toBe(b!.buffer);
+    expect(a!.buffer.byteLength).toBe(192000);
   });
 
   it('FrameChunker - an aligned push comes back as whole frames with nothing held back', () => {

@@ -16,15 +16,22 @@ export interface FrameChunkerOptions {
   channels: number;
 }
 
+/** Size of the blocks frames are cut from: one allocation serves many frames. */
+const BLOCK_BYTES = 64 * 1024;
+
 /**
  * Cuts interleaved Int16 samples into frames of exactly
  * `samplesPerFrame × channels` samples, carrying the remainder over to the
  * next {@link FrameChunker.push}; {@link FrameChunker.flush} emits the partial
  * last frame.
  *
- * Every frame is a copy with an `ArrayBuffer` of its own, exactly its size:
- * it can be sent or transferred as is, and the caller may reuse the buffer it
- * pushed as soon as `push` returns.
+ * The chunker copies the input into blocks of its own (64 KiB, or one frame
+ * when frames are larger) and returns frames as views of them, so one
+ * allocation serves many frames. A block is never written again where a frame
+ * was handed out: the caller may reuse the buffer it pushed as soon as `push`
+ * returns, and a frame stays valid for as long as it is kept. A frame may
+ * share its `ArrayBuffer` with its neighbours: send or copy the view
+ * (`frame`, or `frame.slice()` to transfer), not `frame.buffer`.
  *
  * @example 10 ms frames at 16 kHz
  * ```ts
@@ -39,8 +46,11 @@ export class FrameChunker {
   /** Interleaved channels. */
   readonly channels: number;
   readonly #frameLength: number;
-  readonly #pending: Int16Array;
-  #pendingLength = 0;
+  readonly #blockLength: number;
+  /** The block being filled: frames before `#frameStart` are handed out, `#frameStart`–`#write` is pending. */
+  #block: Int16Array;
+  #frameStart = 0;
+  #write = 0;
 
   /**
    * @param options Frame size and channel count.
@@ -60,15 +70,18 @@ export class FrameChunker {
     }
     this.samplesPerFrame = samplesPerFrame;
     this.channels = channels;
-    this.#frameLength = samplesPerFrame * channels;
-    this.#pending = new Int16Array(this.#frameLength);
+    const size = samplesPerFrame * channels;
+    this.#frameLength = size;
+    // A whole number of frames per block, so that aligned frames never straddle two.
+    this.#blockLength = Math.max(1, Math.floor(BLOCK_BYTES / 2 / size)) * size;
+    this.#block = new Int16Array(this.#blockLength);
   }
 
   /**
    * Adds samples and returns the frames completed by them (possibly none).
    *
    * @param samples Interleaved samples of any length that is a multiple of `channels`.
-   * @returns Whole frames, each a new array of `samplesPerFrame × channels` samples.
+   * @returns Whole frames of `samplesPerFrame × channels` samples each (views of the chunker's blocks, see the class).
    * @throws TypeError when `samples` is not an Int16Array or is not whole sample frames.
    *
    * @example Small pushes add up
@@ -89,22 +102,32 @@ export class FrameChunker {
     }
     const size = this.#frameLength;
     const frames: Int16Array[] = [];
+    const n = samples.length;
     let offset = 0;
-    if (this.#pendingLength > 0) {
-      const take = Math.min(size - this.#pendingLength, samples.length);
-      this.#pending.set(samples.subarray(0, take), this.#pendingLength);
-      this.#pendingLength += take;
-      offset = take;
-      if (this.#pendingLength < size) return frames;
-      frames.push(this.#pending.slice());
-      this.#pendingLength = 0;
-    }
-    for (; offset + size <= samples.length; offset += size) frames.push(samples.slice(offset, offset + size));
-    if (offset < samples.length) {
-      this.#pending.set(samples.subarray(offset), 0);
-      this.#pendingLength = samples.length - offset;
+    while (offset < n) {
+      let block = this.#block;
+      if (this.#write === block.length) block = this.#nextBlock();
+      const take = Math.min(n - offset, block.length - this.#write);
+      block.set(take === n ? samples : samples.subarray(offset, offset + take), this.#write);
+      this.#write += take;
+      offset += take;
+      while (this.#write - this.#frameStart >= size) {
+        frames.push(block.subarray(this.#frameStart, this.#frameStart + size));
+        this.#frameStart += size;
+      }
     }
     return frames;
+  }
+
+  /** A fresh block, starting with the pending samples of the full one. */
+  #nextBlock(): Int16Array {
+    const pending = this.#block.subarray(this.#frameStart, this.#write);
+    const block = new Int16Array(this.#blockLength);
+    block.set(pending, 0);
+    this.#block = block;
+    this.#frameStart = 0;
+    this.#write = pending.length;
+    return block;
   }
 
   /**
@@ -122,9 +145,9 @@ export class FrameChunker {
    * ```
    */
   flush(): Int16Array | null {
-    if (this.#pendingLength === 0) return null;
-    const rest = this.#pending.slice(0, this.#pendingLength);
-    this.#pendingLength = 0;
+    if (this.#write === this.#frameStart) return null;
+    const rest = this.#block.subarray(this.#frameStart, this.#write);
+    this.#frameStart = this.#write;
     return rest;
   }
 }
