@@ -59,6 +59,8 @@ describe('createTranscriber against the emulator', () => {
     await collect(framesOf(fx.samples, 16000, 1, () => 777).pipeThrough(t));
     const record = emulator.stats.perConnection[before]!;
     expect(record.audioBytes).toBe(fx.samples.byteLength);
+    // One message per 100 ms wire frame (the last one partial), then `end`.
+    expect(record.messagesIn).toBe(Math.ceil(fx.samples.length / 1600) + 1);
   });
 
   it('finalize() mid-utterance gives a final for what was heard so far', async () => {

@@ -57,4 +57,25 @@ describe('ReplayBuffer', () => {
     expect(buf.length).toBe(10);
     expect(buf.read(99_990, Infinity)).toEqual(ramp(99_990, 10));
   });
+
+  it('ReplayBuffer - consecutive views of one buffer read back as one run; anything else stays apart', () => {
+    const block = ramp(0, 1000);
+    const buf = new ReplayBuffer(1);
+    buf.append(block.subarray(0, 300));
+    buf.append(block.subarray(300, 600));
+    buf.append(block.subarray(600, 700));
+    expect(buf.read(0, Infinity)).toEqual(ramp(0, 700));
+    expect(buf.read(0, Infinity)!.buffer).toBe(block.buffer);
+    // Not contiguous in its buffer (a gap of 100 samples): a new run, read separately.
+    buf.append(block.subarray(800, 900));
+    expect(buf.read(650, Infinity)).toEqual(ramp(650, 50));
+    expect(buf.read(700, Infinity)).toEqual(ramp(800, 100));
+    // Another buffer: a new run too.
+    buf.append(ramp(5000, 10));
+    expect(buf.read(790, Infinity)).toEqual(ramp(890, 10));
+    expect(buf.read(800, Infinity)).toEqual(ramp(5000, 10));
+    buf.dropBefore(750);
+    expect(buf.read(750, 760)).toEqual(ramp(850, 10));
+    expect(buf.byteLength).toBe(60 * 2);
+  });
 });

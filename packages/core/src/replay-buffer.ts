@@ -7,9 +7,14 @@
  */
 
 /**
- * A queue of interleaved Int16 frames addressed by sample position. Dropping
- * from the front and reading from any retained position are cheap; frames are
- * never copied (reads are `subarray` views).
+ * A queue of interleaved Int16 audio addressed by sample position. Dropping
+ * from the front and reading from any retained position are cheap; audio is
+ * never copied (reads are `subarray` views of what was appended).
+ *
+ * Appended arrays that continue one another in the same `ArrayBuffer` (as
+ * consecutive {@link FrameChunker} frames do) are kept as one run: the buffer
+ * holds a few numbers per run, not an object per frame, so a long window
+ * costs the garbage collector next to nothing.
  *
  * @example
  * ```ts
@@ -21,7 +26,9 @@
  */
 export class ReplayBuffer {
   readonly channels: number;
-  #chunks: Int16Array[] = [];
+  /** Per run: the whole `ArrayBuffer` as Int16, the index of the run's first retained sample in it, and its stream position. */
+  #blocks: Int16Array[] = [];
+  #offsets: number[] = [];
   #starts: number[] = [];
   #head = 0;
   #start = 0;
@@ -51,10 +58,25 @@ export class ReplayBuffer {
     return (this.#end - this.#start) * this.channels * 2;
   }
 
-  /** Appends one frame at the end. */
+  /**
+   * Appends samples at the end. The array is kept, not copied: it must not
+   * be changed afterwards.
+   */
   append(data: Int16Array): void {
     if (data.length === 0) return;
-    this.#chunks.push(data);
+    const last = this.#blocks.length - 1;
+    const index = data.byteOffset >> 1; // an Int16Array's offset is always even
+    if (
+      last >= this.#head &&
+      this.#blocks[last]!.buffer === data.buffer &&
+      this.#offsets[last]! + (this.#end - this.#starts[last]!) * this.channels === index
+    ) {
+      // The next frame of the same block: the run grows.
+      this.#end += data.length / this.channels;
+      return;
+    }
+    this.#blocks.push(new Int16Array(data.buffer, 0, data.buffer.byteLength >> 1));
+    this.#offsets.push(index);
     this.#starts.push(this.#end);
     this.#end += data.length / this.channels;
   }
@@ -63,45 +85,36 @@ export class ReplayBuffer {
   dropBefore(position: number): void {
     const pos = Math.min(position, this.#end);
     if (pos <= this.#start) return;
-    while (this.#head < this.#chunks.length) {
-      const chunk = this.#chunks[this.#head]!;
-      const chunkStart = this.#starts[this.#head]!;
-      const chunkEnd = chunkStart + chunk.length / this.channels;
-      if (chunkEnd <= pos) {
-        this.#head++;
-        continue;
-      }
-      if (chunkStart < pos) {
-        this.#chunks[this.#head] = chunk.subarray((pos - chunkStart) * this.channels);
-        this.#starts[this.#head] = pos;
-      }
-      break;
-    }
+    const last = this.#blocks.length - 1;
+    while (this.#head < last && this.#starts[this.#head + 1]! <= pos) this.#head++;
+    this.#offsets[this.#head]! += (pos - this.#starts[this.#head]!) * this.channels;
+    this.#starts[this.#head] = pos;
     this.#start = pos;
-    if (this.#head > 256 && this.#head * 2 > this.#chunks.length) {
-      this.#chunks = this.#chunks.slice(this.#head);
+    if (this.#head > 64 && this.#head * 2 > this.#blocks.length) {
+      this.#blocks = this.#blocks.slice(this.#head);
+      this.#offsets = this.#offsets.slice(this.#head);
       this.#starts = this.#starts.slice(this.#head);
       this.#head = 0;
     }
   }
 
   /**
-   * The retained samples from `from` to the end of the frame that holds it,
+   * The retained samples from `from` to the end of the run that holds it,
    * but not past `until`. `null` when nothing is retained at `from`.
    */
   read(from: number, until: number): Int16Array | null {
     if (from < this.#start || from >= this.#end || until <= from) return null;
     let lo = this.#head;
-    let hi = this.#chunks.length - 1;
+    let hi = this.#blocks.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (this.#starts[mid]! <= from) lo = mid;
       else hi = mid - 1;
     }
-    const chunk = this.#chunks[lo]!;
-    const chunkStart = this.#starts[lo]!;
-    const chunkEnd = chunkStart + chunk.length / this.channels;
-    const stop = Math.min(chunkEnd, until);
-    return chunk.subarray((from - chunkStart) * this.channels, (stop - chunkStart) * this.channels);
+    const runStart = this.#starts[lo]!;
+    const runEnd = lo + 1 < this.#blocks.length ? this.#starts[lo + 1]! : this.#end;
+    const stop = Math.min(runEnd, until);
+    const base = this.#offsets[lo]! - runStart * this.channels;
+    return this.#blocks[lo]!.subarray(base + from * this.channels, base + stop * this.channels);
   }
 }

@@ -94,7 +94,7 @@ export interface TranscriberOptions {
   signal?: AbortSignal;
   /** How to open WebSockets. @defaultValue the standard `WebSocket` ({@link createWebSocketTransport}) */
   transport?: SttTransport;
-  /** Most bytes queued in the socket before the writer waits. @defaultValue 65536 */
+  /** Most bytes queued in the socket before the writer waits; sending resumes once half of it has drained. @defaultValue 65536 */
   highWaterMarkBytes?: number;
   /** Send no faster than this many times real time (by the audio's sample clock). @defaultValue Infinity */
   realtimeFactor?: number;
@@ -226,6 +226,7 @@ class TranscriberSession implements Transcriber {
 
   // audio
   readonly #pipeline: AudioPipeline;
+  readonly #frameSamples: number;
   readonly #buffer: ReplayBuffer;
   #commits: number[];
   #markers: Marker[] = [];
@@ -321,6 +322,7 @@ class TranscriberSession implements Transcriber {
       frameMs,
       onWarning: (w) => this.events.emit('warning', w),
     });
+    this.#frameSamples = this.#pipeline.samplesPerFrame;
 
     this.readable = new ReadableStream<TranscriptEvent>(
       {
@@ -356,12 +358,19 @@ class TranscriberSession implements Transcriber {
   get stats(): TranscriberStats {
     return {
       writtenSamples: this.#buffer.end,
-      committedSamples: Math.min(...this.#commits),
+      committedSamples: this.#committed(),
       retainedBytes: this.#buffer.byteLength,
       socketBufferedBytes: this.#conn?.bufferedAmount ?? 0,
       connections: this.#connections,
       state: this.#state,
     };
+  }
+
+  /** The commit point of the stream: the lowest of the channels'. */
+  #committed(): number {
+    let min = this.#commits[0]!;
+    for (let c = 1; c < this.#commits.length; c++) min = Math.min(min, this.#commits[c]!);
+    return min;
   }
 
   finalize(): void {
@@ -387,7 +396,13 @@ class TranscriberSession implements Transcriber {
 
   // ---- writer side ----------------------------------------------------------
 
-  async #write(frame: PCMFrame): Promise<void> {
+  /**
+   * Takes one frame. The usual case (connected, room in the socket and the
+   * window, or a window that can simply grow) completes synchronously, with
+   * no promise per frame; otherwise the rest of the frame's chunks wait in
+   * {@link TranscriberSession.#writeRest}.
+   */
+  #write(frame: PCMFrame): Promise<void> | undefined {
     this.#throwIfDone();
     let chunks: Int16Array[];
     try {
@@ -397,9 +412,20 @@ class TranscriberSession implements Transcriber {
       this.#fail(err as Error);
       throw err;
     }
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!;
+      if (this.#state === 'idle') this.#startConnecting(undefined);
+      if (!this.#admit(chunk.length / this.#channels)) return this.#writeRest(chunks, i);
+      this.#store(chunk);
+    }
+    if (this.#finalizeRequested && !this.#done) this.#finalizeNow();
+    return undefined;
+  }
+
+  async #writeRest(chunks: Int16Array[], from: number): Promise<void> {
     this.#writing = true;
     try {
-      for (const chunk of chunks) await this.#accept(chunk);
+      for (let i = from; i < chunks.length; i++) await this.#accept(chunks[i]!);
     } finally {
       this.#writing = false;
     }
@@ -428,28 +454,36 @@ class TranscriberSession implements Transcriber {
   }
 
   async #accept(chunk: Int16Array): Promise<void> {
-    const samples = chunk.length / this.#channels;
     if (this.#state === 'idle') this.#startConnecting(undefined);
-    for (;;) {
-      this.#throwIfDone();
-      const desired = this.#readableController.desiredSize;
-      const connected = this.#state === 'open' || this.#state === 'ending';
-      const full = this.#buffer.length + samples > this.#windowSamples;
-      if (desired !== null && desired <= 0) {
-        // A slow reader of transcripts pauses the audio.
-      } else if (connected) {
-        // Socket back-pressure first: the previous frame must be in the socket.
-        if (this.#sentUpTo >= this.#buffer.end) {
-          if (!full || this.#overflow === 'drop-oldest' || this.#windowWaitOver()) break;
-        }
-      } else if (!full) {
-        break;
-      } else if (this.#overflow === 'drop-oldest') {
-        this.#buffer.dropBefore(this.#buffer.end + samples - this.#windowSamples);
-        break;
-      }
-      await this.#changed.wait();
+    const samples = chunk.length / this.#channels;
+    while (!this.#admit(samples)) await this.#changed.wait();
+    this.#store(chunk);
+  }
+
+  /**
+   * Whether `samples` more may go into the replay buffer now (in
+   * `drop-oldest` mode while disconnected, it makes room by dropping the
+   * oldest audio). Throws the stream's error once it has ended.
+   */
+  #admit(samples: number): boolean {
+    this.#throwIfDone();
+    const desired = this.#readableController.desiredSize;
+    // A slow reader of transcripts pauses the audio.
+    if (desired !== null && desired <= 0) return false;
+    const full = this.#buffer.length + samples > this.#windowSamples;
+    if (this.#state === 'open' || this.#state === 'ending') {
+      // Socket back-pressure first: the previous frame must be in the socket.
+      return this.#sentUpTo >= this.#buffer.end && (!full || this.#overflow === 'drop-oldest' || this.#windowWaitOver());
     }
+    if (!full) return true;
+    if (this.#overflow === 'drop-oldest') {
+      this.#buffer.dropBefore(this.#buffer.end + samples - this.#windowSamples);
+      return true;
+    }
+    return false;
+  }
+
+  #store(chunk: Int16Array): void {
     this.#buffer.append(chunk);
     // Past the window, sent audio that no final has confirmed yet goes (only
     // after `windowWaitMs` in `wait` mode); a later replay that needs it
@@ -510,8 +544,11 @@ class TranscriberSession implements Transcriber {
         }
         if (this.#sentUpTo >= this.#buffer.end) break;
         if (conn.bufferedAmount >= this.#hwm) {
-          // Wait for the socket to drain, or for this connection to be replaced.
-          this.#resumeAfter(Promise.race([conn.drain ? conn.drain(this.#hwm) : pollDrain(conn, this.#hwm), this.#changed.wait()]));
+          // Wait for the socket to drain to half the mark, then send a burst:
+          // one wake-up per burst, not per frame. `drain` also resolves when
+          // the connection closes (the transport contract).
+          const low = this.#hwm >> 1;
+          this.#resumeAfter(conn.drain ? conn.drain(low) : pollDrain(conn, low, () => this.#conn !== conn || this.#done));
           return;
         }
         if (this.#realtimeFactor !== Infinity) {
@@ -522,7 +559,8 @@ class TranscriberSession implements Transcriber {
             return;
           }
         }
-        const data = this.#buffer.read(this.#sentUpTo, nextMarker);
+        // At most one wire frame per message (the buffer keeps consecutive frames as one run).
+        const data = this.#buffer.read(this.#sentUpTo, Math.min(nextMarker, this.#sentUpTo + this.#frameSamples));
         if (!data) {
           // Unreachable: sent audio is dropped only up to `sentUpTo`, unsent audio only while disconnected.
           throw new Error(`Internal error: audio at sample ${this.#sentUpTo} is no longer retained`);
@@ -663,7 +701,7 @@ class TranscriberSession implements Transcriber {
    * point (reported as one `gap`, never lost in silence).
    */
   #replayStart(): number {
-    const commit = Math.min(...this.#commits);
+    const commit = this.#committed();
     const from = Math.max(commit, this.#buffer.start);
     if (from > commit) {
       this.#emit({ type: 'gap', start: commit / this.#rate, end: from / this.#rate, reason: 'replay_window_exceeded' });
@@ -769,7 +807,7 @@ class TranscriberSession implements Transcriber {
       this.#failures = 0;
       this.#windowFullSince = 0;
       clearTimeout(this.#windowTimer);
-      const committed = Math.min(...this.#commits);
+      const committed = this.#committed();
       this.#buffer.dropBefore(Math.min(committed, this.#sentUpTo));
       this.#markers = this.#markers.filter((m) => m.kind === 'end' || m.at > committed);
     } else if (endSample <= this.#commits[channel]! && msg.start !== msg.end) {
@@ -882,9 +920,10 @@ class TranscriberSession implements Transcriber {
   }
 }
 
-function pollDrain(conn: TransportConnection, bytes: number): Promise<void> {
+/** For transports without `drain`: polls until the socket drained or `gone()` says the connection was replaced. */
+function pollDrain(conn: TransportConnection, bytes: number, gone: () => boolean): Promise<void> {
   return new Promise((resolve) => {
-    const check = () => (conn.bufferedAmount < bytes ? resolve() : setTimeout(check, 4));
+    const check = () => (conn.bufferedAmount < bytes || gone() ? resolve() : setTimeout(check, 4));
     check();
   });
 }
