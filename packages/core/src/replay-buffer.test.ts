@@ -4,37 +4,47 @@ import { ReplayBuffer } from './replay-buffer.ts';
 
 const ramp = (from: number, n: number, channels = 1) => Int16Array.from({ length: n * channels }, (_, i) => (from * channels + i) % 32768);
 
+/** Everything from `from` to the end, read in the parts the buffer gives. */
+function readAll(buf: ReplayBuffer, from: number): number[] {
+  const out: number[] = [];
+  for (let at = from; ; ) {
+    const part = buf.read(at, Infinity);
+    if (!part) break;
+    out.push(...part);
+    at += part.length / buf.channels;
+  }
+  return out;
+}
+
 describe('ReplayBuffer', () => {
-  it('ReplayBuffer - reads back any retained position as the samples written there', () => {
+  it('ReplayBuffer - reads back any retained position as the samples written there, across wrap-arounds and growth', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 40 }), fc.nat(), fc.nat(), (sizes, a, b) => {
-        const buf = new ReplayBuffer(2);
-        let pos = 0;
-        for (const n of sizes) {
-          buf.append(ramp(pos, n, 2));
-          pos += n;
-        }
-        const drop = a % (pos + 1);
-        buf.dropBefore(drop);
-        expect(buf.start).toBe(drop);
-        expect(buf.end).toBe(pos);
-        expect(buf.byteLength).toBe((pos - drop) * 4);
-        // Reading from the drop point to the end gives every sample once, in order.
-        const out: number[] = [];
-        let at = drop;
-        for (;;) {
-          const part = buf.read(at, Infinity);
-          if (!part) break;
-          out.push(...part);
-          at += part.length / 2;
-        }
-        expect(at).toBe(pos);
-        expect(out).toEqual([...ramp(drop, pos - drop, 2)]);
-        if (pos > drop) {
-          const from = drop + (b % (pos - drop));
-          expect(buf.read(from, from + 1)).toEqual(ramp(from, 1, 2));
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 700 }),
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 500 }), fc.nat()), { minLength: 1, maxLength: 40 }),
+        fc.nat(),
+        (capacity, steps, b) => {
+          const buf = new ReplayBuffer(2, capacity);
+          let pos = 0;
+          for (const [n, drop] of steps) {
+            const input = ramp(pos, n, 2);
+            buf.append(input);
+            input.fill(-1); // the buffer copied it
+            pos += n;
+            buf.dropBefore(buf.start + (drop % (buf.length + 1)));
+          }
+          const drop = buf.start;
+          expect(buf.end).toBe(pos);
+          expect(buf.byteLength).toBe((pos - drop) * 4);
+          expect(buf.capacity).toBeGreaterThanOrEqual(buf.length);
+          // Reading from the drop point to the end gives every sample once, in order.
+          expect(readAll(buf, drop)).toEqual([...ramp(drop, pos - drop, 2)]);
+          if (pos > drop) {
+            const from = drop + (b % (pos - drop));
+            expect(buf.read(from, from + 1)).toEqual(ramp(from, 1, 2));
+          }
+        },
+      ),
     );
   });
 
@@ -48,34 +58,33 @@ describe('ReplayBuffer', () => {
     expect(buf.read(40, 45)).toEqual(ramp(40, 5));
   });
 
-  it('ReplayBuffer - stays small after many appends and drops', () => {
-    const buf = new ReplayBuffer(1);
-    for (let i = 0; i < 10_000; i++) {
-      buf.append(ramp(i * 10, 10));
-      buf.dropBefore(i * 10);
-    }
-    expect(buf.length).toBe(10);
-    expect(buf.read(99_990, Infinity)).toEqual(ramp(99_990, 10));
+  it('ReplayBuffer - a read stops where the ring wraps; the rest follows from the start of the ring', () => {
+    const buf = new ReplayBuffer(1, 1000);
+    buf.append(ramp(0, 900));
+    buf.dropBefore(800);
+    buf.append(ramp(900, 300)); // 900..1000 at the end of the ring, 1000..1200 at its start
+    expect(buf.capacity).toBe(1000);
+    expect(buf.read(850, 1100)).toEqual(ramp(850, 150));
+    expect(buf.read(1000, 1100)).toEqual(ramp(1000, 100));
   });
 
-  it('ReplayBuffer - consecutive views of one buffer read back as one run; anything else stays apart', () => {
-    const block = ramp(0, 1000);
-    const buf = new ReplayBuffer(1);
-    buf.append(block.subarray(0, 300));
-    buf.append(block.subarray(300, 600));
-    buf.append(block.subarray(600, 700));
-    expect(buf.read(0, Infinity)).toEqual(ramp(0, 700));
-    expect(buf.read(0, Infinity)!.buffer).toBe(block.buffer);
-    // Not contiguous in its buffer (a gap of 100 samples): a new run, read separately.
-    buf.append(block.subarray(800, 900));
-    expect(buf.read(650, Infinity)).toEqual(ramp(650, 50));
-    expect(buf.read(700, Infinity)).toEqual(ramp(800, 100));
-    // Another buffer: a new run too.
-    buf.append(ramp(5000, 10));
-    expect(buf.read(790, Infinity)).toEqual(ramp(890, 10));
-    expect(buf.read(800, Infinity)).toEqual(ramp(5000, 10));
-    buf.dropBefore(750);
-    expect(buf.read(750, 760)).toEqual(ramp(850, 10));
-    expect(buf.byteLength).toBe(60 * 2);
+  it('ReplayBuffer - a full ring grows and keeps every retained sample', () => {
+    const buf = new ReplayBuffer(1, 100);
+    buf.append(ramp(0, 80));
+    buf.dropBefore(30);
+    buf.append(ramp(80, 60)); // wraps: 50 + 60 retained, 110 > 100
+    expect(buf.capacity).toBeGreaterThanOrEqual(110);
+    expect(readAll(buf, 30)).toEqual([...ramp(30, 110)]);
+  });
+
+  it('ReplayBuffer - a long stream through a ring large enough costs no new memory', () => {
+    const buf = new ReplayBuffer(1, 1600);
+    for (let i = 0; i < 10_000; i++) {
+      buf.append(ramp(i * 160, 160));
+      buf.dropBefore(i * 160 - 800);
+    }
+    expect(buf.capacity).toBe(1600);
+    expect(buf.length).toBe(960);
+    expect(buf.read(buf.end - 10, Infinity)).toEqual(ramp(buf.end - 10, 10));
   });
 });

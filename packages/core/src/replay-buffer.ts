@@ -7,14 +7,17 @@
  */
 
 /**
- * A queue of interleaved Int16 audio addressed by sample position. Dropping
- * from the front and reading from any retained position are cheap; audio is
- * never copied (reads are `subarray` views of what was appended).
+ * The retained audio of a stream: interleaved Int16 samples addressed by
+ * stream sample position (per channel), stored in one ring buffer.
  *
- * Appended arrays that continue one another in the same `ArrayBuffer` (as
- * consecutive {@link FrameChunker} frames do) are kept as one run: the buffer
- * holds a few numbers per run, not an object per frame, so a long window
- * costs the garbage collector next to nothing.
+ * {@link ReplayBuffer.append} copies the samples in, so the caller may reuse
+ * its array at once; dropping from the front only moves a position. Once the
+ * ring is as large as the most audio ever retained, a stream of any length
+ * costs no allocation at all (nothing for the garbage collector to trace or
+ * free). When more must be retained than fits, the ring grows (a copy).
+ *
+ * Reads are views of the ring, valid until that audio has been dropped and
+ * the ring has taken `capacity` more samples: use them at once (send, copy).
  *
  * @example
  * ```ts
@@ -26,16 +29,25 @@
  */
 export class ReplayBuffer {
   readonly channels: number;
-  /** Per run: the whole `ArrayBuffer` as Int16, the index of the run's first retained sample in it, and its stream position. */
-  #blocks: Int16Array[] = [];
-  #offsets: number[] = [];
-  #starts: number[] = [];
-  #head = 0;
+  #ring: Int16Array;
+  #capacity: number;
   #start = 0;
   #end = 0;
 
-  constructor(channels: number) {
+  /**
+   * @param channels Interleaved channels.
+   * @param capacity Samples per channel the ring holds before it grows. The
+   *   memory is allocated at the first append. @defaultValue 16384
+   */
+  constructor(channels: number, capacity = 16384) {
     this.channels = channels;
+    this.#capacity = Math.max(1, Math.ceil(capacity));
+    this.#ring = EMPTY;
+  }
+
+  /** Samples per channel the ring holds before it grows. */
+  get capacity(): number {
+    return this.#capacity;
   }
 
   /** Position of the first retained sample. */
@@ -58,63 +70,57 @@ export class ReplayBuffer {
     return (this.#end - this.#start) * this.channels * 2;
   }
 
-  /**
-   * Appends samples at the end. The array is kept, not copied: it must not
-   * be changed afterwards.
-   */
+  /** Copies interleaved samples in at the end (a whole number of sample frames). */
   append(data: Int16Array): void {
-    if (data.length === 0) return;
-    const last = this.#blocks.length - 1;
-    const index = data.byteOffset >> 1; // an Int16Array's offset is always even
-    if (
-      last >= this.#head &&
-      this.#blocks[last]!.buffer === data.buffer &&
-      this.#offsets[last]! + (this.#end - this.#starts[last]!) * this.channels === index
-    ) {
-      // The next frame of the same block: the run grows.
-      this.#end += data.length / this.channels;
-      return;
-    }
-    this.#blocks.push(new Int16Array(data.buffer, 0, data.buffer.byteLength >> 1));
-    this.#offsets.push(index);
-    this.#starts.push(this.#end);
-    this.#end += data.length / this.channels;
+    const n = data.length / this.channels;
+    if (n === 0) return;
+    if (this.#end - this.#start + n > this.#capacity) this.#grow(this.#end - this.#start + n);
+    else if (this.#ring === EMPTY) this.#ring = new Int16Array(this.#capacity * this.channels);
+    const ring = this.#ring;
+    const at = (this.#end % this.#capacity) * this.channels;
+    const first = Math.min(data.length, ring.length - at);
+    ring.set(first === data.length ? data : data.subarray(0, first), at);
+    if (first < data.length) ring.set(data.subarray(first), 0);
+    this.#end += n;
   }
 
   /** Forgets every sample before `position` (clamped to what is retained). */
   dropBefore(position: number): void {
     const pos = Math.min(position, this.#end);
-    if (pos <= this.#start) return;
-    const last = this.#blocks.length - 1;
-    while (this.#head < last && this.#starts[this.#head + 1]! <= pos) this.#head++;
-    this.#offsets[this.#head]! += (pos - this.#starts[this.#head]!) * this.channels;
-    this.#starts[this.#head] = pos;
-    this.#start = pos;
-    if (this.#head > 64 && this.#head * 2 > this.#blocks.length) {
-      this.#blocks = this.#blocks.slice(this.#head);
-      this.#offsets = this.#offsets.slice(this.#head);
-      this.#starts = this.#starts.slice(this.#head);
-      this.#head = 0;
-    }
+    if (pos > this.#start) this.#start = pos;
   }
 
   /**
-   * The retained samples from `from` to the end of the run that holds it,
-   * but not past `until`. `null` when nothing is retained at `from`.
+   * The retained samples from `from` up to `until`, or fewer where the ring
+   * wraps around (read on from there). `null` when nothing is retained at
+   * `from`.
    */
   read(from: number, until: number): Int16Array | null {
     if (from < this.#start || from >= this.#end || until <= from) return null;
-    let lo = this.#head;
-    let hi = this.#blocks.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.#starts[mid]! <= from) lo = mid;
-      else hi = mid - 1;
+    const stop = Math.min(until, this.#end);
+    const at = from % this.#capacity;
+    const n = Math.min(stop - from, this.#capacity - at);
+    return this.#ring.subarray(at * this.channels, (at + n) * this.channels);
+  }
+
+  /** A larger ring with the retained samples at their places. */
+  #grow(needed: number): void {
+    const old = this.#ring;
+    const oldCapacity = this.#capacity;
+    this.#capacity = Math.max(needed, oldCapacity * 2);
+    this.#ring = new Int16Array(this.#capacity * this.channels);
+    if (old === EMPTY) return;
+    for (let pos = this.#start; pos < this.#end; ) {
+      const at = pos % oldCapacity;
+      const n = Math.min(this.#end - pos, oldCapacity - at);
+      const part = old.subarray(at * this.channels, (at + n) * this.channels);
+      const to = (pos % this.#capacity) * this.channels;
+      const first = Math.min(part.length, this.#ring.length - to);
+      this.#ring.set(part.subarray(0, first), to);
+      if (first < part.length) this.#ring.set(part.subarray(first), 0);
+      pos += n;
     }
-    const runStart = this.#starts[lo]!;
-    const runEnd = lo + 1 < this.#blocks.length ? this.#starts[lo + 1]! : this.#end;
-    const stop = Math.min(runEnd, until);
-    const base = this.#offsets[lo]! - runStart * this.channels;
-    return this.#blocks[lo]!.subarray(base + from * this.channels, base + stop * this.channels);
   }
 }
+
+const EMPTY = new Int16Array(0);

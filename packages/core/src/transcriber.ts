@@ -314,7 +314,6 @@ class TranscriberSession implements Transcriber {
       channels: this.#channels,
       interimResults: options.interimResults ?? true,
     });
-    this.#buffer = new ReplayBuffer(this.#channels);
     this.#commits = new Array<number>(this.#channels).fill(0);
     this.#pipeline = new AudioPipeline({
       sampleRate: this.#rate,
@@ -323,6 +322,14 @@ class TranscriberSession implements Transcriber {
       onWarning: (w) => this.events.emit('warning', w),
     });
     this.#frameSamples = this.#pipeline.samplesPerFrame;
+    // One ring for the whole stream, allocated at the first write: the window,
+    // a partial frame and a few frames of slack, plus what the socket may
+    // still hold after the window let it go (sends are overwritten only after
+    // the socket took them).
+    this.#buffer = new ReplayBuffer(
+      this.#channels,
+      this.#windowSamples + 4 * this.#frameSamples + Math.ceil(this.#hwm / 2 / this.#channels),
+    );
 
     this.readable = new ReadableStream<TranscriptEvent>(
       {
@@ -382,8 +389,7 @@ class TranscriberSession implements Transcriber {
 
   #finalizeNow(): void {
     this.#finalizeRequested = false;
-    // The partial frame goes now (it is at most one frame: no window check).
-    for (const chunk of this.#pipeline.flushPartial()) this.#buffer.append(chunk);
+    // The marker makes the partial frame written so far go now.
     if (this.#buffer.end === 0) return;
     if (this.#state === 'idle') this.#startConnecting(undefined);
     this.#markers.push({ at: this.#buffer.end, kind: 'finalize', sentOn: 0 });
@@ -397,35 +403,39 @@ class TranscriberSession implements Transcriber {
   // ---- writer side ----------------------------------------------------------
 
   /**
-   * Takes one frame. The usual case (connected, room in the socket and the
-   * window, or a window that can simply grow) completes synchronously, with
-   * no promise per frame; otherwise the rest of the frame's chunks wait in
-   * {@link TranscriberSession.#writeRest}.
+   * Takes one frame: converts it to wire samples and copies them into the
+   * replay buffer, at most a wire frame at a time. The usual case
+   * (connected and the socket has room, or a window that can simply grow)
+   * completes synchronously, with no promise per frame; otherwise the rest
+   * waits in {@link TranscriberSession.#writeRest}.
    */
   #write(frame: PCMFrame): Promise<void> | undefined {
     this.#throwIfDone();
-    let chunks: Int16Array[];
+    let wire: Int16Array;
     try {
-      chunks = this.#pipeline.push(frame);
+      wire = this.#pipeline.convert(frame);
     } catch (err) {
       // Bad input ends the stream: the reader sees the same TypeError.
       this.#fail(err as Error);
       throw err;
     }
-    for (let i = 0; i < chunks.length; i++) {
-      const chunk = chunks[i]!;
+    const step = this.#frameSamples * this.#channels;
+    for (let at = 0; at < wire.length; at += step) {
+      const part = wire.length <= step ? wire : wire.subarray(at, at + step);
       if (this.#state === 'idle') this.#startConnecting(undefined);
-      if (!this.#admit(chunk.length / this.#channels)) return this.#writeRest(chunks, i);
-      this.#store(chunk);
+      // `wire` stays as it is while the rest waits: the pipeline's next call comes with the next write.
+      if (!this.#admit(part.length / this.#channels)) return this.#writeRest(wire, at);
+      this.#store(part);
     }
     if (this.#finalizeRequested && !this.#done) this.#finalizeNow();
     return undefined;
   }
 
-  async #writeRest(chunks: Int16Array[], from: number): Promise<void> {
+  async #writeRest(wire: Int16Array, from: number): Promise<void> {
     this.#writing = true;
     try {
-      for (let i = from; i < chunks.length; i++) await this.#accept(chunks[i]!);
+      const step = this.#frameSamples * this.#channels;
+      for (let at = from; at < wire.length; at += step) await this.#accept(wire.subarray(at, at + step));
     } finally {
       this.#writing = false;
     }
@@ -434,7 +444,9 @@ class TranscriberSession implements Transcriber {
 
   async #end(): Promise<void> {
     this.#throwIfDone();
-    for (const chunk of this.#pipeline.flush()) await this.#accept(chunk);
+    const tail = this.#pipeline.convertTail();
+    const step = this.#frameSamples * this.#channels;
+    for (let at = 0; at < tail.length; at += step) await this.#accept(tail.subarray(at, at + step));
     if (this.#buffer.end === 0) {
       // Nothing was ever written: no connection to end.
       this.#finish();
@@ -472,8 +484,8 @@ class TranscriberSession implements Transcriber {
     if (desired !== null && desired <= 0) return false;
     const full = this.#buffer.length + samples > this.#windowSamples;
     if (this.#state === 'open' || this.#state === 'ending') {
-      // Socket back-pressure first: the previous frame must be in the socket.
-      return this.#sentUpTo >= this.#buffer.end && (!full || this.#overflow === 'drop-oldest' || this.#windowWaitOver());
+      // Socket back-pressure first: every whole frame must be in the socket.
+      return !this.#unsentFrame() && (!full || this.#overflow === 'drop-oldest' || this.#windowWaitOver());
     }
     if (!full) return true;
     if (this.#overflow === 'drop-oldest') {
@@ -481,6 +493,11 @@ class TranscriberSession implements Transcriber {
       return true;
     }
     return false;
+  }
+
+  /** Whether a whole wire frame waits to be sent (a partial one waits for the rest of it, or for a marker). */
+  #unsentFrame(): boolean {
+    return this.#buffer.end - this.#sentUpTo >= this.#frameSamples;
   }
 
   #store(chunk: Int16Array): void {
@@ -542,7 +559,14 @@ class TranscriberSession implements Transcriber {
           }
           for (const m of this.#markers) if (m.sentOn !== id && m.at > this.#sentUpTo && m.at < nextMarker) nextMarker = m.at;
         }
-        if (this.#sentUpTo >= this.#buffer.end) break;
+        // One wire frame per message; a partial frame only up to a marker.
+        const limit = Math.min(nextMarker, this.#buffer.end);
+        if (this.#sentUpTo >= limit) break;
+        let until = this.#sentUpTo + this.#frameSamples;
+        if (until > limit) {
+          if (nextMarker > this.#buffer.end) break; // the rest of the frame is still to come
+          until = limit;
+        }
         if (conn.bufferedAmount >= this.#hwm) {
           // Wait for the socket to drain to half the mark, then send a burst:
           // one wake-up per burst, not per frame. `drain` also resolves when
@@ -559,8 +583,8 @@ class TranscriberSession implements Transcriber {
             return;
           }
         }
-        // At most one wire frame per message (the buffer keeps consecutive frames as one run).
-        const data = this.#buffer.read(this.#sentUpTo, Math.min(nextMarker, this.#sentUpTo + this.#frameSamples));
+        // (A read stops early where the ring wraps; the rest goes next.)
+        const data = this.#buffer.read(this.#sentUpTo, until);
         if (!data) {
           // Unreachable: sent audio is dropped only up to `sentUpTo`, unsent audio only while disconnected.
           throw new Error(`Internal error: audio at sample ${this.#sentUpTo} is no longer retained`);
@@ -842,7 +866,7 @@ class TranscriberSession implements Transcriber {
       this.#fail(err);
       return;
     }
-    if (info.action === 'reconnect_when_audio' && !ending && this.#sentUpTo >= this.#buffer.end && this.#markers.length === 0) {
+    if (info.action === 'reconnect_when_audio' && !ending && !this.#unsentFrame() && this.#markers.length === 0) {
       // Idle timeout with nothing pending: reconnect when audio comes again.
       this.#state = 'idle';
       this.#changed.notify();

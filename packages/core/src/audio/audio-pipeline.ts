@@ -11,6 +11,7 @@ import { assertPCMFrame } from './pcm-frame.ts';
 import { Resampler } from './resampler.ts';
 import { floatToInt16, int16ToFloat, sanitizeFloat } from './sample-convert.ts';
 
+const EMPTY = new Int16Array(0);
 const MIN_RATE = 8000;
 const MAX_RATE = 192000;
 const MIN_FRAME_MS = 10;
@@ -204,6 +205,34 @@ export class AudioPipeline {
    * ```
    */
   push(frame: PCMFrame): Int16Array[] {
+    const wire = this.convert(frame);
+    return wire.length === 0 ? [] : this.#count(this.#chunker.push(wire));
+  }
+
+  /**
+   * The conversion half of {@link AudioPipeline.push}: validates, repairs,
+   * down-mixes, resamples and converts one frame, and returns its wire
+   * samples without cutting them into frames (nothing is held back but the
+   * resampler's look-ahead). For callers that store the audio themselves.
+   *
+   * Do not mix with `push` on one pipeline (`push` holds partial frames
+   * back, `convert` does not). `samplesOut` does not count what `convert`
+   * returns.
+   *
+   * @param frame As for `push`.
+   * @returns Interleaved Int16 wire samples, possibly empty. Valid until the
+   *   next call: it may be the input itself (Int16 already in the wire
+   *   format) or a buffer the pipeline reuses. Copy what you keep.
+   * @throws TypeError as `push` does.
+   *
+   * @example Store the wire audio in a buffer of your own
+   * ```ts
+   * const pipeline = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
+   * const wire = pipeline.convert({ data: new Float32Array(4800), sampleRate: 48000, channels: 1 });
+   * store.append(wire); // a copy, e.g. ReplayBuffer.append
+   * ```
+   */
+  convert(frame: PCMFrame): Int16Array {
     assertPCMFrame(frame);
     const { data, sampleRate, channels } = frame;
     if (this.#inRate === 0) {
@@ -221,20 +250,24 @@ export class AudioPipeline {
         `Invalid frame: \`channels\` changed mid-stream from ${this.#inChannels} to ${channels}; every frame must have the first frame's channel count`,
       );
     }
-    if (data.length === 0) return [];
-
-    let wire: Int16Array;
+    if (data.length === 0) return EMPTY;
     if (data instanceof Int16Array) {
-      wire =
-        this.#resampler === null && channels === this.channels ? data : this.#fromFloat(int16ToFloat(data));
-    } else if (this.#resampler !== null && channels === this.channels) {
-      wire = this.#resampleFloat(data, 1);
-    } else if (this.#resampler !== null && channels === 2 && this.channels === 1) {
-      wire = this.#resampleFloat(data, 2);
-    } else {
-      wire = this.#fromFloat(this.#repair(data));
+      return this.#resampler === null && channels === this.channels ? data : this.#fromFloat(int16ToFloat(data));
     }
-    return this.#count(this.#chunker.push(wire));
+    if (this.#resampler !== null && channels === this.channels) return this.#resampleFloat(data, 1);
+    if (this.#resampler !== null && channels === 2 && this.channels === 1) return this.#resampleFloat(data, 2);
+    return this.#fromFloat(this.#repair(data));
+  }
+
+  /**
+   * The conversion half of {@link AudioPipeline.flush}: the wire samples the
+   * resampler held back for its look-ahead (taking the input to be silent
+   * after its end), or an empty array. For callers of `convert`.
+   */
+  convertTail(): Int16Array {
+    if (this.#resampler === null) return EMPTY;
+    const tail = this.#resampler.flush();
+    return tail.length === 0 ? EMPTY : floatToInt16(tail);
   }
 
   /**
@@ -253,10 +286,8 @@ export class AudioPipeline {
    */
   flush(): Int16Array[] {
     const frames: Int16Array[] = [];
-    if (this.#resampler !== null) {
-      const tail = this.#resampler.flush();
-      if (tail.length > 0) frames.push(...this.#chunker.push(floatToInt16(tail)));
-    }
+    const tail = this.convertTail();
+    if (tail.length > 0) frames.push(...this.#chunker.push(tail));
     const rest = this.#chunker.flush();
     if (rest !== null) frames.push(rest);
     return this.#count(frames);

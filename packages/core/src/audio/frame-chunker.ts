@@ -16,6 +16,8 @@ export interface FrameChunkerOptions {
   channels: number;
 }
 
+const EMPTY = new Int16Array(0);
+
 /** Size of the blocks frames are cut from: one allocation serves many frames. */
 const BLOCK_BYTES = 64 * 1024;
 
@@ -74,7 +76,7 @@ export class FrameChunker {
     this.#frameLength = size;
     // A whole number of frames per block, so that aligned frames never straddle two.
     this.#blockLength = Math.max(1, Math.floor(BLOCK_BYTES / 2 / size)) * size;
-    this.#block = new Int16Array(this.#blockLength);
+    this.#block = EMPTY; // allocated at the first push
   }
 
   /**
