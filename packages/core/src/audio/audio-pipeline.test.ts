@@ -241,4 +241,35 @@ describe('AudioPipeline', () => {
     const fresh = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
     expect(out).toEqual(join([...fresh.push({ data: clean, sampleRate: 48000, channels: 2 }), ...fresh.flush()]));
   });
+
+  it('AudioPipeline.convert - the same wire samples as push + flush, unchunked, for every input format', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(8000, 16000, 44100, 48000),
+        fc.constantFrom(1, 2),
+        fc.constantFrom<1 | 2>(1, 2),
+        fc.boolean(),
+        fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 8 }),
+        (inRate, inChannels, wireChannels, int16, sizes) => {
+          const opts = { sampleRate: 16000, channels: wireChannels, frameMs: 20 };
+          const chunked = new AudioPipeline(opts);
+          const flat = new AudioPipeline(opts);
+          const pushed: Int16Array[] = [];
+          const converted: Int16Array[] = [];
+          let phase = 0;
+          for (const n of sizes) {
+            const f = tone(440, inRate, n + phase, inChannels).subarray(phase * inChannels);
+            phase += n;
+            const frame: PCMFrame = { data: int16 ? floatToInt16(f) : f, sampleRate: inRate, channels: inChannels };
+            pushed.push(...chunked.push(frame));
+            converted.push(flat.convert(frame).slice()); // valid until the next call: keep a copy
+          }
+          pushed.push(...chunked.flush());
+          converted.push(flat.convertTail());
+          expect(byteView(join(converted))).toEqual(byteView(join(pushed)));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
 });
