@@ -323,12 +323,12 @@ class TranscriberSession implements Transcriber {
     });
     this.#frameSamples = this.#pipeline.samplesPerFrame;
     // One ring for the whole stream, allocated at the first write: the window,
-    // a partial frame and a few frames of slack, plus what the socket may
-    // still hold after the window let it go (sends are overwritten only after
-    // the socket took them).
+    // one admitted part (a second) and a few frames of slack, plus what the
+    // socket may still hold after the window let it go (sends are
+    // overwritten only after the socket took them).
     this.#buffer = new ReplayBuffer(
       this.#channels,
-      this.#windowSamples + 4 * this.#frameSamples + Math.ceil(this.#hwm / 2 / this.#channels),
+      this.#windowSamples + this.#rate + 4 * this.#frameSamples + Math.ceil(this.#hwm / 2 / this.#channels),
     );
 
     this.readable = new ReadableStream<TranscriptEvent>(
@@ -404,7 +404,8 @@ class TranscriberSession implements Transcriber {
 
   /**
    * Takes one frame: converts it to wire samples and copies them into the
-   * replay buffer, at most a wire frame at a time. The usual case
+   * replay buffer, at most a second at a time (a long frame is admitted in
+   * parts, so that back-pressure and the window apply to it). The usual case
    * (connected and the socket has room, or a window that can simply grow)
    * completes synchronously, with no promise per frame; otherwise the rest
    * waits in {@link TranscriberSession.#writeRest}.
@@ -419,7 +420,7 @@ class TranscriberSession implements Transcriber {
       this.#fail(err as Error);
       throw err;
     }
-    const step = this.#frameSamples * this.#channels;
+    const step = this.#rate * this.#channels;
     for (let at = 0; at < wire.length; at += step) {
       const part = wire.length <= step ? wire : wire.subarray(at, at + step);
       if (this.#state === 'idle') this.#startConnecting(undefined);
@@ -434,7 +435,7 @@ class TranscriberSession implements Transcriber {
   async #writeRest(wire: Int16Array, from: number): Promise<void> {
     this.#writing = true;
     try {
-      const step = this.#frameSamples * this.#channels;
+      const step = this.#rate * this.#channels;
       for (let at = from; at < wire.length; at += step) await this.#accept(wire.subarray(at, at + step));
     } finally {
       this.#writing = false;
@@ -445,7 +446,7 @@ class TranscriberSession implements Transcriber {
   async #end(): Promise<void> {
     this.#throwIfDone();
     const tail = this.#pipeline.convertTail();
-    const step = this.#frameSamples * this.#channels;
+    const step = this.#rate * this.#channels;
     for (let at = 0; at < tail.length; at += step) await this.#accept(tail.subarray(at, at + step));
     if (this.#buffer.end === 0) {
       // Nothing was ever written: no connection to end.
