@@ -40,7 +40,7 @@ const mem = () => {
 // `windowWaitMs: 0` lets the oldest sent audio go at once instead of waiting
 // 5 s (once) for a final that cannot come. BENCH_WINDOW_WAIT_MS overrides it.
 const oursOptions = { windowWaitMs: Number(process.env.BENCH_WINDOW_WAIT_MS ?? 0) };
-const session = await openSession(kind === 'raw-unbounded' ? 'raw' : kind === 'ours-writer' ? 'ours' : kind, urls, scheme === 'wss', oursOptions);
+const session = await openSession(kind === 'raw-unbounded' || kind === 'raw-writable' ? 'raw' : kind === 'ours-writer' ? 'ours' : kind, urls, scheme === 'wss', oursOptions);
 gc();
 const memBefore = mem();
 const rssBefore = process.memoryUsage.rss();
@@ -88,6 +88,31 @@ if (kind === 'ours') {
   }
   await writer.close();
   await session.done;
+} else if (kind === 'raw-writable') {
+  // Raw ws behind a WritableStream fed by a writer, as ours-writer is: what the
+  // Web Streams API costs by itself, whatever the client does behind it.
+  const ws = session.ws;
+  let waiter = null;
+  const onSent = () => {
+    if (waiter && ws.bufferedAmount < HWM) {
+      const w = waiter;
+      waiter = null;
+      w();
+    }
+  };
+  const writable = new WritableStream({
+    write(data) {
+      ws.send(data, onSent);
+      if (ws.bufferedAmount >= HWM) return new Promise((r) => (waiter = r));
+    },
+  });
+  const writer = writable.getWriter();
+  for (let k = 0; k < frames; k++) {
+    if (writer.desiredSize <= 0) await writer.ready;
+    writer.write(frameAt(k)).catch(() => undefined);
+  }
+  await writer.close();
+  await session.end();
 } else if (kind === 'raw') {
   // A careful raw client: the same high-water mark, resumed from ws's send callbacks.
   const ws = session.ws;

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import LibSampleRate from '@alexanderolsen/libsamplerate-js';
-import { AudioPipeline, Resampler } from './.build/client.mjs';
+import { AudioPipeline, ReplayBuffer, Resampler } from './.build/client.mjs';
 import { buildDir } from './lib/build.mjs';
 import { median } from './lib/util.mjs';
 
@@ -22,11 +22,27 @@ function cpuTime(fn) {
   return (c.user + c.system) / 1e6;
 }
 
-/** Runs each of `fns` once per round, in turn (interleaved), after one warm-up each; returns median seconds. */
+/**
+ * Runs each of `fns` once per round, in turn (interleaved), after a warm-up
+ * that also sets how many times each runs per timing (at least ~40 ms of CPU,
+ * so that the clock's granularity does not matter); returns median seconds
+ * per run.
+ */
 function interleave(fns, rounds = ROUNDS) {
   const times = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
-  for (const fn of Object.values(fns)) fn(); // warm-up
-  for (let r = 0; r < rounds; r++) for (const [k, fn] of Object.entries(fns)) times[k].push(cpuTime(fn));
+  const reps = {};
+  for (const [k, fn] of Object.entries(fns)) {
+    fn(); // warm-up
+    reps[k] = Math.max(1, Math.ceil(0.04 / Math.max(1e-6, cpuTime(fn))));
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, fn] of Object.entries(fns)) {
+      const n = reps[k];
+      times[k].push(cpuTime(() => {
+        for (let i = 0; i < n; i++) fn();
+      }) / n);
+    }
+  }
   return Object.fromEntries(Object.entries(times).map(([k, t]) => [k, median(t)]));
 }
 
@@ -44,6 +60,34 @@ const blocks = (data, size) => {
   for (let i = 0; i < data.length; i += size) out.push(data.subarray(i, Math.min(data.length, i + size)));
   return out;
 };
+
+
+/**
+ * What the transcriber does with each written frame: `AudioPipeline.convert`
+ * (validate, repair, down-mix, resample, convert), copy into its replay ring
+ * (in parts of at most a second), and cut the 100 ms wire frames that are complete as
+ * views of the ring (what it hands the socket). Ring sized as the
+ * transcriber sizes it for the default 30 s window; at the end of the
+ * stream the partial frame goes too.
+ */
+const FRAME = 1600;
+// One ring for every round, as one long stream has (a preallocated, warm
+// destination, like the copy baseline's).
+const ring = new ReplayBuffer(1, 16000 * 30 + 16000 + 4 * FRAME + 16384);
+function transcriberPath(input, sampleRate, channels) {
+  const p = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
+  let sent = ring.end;
+  let sink = 0;
+  const take = (wire) => {
+    // In parts of at most a second, as the transcriber admits them.
+    for (let at = 0; at < wire.length; at += 16000) ring.append(wire.length <= 16000 ? wire : wire.subarray(at, at + 16000));
+    for (; sent + FRAME <= ring.end; sent += FRAME) sink += ring.read(sent, sent + FRAME).length;
+    ring.dropBefore(ring.end - 16000 * 30);
+  };
+  for (const b of input) take(p.convert({ data: b, sampleRate, channels }));
+  take(p.convertTail());
+  return sink + (ring.end - sent);
+}
 
 const result = { rounds: ROUNDS, seconds: SECONDS };
 
@@ -91,11 +135,16 @@ const result = { rounds: ROUNDS, seconds: SECONDS };
       for (const b of input) sink += p.push({ data: b, sampleRate: 16000, channels: 1 }).length;
       sink += p.flush().length;
     },
+    transcriber() {
+      sink += transcriberPath(input, 16000, 1);
+    },
   });
   result.passthrough = {
     copyXRealtime: SECONDS / t.copy,
     sliceFramesXRealtime: SECONDS / t.sliceFrames,
     pipelineXRealtime: SECONDS / t.pipeline,
+    transcriberXRealtime: SECONDS / t.transcriber,
+    transcriberRatioVsCopy: t.copy / t.transcriber,
     ratioVsCopy: t.copy / t.pipeline,
     ratioVsSliceFrames: t.sliceFrames / t.pipeline,
     sink,
@@ -124,8 +173,17 @@ const result = { rounds: ROUNDS, seconds: SECONDS };
         for (const b of input) sink += p.push({ data: b, sampleRate: 48000, channels: 2 }).length;
         sink += p.flush().length;
       },
+      transcriber() {
+        sink += transcriberPath(input, 48000, 2);
+      },
     });
-    runs[`block${frames}`] = { xRealtime: SECONDS / t.pipeline, copyXRealtime: SECONDS / t.copy, ratioVsCopy: t.copy / t.pipeline, sink };
+    runs[`block${frames}`] = {
+      xRealtime: SECONDS / t.pipeline,
+      transcriberXRealtime: SECONDS / t.transcriber,
+      copyXRealtime: SECONDS / t.copy,
+      ratioVsCopy: t.copy / t.pipeline,
+      sink,
+    };
   }
   result.convert48kStereo = runs;
 }

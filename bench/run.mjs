@@ -59,8 +59,8 @@ if (needServer) {
 try {
   if (only.has('bulk')) {
     const subjects = [
-      ['raw', 'ws'], ['ours', 'ws'], ['raw-unbounded', 'ws'], ['deepgram', 'ws'],
-      ['raw', 'wss'], ['ours', 'wss'], ['raw-unbounded', 'wss'], ['deepgram', 'wss'], ['assemblyai', 'wss'],
+      ['raw', 'ws'], ['ours', 'ws'], ['raw-writable', 'ws'], ['raw-unbounded', 'ws'], ['deepgram', 'ws'],
+      ['raw', 'wss'], ['ours', 'wss'], ['raw-writable', 'wss'], ['raw-unbounded', 'wss'], ['deepgram', 'wss'], ['assemblyai', 'wss'],
     ];
     const runs = {};
     for (let r = 0; r < REPS; r++) {
@@ -74,7 +74,7 @@ try {
   }
 
   if (only.has('concurrency')) {
-    const subjects = [['null', 'ws'], ['raw', 'ws'], ['ours', 'ws'], ['deepgram', 'ws'], ['raw', 'wss'], ['ours', 'wss'], ['assemblyai', 'wss']];
+    const subjects = [['null', 'ws'], ['raw', 'ws'], ['ours', 'ws'], ['raw-writable', 'ws'], ['deepgram', 'ws'], ['raw', 'wss'], ['ours', 'wss'], ['raw-writable', 'wss'], ['assemblyai', 'wss']];
     results.concurrency = {};
     for (const n of SESSIONS) {
       const runs = {};

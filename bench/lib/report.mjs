@@ -39,14 +39,16 @@ export function writeResults(res, file) {
     const c = p.convert48kStereo;
     out.push(
       table(['measure', 'ours', 'baseline', 'ratio', 'target', ''], [
-        ['16 kHz s16 mono passthrough, 4096-sample blocks → 100 ms frames', `${int(pt.pipelineXRealtime)}× RT`, `\`TypedArray.set\` into one buffer: ${int(pt.copyXRealtime)}× RT`, f(pt.ratioVsCopy, 3), '≥ 0.5', ok(pt.ratioVsCopy >= 0.5)],
-        ['  same, against cutting owned 100 ms frames (`slice` per frame)', '', `${int(pt.sliceFramesXRealtime)}× RT`, f(pt.ratioVsSliceFrames, 3), '', ''],
-        ['48 kHz f32 stereo → 16 kHz s16 mono, 100 ms blocks', `${int(c.block4800.xRealtime)}× RT`, `copy: ${int(c.block4800.copyXRealtime)}× RT`, f(c.block4800.ratioVsCopy, 4), '≥ 1000× RT', ok(c.block4800.xRealtime >= 1000)],
-        ['  same, 128-frame blocks (AudioWorklet quantum)', `${int(c.block128.xRealtime)}× RT`, `copy: ${int(c.block128.copyXRealtime)}× RT`, f(c.block128.ratioVsCopy, 4), '', ''],
+        ['16 kHz s16 mono passthrough, 4096-sample blocks → 100 ms wire frames (the transcriber\'s path: `convert`, ring, frame views)', `${int(pt.transcriberXRealtime)}× RT`, `\`TypedArray.set\` into one buffer: ${int(pt.copyXRealtime)}× RT`, f(pt.transcriberRatioVsCopy, 3), '≥ 0.5', ok(pt.transcriberRatioVsCopy >= 0.5)],
+        ['  same through `AudioPipeline.push` (frames as objects that stay valid)', `${int(pt.pipelineXRealtime)}× RT`, `\`TypedArray.set\`: ${int(pt.copyXRealtime)}× RT`, f(pt.ratioVsCopy, 3), '', ''],
+        ['  `AudioPipeline.push` against cutting owned 100 ms frames (`slice` per frame)', '', `${int(pt.sliceFramesXRealtime)}× RT`, f(pt.ratioVsSliceFrames, 3), '', ''],
+        ['48 kHz f32 stereo → 16 kHz s16 mono, 100 ms blocks (the transcriber\'s path)', `${int(c.block4800.transcriberXRealtime)}× RT`, `copy: ${int(c.block4800.copyXRealtime)}× RT`, f(c.block4800.copyXRealtime / c.block4800.transcriberXRealtime, 4), '≥ 1000× RT', ok(c.block4800.transcriberXRealtime >= 1000)],
+        ['  same through `AudioPipeline.push`', `${int(c.block4800.xRealtime)}× RT`, '', '', '', ''],
+        ['  same, 128-frame blocks (AudioWorklet quantum), transcriber\'s path / `push`', `${int(c.block128.transcriberXRealtime)}× / ${int(c.block128.xRealtime)}× RT`, `copy: ${int(c.block128.copyXRealtime)}× RT`, f(c.block128.copyXRealtime / c.block128.transcriberXRealtime, 4), '', ''],
       ]),
     );
-    targets.push(['passthrough ≥ 0.5× plain copy', f(pt.ratioVsCopy, 3), pt.ratioVsCopy >= 0.5]);
-    targets.push(['48k f32 stereo → 16k s16 mono ≥ 1000× RT', `${int(c.block4800.xRealtime)}×`, c.block4800.xRealtime >= 1000]);
+    targets.push(['passthrough ≥ 0.5× plain copy (transcriber\'s path)', f(pt.transcriberRatioVsCopy, 3), pt.transcriberRatioVsCopy >= 0.5]);
+    targets.push(['48k f32 stereo → 16k s16 mono ≥ 1000× RT (transcriber\'s path)', `${int(c.block4800.transcriberXRealtime)}×`, c.block4800.transcriberXRealtime >= 1000]);
     out.push('\n### Resampler speed (mono, 100 ms blocks; libsamplerate is @alexanderolsen/libsamplerate-js, WebAssembly, `full()` streaming API)\n');
     const rows = [];
     for (const [conv, row] of Object.entries(p.resamplerSpeed)) {
@@ -66,7 +68,7 @@ export function writeResults(res, file) {
   if (b) {
     const sec = res.settings.bulkSeconds;
     out.push(`\n## 2. Loopback bulk: ${sec / 3600 === 1 ? 'one hour' : `${sec} s`} of 16 kHz mono s16 as 100 ms frames, as fast as the client lets it\n`);
-    out.push('Server: the emulator (`engine: \'silent\'`) in another process; `wss://` through a TLS-terminating proxy in that process (the emulator has no TLS), self-signed certificate made at bench time. `raw` = `ws` with the same 64 KiB high-water mark as ours, resumed from send callbacks; `raw-unbounded`, Deepgram and AssemblyAI send with no back-pressure (their APIs have none), yielding to the event loop every 10 frames. Time runs from the first frame to the server\'s end-of-session answer. Peak socket buffer: largest `ws` `bufferedAmount` right after a send (for ours also `stats.socketBufferedBytes`, sampled). Memory retained: heap + external after the stream ended and a GC, minus before it started.\n');
+    out.push('Server: the emulator (`engine: \'silent\'`) in another process; `wss://` through a TLS-terminating proxy in that process (the emulator has no TLS), self-signed certificate made at bench time. `raw` = `ws` with the same 64 KiB high-water mark as ours, resumed from send callbacks; `raw-writable` = the same behind a `WritableStream` fed by a writer (what the Web Streams API costs by itself: the floor for any client that is a `TransformStream`); `raw-unbounded`, Deepgram and AssemblyAI send with no back-pressure (their APIs have none), yielding to the event loop every 10 frames. Time runs from the first frame to the server\'s end-of-session answer. Peak socket buffer: largest `ws` `bufferedAmount` right after a send (for ours also `stats.socketBufferedBytes`, sampled). Memory retained: heap + external after the stream ended and a GC, minus before it started.\n');
     const rows = [];
     for (const [name, v] of Object.entries(b)) {
       const scheme = name.split(' ')[1];
@@ -86,7 +88,7 @@ export function writeResults(res, file) {
   const cc = res.concurrency;
   if (cc) {
     out.push(`\n## 3. Concurrency: sessions in one process, 100 ms frames at real-time pace for ${res.settings.concSeconds} s\n`);
-    out.push('Client CPU is this process\'s user+system time over the paced window, minus the harness (`null`: the same timers and frames, no sockets), per session-second. Lateness: each frame carries its due time; measured when `ws` hands it to the kernel (send callback). Server in another process. Ratios are paired by round.\n');
+    out.push('Client CPU is this process\'s user+system time over the paced window, minus the harness (`null`: the same timers and frames, no sockets), per session-second. `raw-writable`: raw `ws` behind a `WritableStream` (the Web Streams floor). Lateness: each frame carries its due time; measured when `ws` hands it to the kernel (send callback). Server in another process. Ratios are paired by round.\n');
     for (const [n, runs] of Object.entries(cc)) {
       const nul = runs['null ws'];
       const per = (v) => (i) => ((v.all[i].cpuSeconds - nul.all[i].cpuSeconds) * 1e3) / (Number(n) * res.settings.concSeconds);

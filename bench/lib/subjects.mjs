@@ -87,8 +87,27 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
   switch (kind) {
     case 'raw':
       return openRawEmulator(streamUrl(urls.emulator[scheme]));
+    case 'raw-writable': {
+      // Raw ws behind a WritableStream: what the Web Streams API costs by
+      // itself, the floor for any client that is a TransformStream.
+      const raw = await openRawEmulator(streamUrl(urls.emulator[scheme]));
+      const writer = new WritableStream({ write: (frame) => raw.ws.send(frame) }).getWriter();
+      return {
+        ws: raw.ws,
+        send(frame) {
+          writer.write(frame).catch(() => undefined);
+        },
+        get bufferedAmount() {
+          return raw.ws.bufferedAmount;
+        },
+        async end() {
+          await writer.close();
+          await raw.end();
+        },
+      };
+    }
     case 'ours': {
-      const transcriber = createTranscriber({ url: urls.emulator[scheme], model: 'bench', transport: createWsTransport(), ...oursOptions });
+      const transcriber = createTranscriber({ url: urls.emulator[scheme], model: 'bench', transport: createWsTransport(), ...oursOptions, ...JSON.parse(process.env.BENCH_OURS_OPTIONS ?? '{}') });
       const done = transcriber.readable.pipeTo(new WritableStream());
       let writer = null;
       const w = () => (writer ??= transcriber.writable.getWriter());
