@@ -66,14 +66,14 @@ const blocks = (data, size) => {
  * What the transcriber does with each written frame: `AudioPipeline.convert`
  * (validate, repair, down-mix, resample, convert), copy into its replay ring
  * (in parts of at most a second), and cut the 100 ms wire frames that are complete as
- * views of the ring (what it hands the socket). Ring sized as the
- * transcriber sizes it for the default 30 s window; at the end of the
- * stream the partial frame goes too.
+ * views of the ring (what it hands the socket); at the end of the stream the
+ * partial frame goes too. The ring is as large as the transcriber's grows for
+ * the default 30 s window (a long stream that no final confirms).
  */
 const FRAME = 1600;
 // One ring for every round, as one long stream has (a preallocated, warm
 // destination, like the copy baseline's).
-const ring = new ReplayBuffer(1, 16000 * 30 + 16000 + 4 * FRAME + 16384);
+const ring = new ReplayBuffer(1, { capacity: 16000 * 30 + 16000 + 4 * FRAME + 16384 });
 function transcriberPath(input, sampleRate, channels) {
   const p = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
   let sent = ring.end;

@@ -24,7 +24,7 @@ describe('ReplayBuffer', () => {
         fc.array(fc.tuple(fc.integer({ min: 1, max: 500 }), fc.nat()), { minLength: 1, maxLength: 40 }),
         fc.nat(),
         (capacity, steps, b) => {
-          const buf = new ReplayBuffer(2, capacity);
+          const buf = new ReplayBuffer(2, { capacity });
           let pos = 0;
           for (const [n, drop] of steps) {
             const input = ramp(pos, n, 2);
@@ -59,7 +59,7 @@ describe('ReplayBuffer', () => {
   });
 
   it('ReplayBuffer - a read stops where the ring wraps; the rest follows from the start of the ring', () => {
-    const buf = new ReplayBuffer(1, 1000);
+    const buf = new ReplayBuffer(1, { capacity: 1000 });
     buf.append(ramp(0, 900));
     buf.dropBefore(800);
     buf.append(ramp(900, 300)); // 900..1000 at the end of the ring, 1000..1200 at its start
@@ -68,8 +68,19 @@ describe('ReplayBuffer', () => {
     expect(buf.read(1000, 1100)).toEqual(ramp(1000, 100));
   });
 
+  it('ReplayBuffer - growth doubles up to maxCapacity, then goes only as far as needed', () => {
+    const buf = new ReplayBuffer(1, { capacity: 100, maxCapacity: 300 });
+    buf.append(ramp(0, 150));
+    expect(buf.capacity).toBe(200);
+    buf.append(ramp(150, 100));
+    expect(buf.capacity).toBe(300); // not 400
+    buf.append(ramp(250, 60));
+    expect(buf.capacity).toBe(310);
+    expect(readAll(buf, 0)).toEqual([...ramp(0, 310)]);
+  });
+
   it('ReplayBuffer - a full ring grows and keeps every retained sample', () => {
-    const buf = new ReplayBuffer(1, 100);
+    const buf = new ReplayBuffer(1, { capacity: 100 });
     buf.append(ramp(0, 80));
     buf.dropBefore(30);
     buf.append(ramp(80, 60)); // wraps: 50 + 60 retained, 110 > 100
@@ -78,7 +89,7 @@ describe('ReplayBuffer', () => {
   });
 
   it('ReplayBuffer - a long stream through a ring large enough costs no new memory', () => {
-    const buf = new ReplayBuffer(1, 1600);
+    const buf = new ReplayBuffer(1, { capacity: 1600 });
     for (let i = 0; i < 10_000; i++) {
       buf.append(ramp(i * 160, 160));
       buf.dropBefore(i * 160 - 800);

@@ -14,7 +14,8 @@
  * its array at once; dropping from the front only moves a position. Once the
  * ring is as large as the most audio ever retained, a stream of any length
  * costs no allocation at all (nothing for the garbage collector to trace or
- * free). When more must be retained than fits, the ring grows (a copy).
+ * free). When more must be retained than fits, the ring grows: it doubles
+ * (a copy) up to `maxCapacity`, and past it only as far as needed.
  *
  * Reads are views of the ring, valid until that audio has been dropped and
  * the ring has taken `capacity` more samples: use them at once (send, copy).
@@ -31,17 +32,20 @@ export class ReplayBuffer {
   readonly channels: number;
   #ring: Int16Array;
   #capacity: number;
+  readonly #maxCapacity: number;
   #start = 0;
   #end = 0;
 
   /**
    * @param channels Interleaved channels.
-   * @param capacity Samples per channel the ring holds before it grows. The
-   *   memory is allocated at the first append. @defaultValue 16384
+   * @param options `capacity`: samples per channel the ring holds before it
+   *   first grows (allocated at the first append; default 16384).
+   *   `maxCapacity`: the size doubling stops at (default no limit).
    */
-  constructor(channels: number, capacity = 16384) {
+  constructor(channels: number, options: { capacity?: number; maxCapacity?: number } = {}) {
     this.channels = channels;
-    this.#capacity = Math.max(1, Math.ceil(capacity));
+    this.#capacity = Math.max(1, Math.ceil(options.capacity ?? 16384));
+    this.#maxCapacity = options.maxCapacity ?? Infinity;
     this.#ring = EMPTY;
   }
 
@@ -107,7 +111,7 @@ export class ReplayBuffer {
   #grow(needed: number): void {
     const old = this.#ring;
     const oldCapacity = this.#capacity;
-    this.#capacity = Math.max(needed, oldCapacity * 2);
+    this.#capacity = Math.max(needed, Math.min(oldCapacity * 2, this.#maxCapacity));
     this.#ring = new Int16Array(this.#capacity * this.channels);
     if (old === EMPTY) return;
     for (let pos = this.#start; pos < this.#end; ) {

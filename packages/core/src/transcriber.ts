@@ -322,14 +322,13 @@ class TranscriberSession implements Transcriber {
       onWarning: (w) => this.events.emit('warning', w),
     });
     this.#frameSamples = this.#pipeline.samplesPerFrame;
-    // One ring for the whole stream, allocated at the first write: the window,
-    // one admitted part (a second) and a few frames of slack, plus what the
-    // socket may still hold after the window let it go (sends are
-    // overwritten only after the socket took them).
-    this.#buffer = new ReplayBuffer(
-      this.#channels,
-      this.#windowSamples + this.#rate + 4 * this.#frameSamples + Math.ceil(this.#hwm / 2 / this.#channels),
-    );
+    // One ring for the stream, allocated at the first write. It starts with
+    // room for one admitted part (a second), a few frames and what the socket
+    // may hold (so a send is overwritten only after the socket took it: at
+    // least this much was sent after it), and grows towards the whole window
+    // only while no final confirms the audio.
+    const slack = this.#rate + 4 * this.#frameSamples + Math.ceil(this.#hwm / 2 / this.#channels);
+    this.#buffer = new ReplayBuffer(this.#channels, { capacity: slack, maxCapacity: this.#windowSamples + slack });
 
     this.readable = new ReadableStream<TranscriptEvent>(
       {
