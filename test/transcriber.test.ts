@@ -63,6 +63,38 @@ describe('createTranscriber against the emulator', () => {
     expect(record.messagesIn).toBe(Math.ceil(fx.samples.length / 1600) + 1);
   });
 
+  it('createTranscriber - a stream many times the replay ring (which wraps as finals confirm audio) keeps its bytes, words and one message per 100 ms frame', async () => {
+    // About 12 s of utterances: the ring starts at ~3.4 s of audio and only
+    // grows while no final confirms it, so it wraps several times here.
+    const fx = dtmfSamples('1234 5678 9012 3456 7890 1234 5678 9012 #*0# *0#*');
+    expect(fx.samples.length).toBeGreaterThan(3 * 55_168);
+    const before = emulator.stats.perConnection.length;
+    const rand = prng(11);
+    const t = createTranscriber({ model: 'dtmf', url: emulator.url, apiKey });
+    // Written at about 8× real time once connected, so that finals keep up
+    // and the unconfirmed audio (what the ring must hold) stays short.
+    const open = new Promise((resolve) => t.events.once('open', resolve));
+    let written = 0;
+    let maxRetained = 0;
+    const paced = framesOf(fx.samples, 16000, 1, () => 1 + rand() * 2000).pipeThrough(
+      new TransformStream({
+        async transform(frame, controller) {
+          if (written > 0) await open;
+          controller.enqueue(frame);
+          written += frame.data.length;
+          maxRetained = Math.max(maxRetained, t.stats.retainedBytes);
+          await sleep(frame.data.length / 16000 / 8 * 1000);
+        },
+      }),
+    );
+    const events = await collect(paced.pipeThrough(t));
+    expectWordsMatchTones(events, fx.tones);
+    const record = emulator.stats.perConnection[before]!;
+    expect(record.audioBytes).toBe(fx.samples.byteLength);
+    expect(record.messagesIn).toBe(Math.ceil(fx.samples.length / 1600) + 1);
+    expect(maxRetained).toBeLessThan(3 * 32000); // the ring (~3.4 s) never had to grow
+  });
+
   it('finalize() mid-utterance gives a final for what was heard so far', async () => {
     const fx = dtmfSamples('1234');
     const t = createTranscriber({ model: 'dtmf', url: emulator.url, apiKey });

@@ -79,6 +79,20 @@ describe('ReplayBuffer', () => {
     expect(readAll(buf, 0)).toEqual([...ramp(0, 310)]);
   });
 
+  it('ReplayBuffer - with align, the capacity stays a multiple of it, so aligned frames never straddle the wrap', () => {
+    const buf = new ReplayBuffer(1, { capacity: 1000, align: 160 });
+    expect(buf.capacity).toBe(1120);
+    for (let i = 0; i < 40; i++) {
+      buf.append(ramp(i * 160, 160));
+      expect(buf.read(i * 160, (i + 1) * 160)).toHaveLength(160);
+      buf.dropBefore(i * 160 - 320);
+    }
+    buf.dropBefore(buf.end); // keep nothing
+    buf.append(ramp(6400, 3000)); // grows: 3000 → 3040
+    expect(buf.capacity % 160).toBe(0);
+    expect(buf.capacity).toBeGreaterThanOrEqual(3000);
+  });
+
   it('ReplayBuffer - a full ring grows and keeps every retained sample', () => {
     const buf = new ReplayBuffer(1, { capacity: 100 });
     buf.append(ramp(0, 80));

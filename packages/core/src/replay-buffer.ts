@@ -33,6 +33,7 @@ export class ReplayBuffer {
   #ring: Int16Array;
   #capacity: number;
   readonly #maxCapacity: number;
+  readonly #align: number;
   #start = 0;
   #end = 0;
 
@@ -41,12 +42,19 @@ export class ReplayBuffer {
    * @param options `capacity`: samples per channel the ring holds before it
    *   first grows (allocated at the first append; default 16384).
    *   `maxCapacity`: the size doubling stops at (default no limit).
+   *   `align`: the capacity is always a multiple of it (default 1): with the
+   *   wire frame's length, reads of whole frames never straddle the wrap.
    */
-  constructor(channels: number, options: { capacity?: number; maxCapacity?: number } = {}) {
+  constructor(channels: number, options: { capacity?: number; maxCapacity?: number; align?: number } = {}) {
     this.channels = channels;
-    this.#capacity = Math.max(1, Math.ceil(options.capacity ?? 16384));
+    this.#align = Math.max(1, Math.round(options.align ?? 1));
+    this.#capacity = this.#aligned(Math.max(1, options.capacity ?? 16384));
     this.#maxCapacity = options.maxCapacity ?? Infinity;
     this.#ring = EMPTY;
+  }
+
+  #aligned(samples: number): number {
+    return Math.ceil(samples / this.#align) * this.#align;
   }
 
   /** Samples per channel the ring holds before it grows. */
@@ -111,7 +119,7 @@ export class ReplayBuffer {
   #grow(needed: number): void {
     const old = this.#ring;
     const oldCapacity = this.#capacity;
-    this.#capacity = Math.max(needed, Math.min(oldCapacity * 2, this.#maxCapacity));
+    this.#capacity = this.#aligned(Math.max(needed, Math.min(oldCapacity * 2, this.#maxCapacity)));
     this.#ring = new Int16Array(this.#capacity * this.channels);
     if (old === EMPTY) return;
     for (let pos = this.#start; pos < this.#end; ) {

@@ -238,6 +238,8 @@ class TranscriberSession implements Transcriber {
   #connections = 0;
   #connBase = 0;
   #sentUpTo = 0;
+  /** Where the wire frame being sent ends. */
+  #frameEnd = 0;
   #openedAt = 0;
   #lastServerError: ErrorEnvelope['error'] | undefined;
   #sessionEnded = false;
@@ -328,7 +330,11 @@ class TranscriberSession implements Transcriber {
     // least this much was sent after it), and grows towards the whole window
     // only while no final confirms the audio.
     const slack = this.#rate + 4 * this.#frameSamples + Math.ceil(this.#hwm / 2 / this.#channels);
-    this.#buffer = new ReplayBuffer(this.#channels, { capacity: slack, maxCapacity: this.#windowSamples + slack });
+    this.#buffer = new ReplayBuffer(this.#channels, {
+      capacity: slack,
+      maxCapacity: this.#windowSamples + slack,
+      align: this.#frameSamples,
+    });
 
     this.readable = new ReadableStream<TranscriptEvent>(
       {
@@ -562,7 +568,9 @@ class TranscriberSession implements Transcriber {
         // One wire frame per message; a partial frame only up to a marker.
         const limit = Math.min(nextMarker, this.#buffer.end);
         if (this.#sentUpTo >= limit) break;
-        let until = this.#sentUpTo + this.#frameSamples;
+        // Frame boundaries stay put when a read stops early at the ring's wrap.
+        if (this.#sentUpTo >= this.#frameEnd) this.#frameEnd = this.#sentUpTo + this.#frameSamples;
+        let until = this.#frameEnd;
         if (until > limit) {
           if (nextMarker > this.#buffer.end) break; // the rest of the frame is still to come
           until = limit;
@@ -717,6 +725,7 @@ class TranscriberSession implements Transcriber {
     this.#replayedSamples = Math.max(0, Math.min(this.#sentUpTo, this.#buffer.end) - from);
     this.#connBase = from;
     this.#sentUpTo = from;
+    this.#frameEnd = from;
   }
 
   /**
