@@ -7,6 +7,35 @@ import { dtmfWav } from './fixtures/dtmf-wav.ts';
 
 const KEY = 'batch-key';
 
+/** The 16-bit samples of a fixture re-encoded as a 44-byte-header WAV of 32-bit float (format 3) or 24-bit PCM (format 1). */
+function reencode(samples: Int16Array, sampleRate: number, channels: number, encoding: 'float32' | 'pcm_s24'): Uint8Array<ArrayBuffer> {
+  const width = encoding === 'float32' ? 4 : 3;
+  const out = new Uint8Array(44 + samples.length * width);
+  const view = new DataView(out.buffer);
+  out.set(new TextEncoder().encode('RIFF'), 0);
+  view.setUint32(4, 36 + samples.length * width, true);
+  out.set(new TextEncoder().encode('WAVEfmt '), 8);
+  view.setUint32(16, 16, true);
+  view.setUint16(20, encoding === 'float32' ? 3 : 1, true);
+  view.setUint16(22, channels, true);
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate * channels * width, true);
+  view.setUint16(32, channels * width, true);
+  view.setUint16(34, width * 8, true);
+  out.set(new TextEncoder().encode('data'), 36);
+  view.setUint32(40, samples.length * width, true);
+  samples.forEach((v, i) => {
+    const at = 44 + i * width;
+    if (encoding === 'float32') view.setFloat32(at, v / 32768, true);
+    else {
+      const s24 = v * 256;
+      view.setUint16(at, s24 & 0xffff, true);
+      view.setInt8(at + 2, s24 >> 16);
+    }
+  });
+  return out;
+}
+
 function form(audio: Uint8Array<ArrayBuffer> | null, fields: Record<string, string> = { model_id: 'whisper-1' }, fileName = 'keys.wav', type = 'audio/wav'): FormData {
   const body = new FormData();
   for (const [k, v] of Object.entries(fields)) body.append(k, v);
@@ -82,6 +111,50 @@ describe('POST /v1/stt/transcribe', () => {
     const res = await fetch(endpoint, { method: 'POST', headers: auth, body: form(new Uint8Array(100).fill(7), undefined, 'a.mp3') });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatchObject({ code: 'invalid_input', param: 'audio' });
+  });
+
+  it.each(['float32', 'pcm_s24'] as const)('decodes a %s WAV by itself, without ffmpeg', async (encoding) => {
+    const bare = await startEmulator({ ffmpeg: false });
+    try {
+      const fixture = dtmfWav('7 3', { sampleRate: 24000, channels: 2 });
+      const wav = reencode(fixture.samples, fixture.sampleRate, fixture.channels, encoding);
+      const res = await fetch(`${bare.httpUrl}/v1/stt/transcribe`, { method: 'POST', body: form(wav) });
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(body.text).toBe('seven three');
+      expect(body.duration).toBeCloseTo(fixture.duration, 10);
+      expect(Math.abs(body.words[1].start - (fixture.tones[1]?.start ?? NaN))).toBeLessThan(0.01);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('answers 400 invalid_input to a WAV cut short of what its data chunk declares, and reads a piped one (unknown size) to the end', async () => {
+    const fixture = dtmfWav('4', { leadMs: 0, tailMs: 0 });
+    const cut = fixture.wav.slice(0, fixture.wav.length - 1000);
+    const res = await fetch(endpoint, { method: 'POST', headers: auth, body: form(cut) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: { code: 'invalid_input', message: expect.stringMatching(/^Truncated WAV file/), param: 'audio' } });
+
+    const piped = cut.slice();
+    new DataView(piped.buffer).setUint32(4, 0xffffffff, true);
+    new DataView(piped.buffer).setUint32(40, 0xffffffff, true);
+    const ok = await fetch(endpoint, { method: 'POST', headers: auth, body: form(piped) });
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).duration).toBeCloseTo((cut.length - 44) / 2 / 16000, 10);
+  });
+
+  it('hands a WAV encoding core does not decode (ADPCM) to ffmpeg, and says so when there is none', async () => {
+    const adpcm = dtmfWav('1').wav;
+    new DataView(adpcm.buffer).setUint16(20, 2, true);
+    const bare = await startEmulator({ ffmpeg: false });
+    try {
+      const res = await fetch(`${bare.httpUrl}/v1/stt/transcribe`, { method: 'POST', body: form(adpcm) });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: { code: 'invalid_input', message: expect.stringMatching(/this WAV encoding needs ffmpeg/), param: 'audio' } });
+    } finally {
+      await bare.close();
+    }
   });
 
   it.each([

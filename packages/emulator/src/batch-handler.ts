@@ -5,8 +5,9 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Transcription, TranscriptWord } from '@stt-stream/core';
 import busboy from 'busboy';
-import type { EngineFactory, EngineWord } from './engine.ts';
+import type { EngineFactory } from './engine.ts';
 import { codeForStatus, errorEnvelope } from './error-envelope.ts';
 import { decodeWithFfmpeg, FfmpegError } from './ffmpeg-decoder.ts';
 import { readWav, type PcmAudio } from './wav-reader.ts';
@@ -213,19 +214,21 @@ export function handleBatchRequest(req: IncomingMessage, res: ServerResponse, op
       try {
         pcm = readWav(bytes);
       } catch (err) {
+        // A RangeError is a sound header in an encoding core does not decode (ADPCM, MP3 in WAV): ffmpeg may.
+        // Anything else (not a WAV, a broken or truncated one) is the client's to fix.
         if (!(err instanceof RangeError)) return respond(400, errorEnvelope('invalid_input', (err as Error).message, { param: 'audio' }));
       }
     }
     if (!pcm) {
       if (options.ffmpeg === false) {
-        return respond(400, errorEnvelope('invalid_input', `This emulator decodes only 16-bit PCM WAV by itself; ${format} needs ffmpeg, which is not available`, { param: 'audio' }));
+        return respond(400, errorEnvelope('invalid_input', `This emulator decodes only WAV (PCM, float, µ-law, A-law) by itself; ${format === 'wav' ? 'this WAV encoding' : format} needs ffmpeg, which is not available`, { param: 'audio' }));
       }
       try {
         pcm = await decodeWithFfmpeg(bytes, format, options.ffmpeg, abort.signal);
       } catch (err) {
         if (done) return;
         if (err instanceof FfmpegError && err.reason === 'missing') {
-          return respond(400, errorEnvelope('invalid_input', `This emulator decodes only 16-bit PCM WAV by itself; ${format} needs ffmpeg on PATH, and it is not there`, { param: 'audio' }));
+          return respond(400, errorEnvelope('invalid_input', `This emulator decodes only WAV (PCM, float, µ-law, A-law) by itself; ${format === 'wav' ? 'this WAV encoding' : format} needs ffmpeg on PATH, and it is not there`, { param: 'audio' }));
         }
         return respond(400, errorEnvelope('invalid_input', err instanceof FfmpegError ? err.message : `Could not decode the ${format} audio`, { param: 'audio' }));
       }
@@ -237,7 +240,7 @@ export function handleBatchRequest(req: IncomingMessage, res: ServerResponse, op
     const mono = downmix(pcm);
     const engine = options.engine({ sampleRate: pcm.sampleRate, channels: 1, language, interimResults: false });
     const events = [...engine.push(mono), ...engine.end()];
-    const words: EngineWord[] = [];
+    const words: TranscriptWord[] = [];
     const texts: string[] = [];
     let confidence: number | null = null;
     let heardLanguage: string | null = language;
@@ -255,7 +258,7 @@ export function handleBatchRequest(req: IncomingMessage, res: ServerResponse, op
       confidence,
       words,
       model,
-    });
+    } satisfies Transcription);
   }
 
   if (options.fault?.delayMs) later(options.fault.delayMs, start);

@@ -3,24 +3,25 @@
  *
  * @module
  */
+import type { TranscriptWord } from '@stt-stream/core';
 
 /**
  * One recognised word; times in seconds from the connection's first sample.
+ * The same shape as core's {@link TranscriptWord}: the wire and the batch
+ * response carry words as the client sees them.
  *
  * @example A word
  * ```ts
  * const word: EngineWord = { word: 'one', start: 0.2, end: 0.3, confidence: 0.95 };
  * ```
  */
-export interface EngineWord {
-  word: string;
-  start: number;
-  end: number;
-  confidence: number | null;
-}
+export type EngineWord = TranscriptWord;
 
 /**
- * An interim (revisable) or final transcript of one channel.
+ * An interim (revisable) or final transcript of one channel. Not core's
+ * `TranscriptSegmentEvent`: this is the wire's `transcript` message (one
+ * type, `isFinal` for `is_final`), timed from the connection's first sample;
+ * core maps it to `interim`/`final` and re-times it across reconnects.
  *
  * @example Keep only finals
  * ```ts
@@ -41,7 +42,8 @@ export interface EngineTranscript {
 }
 
 /**
- * Speech (a key) began on `channel` at `timestamp` seconds.
+ * Speech (a key) began on `channel` at `timestamp` seconds. Unlike core's
+ * `SpeechStartedEvent` it names the channel (the wire sends it).
  *
  * @example An onset on the right channel
  * ```ts

@@ -1,10 +1,12 @@
 /**
- * A minimal WAV reader: 16-bit PCM only (WAVE_FORMAT_PCM, or
- * WAVE_FORMAT_EXTENSIBLE with the PCM sub-format). Other encodings go
- * through ffmpeg in the batch endpoint.
+ * WAV files as the tone engine hears them: one interleaved `Int16Array`.
+ * The decoding is core's {@link WavDecoder} (PCM 8/16/24/32-bit, float
+ * 32/64-bit, µ-law, A-law, extensible, RF64); this module only joins its
+ * frames and converts float samples to 16-bit.
  *
  * @module
  */
+import { floatToInt16, SttError, WavDecoder, type PCMFrame } from '@stt-stream/core';
 
 /**
  * Decoded interleaved audio.
@@ -20,15 +22,18 @@ export interface PcmAudio {
   channels: number;
 }
 
-const PCM = 1;
-const EXTENSIBLE = 0xfffe;
+/** Format tags core decodes: PCM, IEEE float, A-law, µ-law. */
+const DECODED_TAGS = new Set([0x0001, 0x0003, 0x0006, 0x0007]);
 
 /**
- * Reads a PCM16 WAV file. A data chunk that claims more bytes than the file
- * holds (a streamed WAV) is read to the end of the file.
+ * Reads a WAV file with core's decoder. A data chunk whose size is a pipe's
+ * marker (`0xFFFFFFFF`, 0, sox's `0x7FFFF000`) is read to the end of the
+ * file; one that claims more bytes than the file holds is an error, as it is
+ * for every other reader of this SDK.
  *
- * @throws TypeError when the bytes are not a RIFF/WAVE file or lack a `fmt ` or `data` chunk
- * @throws RangeError when the WAV is valid but not 16-bit PCM (the caller may try another decoder)
+ * @throws SttError `invalid_input` when the bytes are not a WAV file, or a broken or truncated one
+ * @throws RangeError when the header is sound but its encoding (ADPCM, MP3 in WAV, …) is
+ *   not one core decodes (the caller may try another decoder); its `cause` is core's error
  *
  * @example Read a generated fixture
  * ```ts
@@ -36,41 +41,30 @@ const EXTENSIBLE = 0xfffe;
  * ```
  */
 export function readWav(bytes: Uint8Array): PcmAudio {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const tag = (offset: number): string => String.fromCharCode(...bytes.subarray(offset, offset + 4));
-  if (bytes.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new TypeError('Cannot read WAV: not a RIFF/WAVE file');
-  let format: { tag: number; channels: number; sampleRate: number; bits: number; blockAlign: number } | null = null;
-  let offset = 12;
-  while (offset + 8 <= bytes.length) {
-    const id = tag(offset);
-    const size = view.getUint32(offset + 4, true);
-    const body = offset + 8;
-    if (id === 'fmt ') {
-      if (size < 16 || body + 16 > bytes.length) throw new TypeError('Cannot read WAV: `fmt ` chunk is too short');
-      let formatTag = view.getUint16(body, true);
-      if (formatTag === EXTENSIBLE && size >= 40 && body + 26 <= bytes.length) formatTag = view.getUint16(body + 24, true);
-      format = {
-        tag: formatTag,
-        channels: view.getUint16(body + 2, true),
-        sampleRate: view.getUint32(body + 4, true),
-        blockAlign: view.getUint16(body + 12, true),
-        bits: view.getUint16(body + 14, true),
-      };
-    } else if (id === 'data') {
-      if (!format) throw new TypeError('Cannot read WAV: `data` chunk before `fmt ` chunk');
-      if (format.tag !== PCM || format.bits !== 16) {
-        throw new RangeError(`Cannot read WAV natively: format ${format.tag} with ${format.bits}-bit samples; only 16-bit PCM is read natively`);
-      }
-      if (format.channels < 1 || format.sampleRate < 1 || format.blockAlign !== 2 * format.channels) {
-        throw new TypeError('Cannot read WAV: inconsistent `fmt ` chunk');
-      }
-      const available = Math.min(size, bytes.length - body);
-      const length = available - (available % format.blockAlign);
-      const samples = new Int16Array(length / 2);
-      for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(body + i * 2, true);
-      return { samples, sampleRate: format.sampleRate, channels: format.channels };
+  // The emulator takes any rate and channel count the engine can hear, not only a PCMFrame's.
+  const decoder = new WavDecoder({ checkFrameLimits: false });
+  let frames: PCMFrame[];
+  try {
+    frames = [...decoder.push(bytes), ...decoder.end()];
+  } catch (err) {
+    const tag = decoder.formatTag;
+    if (err instanceof SttError && tag !== null && !DECODED_TAGS.has(tag)) {
+      throw new RangeError(`Cannot read WAV natively: ${err.message}`, { cause: err });
     }
-    offset = body + size + (size % 2);
+    throw err;
   }
-  throw new TypeError(format ? 'Cannot read WAV: no `data` chunk' : 'Cannot read WAV: no `fmt ` chunk');
+  const format = decoder.format!;
+  return { samples: joinInt16(frames), sampleRate: format.sampleRate, channels: format.channels };
+}
+
+function joinInt16(frames: PCMFrame[]): Int16Array {
+  const parts = frames.map((f) => (f.data instanceof Int16Array ? f.data : floatToInt16(f.data)));
+  if (parts.length === 1) return parts[0]!;
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

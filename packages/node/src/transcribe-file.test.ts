@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SttError, transcribe, type Transcription } from '@stt-stream/core';
+import { transcribe, type Transcription } from '@stt-stream/core';
 import { dtmfWav, startEmulator, type Emulator, type EmulatorOptions } from '@stt-stream/emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collectFinals, streamUrlFor, transcribeFile } from './transcribe-file.ts';
+import { rejection } from '../../../test/rejection.ts';
 
 // Batch and stream transcription against the real emulator
 // (packages/emulator): its tone engine hears DTMF keys as words, its
@@ -31,17 +32,6 @@ beforeAll(() => {
   writeFileSync(path('keys.wav'), dtmfWav('123 45').wav);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function rejection(p: Promise<unknown>): Promise<SttError> {
-  const err = await p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SttError);
-  return err as SttError;
-}
 
 const words = (t: Transcription) => (t.words ?? []).map((w) => w.word);
 

@@ -1,11 +1,12 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import { SttError, type TransportHandlers } from '@stt-stream/core';
+import type { TransportHandlers } from '@stt-stream/core';
 import { startEmulator } from '@stt-stream/emulator';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWsTransport } from './ws-transport.ts';
+import { rejection } from '../../../test/rejection.ts';
 
 // A real `ws` server on 127.0.0.1, port 0; refusals are real HTTP responses
 // written on the upgrade socket.
@@ -79,17 +80,6 @@ const request = (url: string, extra: Partial<{ headers: Record<string, string>; 
   timeoutMs: 5000,
   ...extra,
 });
-
-async function rejection(p: Promise<unknown>): Promise<SttError> {
-  const err = await p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SttError);
-  return err as SttError;
-}
 
 describe('createWsTransport', () => {
   it('createWsTransport - sends the Authorization header, relays text and binary messages, reports close once', async () => {

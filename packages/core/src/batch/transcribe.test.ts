@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SttError } from '../errors.ts';
 import { MAX_BATCH_BYTES, readTranscription, transcribe, transcribeUrl } from './transcribe.ts';
+import { rejection } from '../../../../test/rejection.ts';
 
 // The batch client with an injected `fetch` that reads the request the way a
 // server would (`Request#formData`). The same client against the emulator's
@@ -42,17 +42,6 @@ function fakeFetch(responses: (Response | Error)[], seen: Seen[] = []): typeof f
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 const envelope = (code: string, message: string, param?: string) => ({ error: { code, message, ...(param ? { param } : {}) } });
-
-async function rejection(p: Promise<unknown>): Promise<SttError> {
-  const err = await p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SttError);
-  return err as SttError;
-}
 
 const fast = { minRetryDelayMs: 1, maxRetryDelayMs: 2 };
 
