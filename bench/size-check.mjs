@@ -2,29 +2,33 @@
 // CI size check (issue 8): the browser entry a live-captions page imports
 // (`microphone` + `createTranscriber` from @stt-stream/browser, everything it
 // pulls in, core and dependencies included), bundled by esbuild for the
-// browser, minified and gzipped, must stay within the budget.
+// browser, minified and gzipped (lib/bundle.mjs, the workspace's one
+// measurer), must stay within the budget. `--analyze` adds the minified
+// bytes of each input file.
 //
-//   node bench/size-check.mjs [--budget <bytes>] [--json]
+//   node bench/size-check.mjs [--budget <bytes>] [--json] [--analyze]
 // Exits 1 over the budget (or when the entry does not bundle for the browser).
-import { bundleSize } from './lib/bundle.mjs';
+import { budgetArg, kb, printBreakdown, reportBuildFailure } from '../packages/browser/scripts/measure-bundle.mjs';
+import { LIVE_CAPTIONS_ENTRY, bundleSize } from './lib/bundle.mjs';
 
 const args = process.argv.slice(2);
-const at = args.indexOf('--budget');
-const BUDGET = at >= 0 ? Number(args[at + 1]) : 6 * 1024; // issue 8: ≤ 6 KB min+gzip
-const entry = `export { microphone, createTranscriber } from '@stt-stream/browser';`;
+const BUDGET = budgetArg(args, 6 * 1024); // issue 8: ≤ 6 KB min+gzip
+const analyze = args.includes('--analyze');
 
 let r;
 try {
-  r = await bundleSize(entry, { label: 'size-check' });
+  r = await bundleSize(LIVE_CAPTIONS_ENTRY, { label: 'size-check', analyze });
 } catch (err) {
-  for (const e of err.errors ?? [err]) console.error(`size-check: ${e.text ?? e}${e.location ? ` (${e.location.file}:${e.location.line})` : ''}`);
-  console.error('size-check: FAILED: the browser entry does not bundle for platform browser');
+  reportBuildFailure('size-check', err);
   process.exit(1);
 }
 if (args.includes('--json')) console.log(JSON.stringify({ budget: BUDGET, ...r }));
-const kb = (n) => `${(n / 1024).toFixed(2)} KB`;
-console.log(`size-check: microphone + createTranscriber: ${kb(r.minified)} min, ${kb(r.gzipped)} min+gzip (budget ${kb(BUDGET)})`);
-for (const [name, bytes] of Object.entries(r.byPackage).sort((a, b) => b[1] - a[1])) console.log(`  ${name.padEnd(22)} ${String(bytes).padStart(7)} B minified`);
+console.log(`size-check: microphone + createTranscriber: ${kb(r.minified)} min, ${kb(r.gzipped)} min+gzip (${r.minified} B, ${r.gzipped} B; budget ${kb(BUDGET)})`);
+printBreakdown(r.byPackage, '  ');
+if (analyze) {
+  console.log('  by input file (minified bytes):');
+  printBreakdown(r.byFile, '  ');
+}
 if (r.gzipped > BUDGET) {
   console.error(`size-check: FAILED: ${kb(r.gzipped)} min+gzip is over the budget of ${kb(BUDGET)}`);
   process.exit(1);

@@ -1,39 +1,20 @@
-// min+gzip of an entry, bundled by esbuild for the browser with every dependency.
-import { build } from 'esbuild';
-import { gzipSync } from 'node:zlib';
-import { resolve } from 'node:path';
-import { benchDir } from './build.mjs';
+// min+gzip of an entry, bundled by esbuild for the browser with every
+// dependency: the workspace's one measurer (packages/browser/scripts/
+// measure-bundle.mjs), resolving from bench/ so that peers' SDKs are found.
+import { fileURLToPath } from 'node:url';
+import { LIVE_CAPTIONS_ENTRY, bundleSize as measure } from '../../packages/browser/scripts/measure-bundle.mjs';
 
-export async function bundleSize(contents, { label = 'entry' } = {}) {
-  const result = await build({
-    stdin: { contents, resolveDir: benchDir, sourcefile: `${label}.ts`, loader: 'ts' },
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    minify: true,
-    write: false,
-    // Our packages are measured from their sources (what the next publish ships).
-    conditions: ['source'],
-    metafile: true,
-    absWorkingDir: benchDir,
-    logLevel: 'silent',
-  });
-  const code = result.outputFiles[0].contents;
-  const inputs = Object.values(result.metafile.outputs)[0].inputs;
-  const byPackage = {};
-  for (const [relative, { bytesInOutput }] of Object.entries(inputs)) {
-    const path = resolve(benchDir, relative);
-    const m = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(path);
-    const key = m ? m[1] : /packages\/([^/]+)\//.test(path) ? `@stt-stream/${/packages\/([^/]+)\//.exec(path)[1]}` : path;
-    byPackage[key] = (byPackage[key] ?? 0) + bytesInOutput;
-  }
-  return { minified: code.byteLength, gzipped: gzipSync(code, { level: 9 }).byteLength, byPackage };
+const benchDir = fileURLToPath(new URL('..', import.meta.url));
+
+export { LIVE_CAPTIONS_ENTRY };
+
+export function bundleSize(contents, { label = 'entry', analyze = false } = {}) {
+  return measure(contents, { resolveDir: benchDir, label, analyze });
 }
 
 /** What a live-captions page imports from each client. */
 export const browserEntries = {
-  'stt-stream (microphone + createTranscriber)': `export { microphone, createTranscriber } from '@stt-stream/browser';`,
+  'stt-stream (microphone + createTranscriber)': LIVE_CAPTIONS_ENTRY,
   'stt-stream (whole browser entry)': `export * from '@stt-stream/browser';`,
   '@deepgram/sdk (listen v1)': `import { DeepgramClient } from '@deepgram/sdk';
     export const listen = (apiKey, args) => new DeepgramClient({ apiKey }).listen.v1.connect(args);`,

@@ -24,8 +24,10 @@ export const PCM_CAPTURE_PROCESSOR = 'stt-stream-pcm-capture-1';
  * partial frame it holds (if any) and then `'flushed'`; `'stop'` ends it.
  *
  * Kept as plain ES2017 text: it runs in the AudioWorkletGlobalScope, which has
- * no module loader of ours. Serve it yourself (the `workletUrl` option) where
- * a Content-Security-Policy forbids `blob:` scripts.
+ * no module loader of ours. Minified: the readable source is
+ * `pcm-capture.worklet.js` beside this file, and `scripts/build-worklet.mjs`
+ * writes this literal from it. Serve it yourself (the `workletUrl` option)
+ * where a Content-Security-Policy forbids `blob:` scripts.
  *
  * @example Serve the worklet from your own origin
  * ```ts
@@ -33,59 +35,7 @@ export const PCM_CAPTURE_PROCESSOR = 'stt-stream-pcm-capture-1';
  * const mic = microphone({ workletUrl: '/pcm-capture.js' });
  * ```
  */
-export const PCM_CAPTURE_WORKLET_SOURCE = `'use strict';
-class SttStreamPcmCapture extends AudioWorkletProcessor {
-  constructor(options) {
-    super();
-    const o = (options && options.processorOptions) || {};
-    this.channels = o.channels || 1;
-    this.frameSize = o.frameSize || 128;
-    this.buffer = new Float32Array(this.frameSize * this.channels);
-    this.filled = 0;
-    this.running = true;
-    this.port.onmessage = (event) => {
-      if (event.data === 'flush') {
-        this.flush();
-        this.port.postMessage('flushed');
-      } else if (event.data === 'stop') {
-        this.running = false;
-        this.port.close();
-      }
-    };
-  }
-  post(buffer) {
-    this.port.postMessage(buffer.buffer, [buffer.buffer]);
-  }
-  flush() {
-    if (this.filled === 0) return;
-    this.post(this.buffer.slice(0, this.filled * this.channels));
-    this.filled = 0;
-  }
-  process(inputs) {
-    if (!this.running) return false;
-    const input = inputs[0];
-    if (!input || input.length === 0) return true;
-    const channels = this.channels;
-    const first = input[0];
-    const n = first.length;
-    for (let i = 0; i < n; i++) {
-      const at = this.filled * channels;
-      for (let c = 0; c < channels; c++) this.buffer[at + c] = (input[c] || first)[i];
-      if (++this.filled === this.frameSize) {
-        this.post(this.buffer);
-        this.buffer = new Float32Array(this.frameSize * channels);
-        this.filled = 0;
-      }
-    }
-    return true;
-  }
-}
-try {
-  registerProcessor('${PCM_CAPTURE_PROCESSOR}', SttStreamPcmCapture);
-} catch (err) {
-  // Another copy of this package registered the same processor in this context: same code, keep it.
-}
-`;
+export const PCM_CAPTURE_WORKLET_SOURCE = `"use strict";class SttStreamPcmCapture extends AudioWorkletProcessor{constructor(s){super();const t=s&&s.processorOptions||{};this.channels=t.channels||1,this.frameSize=t.frameSize||128,this.buffer=new Float32Array(this.frameSize*this.channels),this.filled=0,this.running=!0,this.port.onmessage=e=>{e.data==="flush"?(this.flush(),this.port.postMessage("flushed")):e.data==="stop"&&(this.running=!1,this.port.close())}}post(s){this.port.postMessage(s.buffer,[s.buffer])}flush(){this.filled!==0&&(this.post(this.buffer.slice(0,this.filled*this.channels)),this.filled=0)}process(s){if(!this.running)return!1;const t=s[0];if(!t||t.length===0)return!0;const e=this.channels,h=t[0],n=h.length;for(let r=0;r<n;r++){const l=this.filled*e;for(let i=0;i<e;i++)this.buffer[l+i]=(t[i]||h)[r];++this.filled===this.frameSize&&(this.post(this.buffer),this.buffer=new Float32Array(this.frameSize*e),this.filled=0)}return!0}}try{registerProcessor("${PCM_CAPTURE_PROCESSOR}",SttStreamPcmCapture)}catch(f){}`;
 
 const loaded = new WeakMap<BaseAudioContext, Promise<void>>();
 

@@ -1,0 +1,88 @@
+// The one bundle measurer of the workspace, shared by this package's
+// `bundle-size.mjs`, `bench/size-check.mjs` (CI) and `bench/weight.mjs`
+// (row 6): esbuild bundles an entry for platform `browser` (no Node
+// built-ins, no polyfills: an import of `node:*` or a Node-only package fails
+// the build), ESM, es2022, minified, every dependency included, and the
+// result is gzipped at level 9. Our packages are bundled from their sources
+// (the `source` condition: what the next publish ships), not a possibly
+// stale dist.
+import { analyzeMetafile, build } from 'esbuild';
+import { resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+/** A live-captions page: what issue 8's size target is about. */
+export const LIVE_CAPTIONS_ENTRY = `export { microphone, createTranscriber } from '@stt-stream/browser';`;
+
+/**
+ * Where an input file of the bundle comes from: an npm package name, our
+ * `@stt-stream/<dir>` for workspace sources, else the path itself.
+ */
+export function packageOf(path) {
+  const m = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(path);
+  if (m) return m[1];
+  const ours = /packages\/([^/]+)\//.exec(path);
+  return ours ? `@stt-stream/${ours[1]}` : path;
+}
+
+/**
+ * Bundles `contents` (TypeScript, resolved from `resolveDir`) and measures it.
+ * Rejects with esbuild's error when the entry does not bundle for the browser.
+ *
+ * @returns `{ label, minified, gzipped, byPackage, byFile, analysis? }`: sizes
+ *   in bytes; `byPackage` and `byFile` are minified bytes per package and per
+ *   input file (paths relative to `resolveDir`); `analysis` is esbuild's
+ *   `analyzeMetafile` text when `analyze` is set.
+ */
+export async function bundleSize(contents, { resolveDir, label = 'entry', external = [], analyze = false }) {
+  const result = await build({
+    stdin: { contents, resolveDir, sourcefile: `${label}.ts`, loader: 'ts' },
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+    write: false,
+    conditions: ['source'],
+    metafile: true,
+    absWorkingDir: resolveDir,
+    external,
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0].contents;
+  const inputs = Object.values(result.metafile.outputs)[0].inputs;
+  const byPackage = {};
+  const byFile = {};
+  for (const [relative, { bytesInOutput }] of Object.entries(inputs)) {
+    const key = packageOf(resolve(resolveDir, relative));
+    byPackage[key] = (byPackage[key] ?? 0) + bytesInOutput;
+    if (bytesInOutput > 0) byFile[relative] = bytesInOutput;
+  }
+  const out = { label, minified: code.byteLength, gzipped: gzipSync(code, { level: 9 }).byteLength, byPackage, byFile };
+  if (analyze) out.analysis = await analyzeMetafile(result.metafile);
+  return out;
+}
+
+/** Bytes as KiB with two decimals, e.g. `17.10 KB`. */
+export const kb = (n) => `${(n / 1024).toFixed(2)} KB`;
+
+/** Prints esbuild's errors for an entry that does not bundle, prefixed with the tool's name. */
+export function reportBuildFailure(tool, err) {
+  for (const e of err.errors ?? [err]) console.error(`${tool}: ${e.text ?? e}${e.location ? ` (${e.location.file}:${e.location.line})` : ''}`);
+  console.error(`${tool}: FAILED: the browser entry does not bundle for platform browser`);
+}
+
+/** Prints `[name, bytes]` rows, largest first. */
+export function printBreakdown(rows, indent = '    ') {
+  for (const [name, bytes] of Object.entries(rows).sort((a, b) => b[1] - a[1])) {
+    if (bytes > 0) console.log(`${indent}${name.padEnd(48)} ${String(bytes).padStart(7)} B`);
+  }
+}
+
+/** The `--budget <bytes>` argument, or `fallback`. */
+export function budgetArg(args, fallback) {
+  const at = args.indexOf('--budget');
+  if (at < 0) return fallback;
+  const value = Number(args[at + 1]);
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`--budget: expected a number of bytes, got ${args[at + 1]}`);
+  return value;
+}
