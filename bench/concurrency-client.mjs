@@ -37,7 +37,7 @@ if (kind !== 'null') {
       const i = next++;
       sessions[i] = await openSession(kind, urls, scheme === 'wss');
       // Ours connects on its first frame: prime it with one so the window holds only steady-state work.
-      if (kind === 'ours') await sessions[i].write(new Int16Array(FRAME));
+      if (kind.startsWith('ours')) await sessions[i].write(new Int16Array(FRAME));
     }
   };
   await Promise.all(Array.from({ length: Math.min(25, N) }, worker));

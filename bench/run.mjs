@@ -74,7 +74,10 @@ try {
   }
 
   if (only.has('concurrency')) {
-    const subjects = [['null', 'ws'], ['raw', 'ws'], ['ours', 'ws'], ['raw-writable', 'ws'], ['deepgram', 'ws'], ['raw', 'wss'], ['ours', 'wss'], ['raw-writable', 'wss'], ['assemblyai', 'wss']];
+    const subjects = [
+      ['null', 'ws'], ['raw', 'ws'], ['ours', 'ws'], ['ours-confirmed', 'ws'], ['raw-writable', 'ws'], ['deepgram', 'ws'],
+      ['raw', 'wss'], ['ours', 'wss'], ['ours-confirmed', 'wss'], ['raw-writable', 'wss'], ['assemblyai', 'wss'],
+    ];
     results.concurrency = {};
     for (const n of SESSIONS) {
       const runs = {};

@@ -1,5 +1,6 @@
 // The server side of the loopback benches, in its own process: the emulator
-// with its `silent` engine, a server speaking just enough of Deepgram's
+// with its `silent` engine (and a second one whose engine confirms every
+// second with an empty final), a server speaking just enough of Deepgram's
 // (/v1/listen) and AssemblyAI's (/v3/ws) streaming dialects for their SDKs,
 // and, given a certificate, TLS-terminating proxies in front of both (the
 // emulator has no TLS). Binds 127.0.0.1 only. Prints one JSON line with the
@@ -18,6 +19,37 @@ const opt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : unde
 const HOST = '127.0.0.1';
 
 const emulator = await startEmulator({ engine: 'silent', host: HOST, idleTimeoutMs: 120_000 });
+
+/**
+ * A silent engine that confirms what it heard: an empty final for every
+ * second of audio, as real recognisers finalise silence. With it a client
+ * may let go of audio a second after sending it (the replay window stays
+ * nearly empty), which is how a live session runs against a real gateway.
+ */
+function createConfirmingEngine({ sampleRate, channels }) {
+  let heard = 0;
+  let confirmed = 0;
+  const finals = () => {
+    const out = [];
+    while (heard - confirmed >= sampleRate) {
+      const start = confirmed / sampleRate;
+      confirmed += sampleRate;
+      for (let channel = 0; channel < channels; channel++) {
+        out.push({ type: 'transcript', isFinal: true, text: '', start, end: confirmed / sampleRate, confidence: null, language: null, channel, words: [] });
+      }
+    }
+    return out;
+  };
+  return {
+    push(samples) {
+      heard += samples.length / channels;
+      return finals();
+    },
+    finalize: () => [],
+    end: () => [],
+  };
+}
+const confirming = await startEmulator({ engine: createConfirmingEngine, host: HOST, idleTimeoutMs: 120_000 });
 
 // --- peers' dialects -------------------------------------------------------
 const peers = createServer((req, res) => res.writeHead(404).end());
@@ -122,6 +154,7 @@ const emuPort = new URL(emulator.url).port;
 const info = {
   pid: process.pid,
   emulator: { ws: emulator.url },
+  confirming: { ws: confirming.url },
   deepgram: { ws: `ws://${HOST}:${peersPort}` },
   assemblyai: { ws: `ws://${HOST}:${peersPort}/v3/ws` },
 };
@@ -132,6 +165,8 @@ if (certFile) {
   const t1 = await tlsProxy(Number(emuPort), key, cert);
   const t2 = await tlsProxy(peersPort, key, cert);
   info.emulator.wss = `wss://${HOST}:${t1.address().port}${new URL(emulator.url).pathname}`;
+  const t3 = await tlsProxy(Number(new URL(confirming.url).port), key, cert);
+  info.confirming.wss = `wss://${HOST}:${t3.address().port}${new URL(confirming.url).pathname}`;
   info.deepgram.wss = `wss://${HOST}:${t2.address().port}`;
   info.assemblyai.wss = `wss://${HOST}:${t2.address().port}/v3/ws`;
 }

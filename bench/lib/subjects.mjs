@@ -106,8 +106,10 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
         },
       };
     }
-    case 'ours': {
-      const transcriber = createTranscriber({ url: urls.emulator[scheme], model: 'bench', transport: createWsTransport(), ...oursOptions, ...JSON.parse(process.env.BENCH_OURS_OPTIONS ?? '{}') });
+    case 'ours':
+    case 'ours-confirmed': {
+      // ours-confirmed: the same client against the emulator whose engine confirms every second.
+      const transcriber = createTranscriber({ url: (kind === 'ours' ? urls.emulator : urls.confirming)[scheme], model: 'bench', transport: createWsTransport(), ...oursOptions, ...JSON.parse(process.env.BENCH_OURS_OPTIONS ?? '{}') });
       const done = transcriber.readable.pipeTo(new WritableStream());
       let writer = null;
       const w = () => (writer ??= transcriber.writable.getWriter());
