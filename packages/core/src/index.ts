@@ -30,7 +30,7 @@ export { floatToInt16, int16ToFloat, sanitizeFloat } from './audio/sample-conver
 export { downmix } from './audio/downmix.ts';
 export { Resampler, type ResamplerOptions } from './audio/resampler.ts';
 export { FrameChunker, type FrameChunkerOptions } from './audio/frame-chunker.ts';
-export { AudioPipeline, type AudioPipelineOptions, type AudioPipelineWarning } from './audio/audio-pipeline.ts';
+export { AudioPipeline, WireConverter, type AudioPipelineOptions, type AudioPipelineWarning } from './audio/audio-pipeline.ts';
 export { WavDecoder, decodeWav, type WavFormat, type WavEncoding, type WavDecoderOptions } from './audio/wav-decoder.ts';
 export {
   sniffAudioFormat,

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import pRetry, { AbortError } from 'p-retry';
-import { AudioPipeline } from './audio/audio-pipeline.ts';
+import { WireConverter } from './audio/audio-pipeline.ts';
 import {
   SttError,
   createSttError,
@@ -225,7 +225,7 @@ class TranscriberSession implements Transcriber {
   readonly #windowWaitMs: number;
 
   // audio
-  readonly #pipeline: AudioPipeline;
+  readonly #pipeline: WireConverter;
   readonly #frameSamples: number;
   readonly #buffer: ReplayBuffer;
   #commits: number[];
@@ -317,7 +317,7 @@ class TranscriberSession implements Transcriber {
       interimResults: options.interimResults ?? true,
     });
     this.#commits = new Array<number>(this.#channels).fill(0);
-    this.#pipeline = new AudioPipeline({
+    this.#pipeline = new WireConverter({
       sampleRate: this.#rate,
       channels: this.#channels as 1 | 2,
       frameMs,

@@ -102,30 +102,20 @@ function kindOf(value: unknown): string {
 }
 
 /**
- * Turns the caller's {@link PCMFrame}s into wire frames: interleaved Int16 at
- * the wire rate and channel count, `round(sampleRate × frameMs / 1000)`
- * samples per channel each (the last one, from {@link AudioPipeline.flush}, may
- * be shorter).
+ * The conversion half of an {@link AudioPipeline}: turns the caller's
+ * {@link PCMFrame}s into interleaved Int16 at the wire rate and channel count
+ * (repair, down-mix, resample, convert, as `AudioPipeline` describes),
+ * without cutting frames. For code that stores the wire audio itself, as the
+ * transcriber does in its replay ring.
  *
- * The first frame fixes the input's rate and channel count for the whole
- * stream. Float32 input is repaired (NaN and ±Infinity become 0, values
- * outside [-1, 1] are clipped; each reported once through `onWarning`),
- * down-mixed (see {@link downmix}), resampled (see {@link Resampler}) and
- * converted (see {@link floatToInt16}). Int16 input already in the wire format
- * goes through byte for byte; other Int16 input takes the Float32 path.
- * Returned frames are views of the pipeline's own blocks (see
- * {@link FrameChunker}): they stay valid, and the caller may reuse its input.
- *
- * @example 48 kHz stereo Float32 in, 16 kHz mono 100 ms frames out
+ * @example Convert, then keep a copy
  * ```ts
- * const pipeline = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
- * // One second: nine frames of 1600 samples now, the resampler holds back its look-ahead…
- * const frames = pipeline.push({ data: new Float32Array(96000), sampleRate: 48000, channels: 2 });
- * // …and flush() releases it: one more frame, and pipeline.samplesOut === 16000.
- * const rest = pipeline.flush();
+ * const converter = new WireConverter({ sampleRate: 16000, channels: 1, frameMs: 100 });
+ * const wire = converter.convert({ data: new Float32Array(4800), sampleRate: 48000, channels: 1 });
+ * const kept = wire.slice(); // `wire` is valid until the next call
  * ```
  */
-export class AudioPipeline {
+export class WireConverter {
   /** Wire sample rate. */
   readonly sampleRate: number;
   /** Wire channels. */
@@ -136,13 +126,11 @@ export class AudioPipeline {
   readonly samplesPerFrame: number;
 
   readonly #onWarning: ((warning: AudioPipelineWarning) => void) | undefined;
-  readonly #chunker: FrameChunker;
-  /** Int16 output reused between pushes: the chunker copies what it keeps. */
+  /** Int16 output reused between calls (valid until the next). */
   #wire = new Int16Array(0);
   #inRate = 0;
   #inChannels = 0;
   #resampler: Resampler | null = null;
-  #samplesOut = 0;
   #warnedNonFinite = false;
   #warnedClipped = false;
 
@@ -180,50 +168,26 @@ export class AudioPipeline {
     this.frameMs = frameMs;
     this.samplesPerFrame = Math.round((sampleRate * frameMs) / 1000);
     this.#onWarning = onWarning;
-    this.#chunker = new FrameChunker({ samplesPerFrame: this.samplesPerFrame, channels });
-  }
-
-  /** Samples per channel in the wire frames returned so far. */
-  get samplesOut(): number {
-    return this.#samplesOut;
   }
 
   /**
-   * Adds one frame of the caller's audio.
-   *
-   * @param frame Audio in any supported format; its rate and channel count
-   *   must match the first frame's.
-   * @returns The wire frames completed so far (possibly none).
-   * @throws TypeError naming the field for an invalid frame (see
-   *   {@link assertPCMFrame}) or a `sampleRate` or `channels` different from
-   *   the first frame's.
-   *
-   * @example Int16 in the wire format passes through unchanged
-   * ```ts
-   * const pipeline = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 20 });
-   * pipeline.push({ data: new Int16Array(640), sampleRate: 16000, channels: 1 }); // two frames of 320, same bytes
-   * ```
-   */
-  push(frame: PCMFrame): Int16Array[] {
-    const wire = this.convert(frame);
-    return wire.length === 0 ? [] : this.#count(this.#chunker.push(wire));
-  }
-
-  /**
-   * The conversion half of {@link AudioPipeline.push}: validates, repairs,
+   * Validates, repairs,
    * down-mixes, resamples and converts one frame, and returns its wire
    * samples without cutting them into frames (nothing is held back but the
    * resampler's look-ahead). For callers that store the audio themselves.
    *
-   * Do not mix with `push` on one pipeline (`push` holds partial frames
-   * back, `convert` does not). `samplesOut` does not count what `convert`
-   * returns.
+   * On an {@link AudioPipeline}, do not mix with `push` (`push` holds
+   * partial frames back, `convert` does not); `samplesOut` does not count
+   * what `convert` returns.
    *
-   * @param frame As for `push`.
+   * @param frame Audio in any supported format; its rate and channel count
+   *   must match the first frame's.
    * @returns Interleaved Int16 wire samples, possibly empty. Valid until the
    *   next call: it may be the input itself (Int16 already in the wire
    *   format) or a buffer the pipeline reuses. Copy what you keep.
-   * @throws TypeError as `push` does.
+   * @throws TypeError naming the field for an invalid frame (see
+   *   {@link assertPCMFrame}) or a `sampleRate` or `channels` different from
+   *   the first frame's.
    *
    * @example Store the wire audio in a buffer of your own
    * ```ts
@@ -260,54 +224,13 @@ export class AudioPipeline {
   }
 
   /**
-   * The conversion half of {@link AudioPipeline.flush}: the wire samples the
-   * resampler held back for its look-ahead (taking the input to be silent
-   * after its end), or an empty array. For callers of `convert`.
+   * Ends the stream's conversion: the wire samples the resampler held back for its look-ahead (taking the input to be silent
+   * after its end), or an empty array.
    */
   convertTail(): Int16Array {
     if (this.#resampler === null) return EMPTY;
     const tail = this.#resampler.flush();
     return tail.length === 0 ? EMPTY : floatToInt16(tail);
-  }
-
-  /**
-   * Ends the stream: emits what the resampler held back for its look-ahead
-   * (taking the input to be silent after its end) and the partial last frame.
-   * The pipeline keeps its input format and can go on.
-   *
-   * @returns The remaining wire frames; the last may be shorter than a full frame.
-   *
-   * @example End of stream
-   * ```ts
-   * const pipeline = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
-   * pipeline.push({ data: new Float32Array(4410), sampleRate: 44100, channels: 1 });
-   * pipeline.flush(); // [Int16Array(1600)]; pipeline.samplesOut === 1600
-   * ```
-   */
-  flush(): Int16Array[] {
-    const frames: Int16Array[] = [];
-    const tail = this.convertTail();
-    if (tail.length > 0) frames.push(...this.#chunker.push(tail));
-    const rest = this.#chunker.flush();
-    if (rest !== null) frames.push(rest);
-    return this.#count(frames);
-  }
-
-  /**
-   * Releases the partial frame the chunker holds, without ending the stream
-   * (the resampler keeps its state). For `finalize`: what was written so far
-   * goes on the wire now.
-   *
-   * @example
-   * ```ts
-   * const pipeline = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
-   * pipeline.push({ data: new Int16Array(2000), sampleRate: 16000, channels: 1 }); // one frame of 1600
-   * pipeline.flushPartial(); // [Int16Array(400)]
-   * ```
-   */
-  flushPartial(): Int16Array[] {
-    const rest = this.#chunker.flush();
-    return rest === null ? [] : this.#count([rest]);
   }
 
   /** Down-mix, resample, convert. */
@@ -396,6 +319,112 @@ export class AudioPipeline {
         message: 'The audio held Float32 samples outside [-1, 1]; they were clipped (reported once per stream)',
       });
     }
+  }
+}
+
+/**
+ * Turns the caller's {@link PCMFrame}s into wire frames: interleaved Int16 at
+ * the wire rate and channel count, `round(sampleRate × frameMs / 1000)`
+ * samples per channel each (the last one, from {@link AudioPipeline.flush}, may
+ * be shorter).
+ *
+ * The first frame fixes the input's rate and channel count for the whole
+ * stream. Float32 input is repaired (NaN and ±Infinity become 0, values
+ * outside [-1, 1] are clipped; each reported once through `onWarning`),
+ * down-mixed (see {@link downmix}), resampled (see {@link Resampler}) and
+ * converted (see {@link floatToInt16}). Int16 input already in the wire format
+ * goes through byte for byte; other Int16 input takes the Float32 path.
+ * Returned frames are views of the pipeline's own blocks (see
+ * {@link FrameChunker}): they stay valid, and the caller may reuse its input.
+ *
+ * @example 48 kHz stereo Float32 in, 16 kHz mono 100 ms frames out
+ * ```ts
+ * const pipeline = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
+ * // One second: nine frames of 1600 samples now, the resampler holds back its look-ahead…
+ * const frames = pipeline.push({ data: new Float32Array(96000), sampleRate: 48000, channels: 2 });
+ * // …and flush() releases it: one more frame, and pipeline.samplesOut === 16000.
+ * const rest = pipeline.flush();
+ * ```
+ */
+export class AudioPipeline extends WireConverter {
+  readonly #chunker: FrameChunker;
+  #samplesOut = 0;
+
+  /**
+   * @param options The wire format and a warning listener.
+   * @throws TypeError for a value of the wrong type; RangeError naming the
+   *   field for `sampleRate` outside 8000–192000, `channels` other than 1 or 2,
+   *   or `frameMs` outside 10–1000.
+   */
+  constructor(options: AudioPipelineOptions) {
+    super(options);
+    this.#chunker = new FrameChunker({ samplesPerFrame: this.samplesPerFrame, channels: this.channels });
+  }
+
+  /** Samples per channel in the wire frames returned so far. */
+  get samplesOut(): number {
+    return this.#samplesOut;
+  }
+
+  /**
+   * Adds one frame of the caller's audio.
+   *
+   * @param frame Audio in any supported format; its rate and channel count
+   *   must match the first frame's.
+   * @returns The wire frames completed so far (possibly none).
+   * @throws TypeError naming the field for an invalid frame (see
+   *   {@link assertPCMFrame}) or a `sampleRate` or `channels` different from
+   *   the first frame's.
+   *
+   * @example Int16 in the wire format passes through unchanged
+   * ```ts
+   * const pipeline = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 20 });
+   * pipeline.push({ data: new Int16Array(640), sampleRate: 16000, channels: 1 }); // two frames of 320, same bytes
+   * ```
+   */
+  push(frame: PCMFrame): Int16Array[] {
+    const wire = this.convert(frame);
+    return wire.length === 0 ? [] : this.#count(this.#chunker.push(wire));
+  }
+
+  /**
+   * Ends the stream: emits what the resampler held back for its look-ahead
+   * (taking the input to be silent after its end) and the partial last frame.
+   * The pipeline keeps its input format and can go on.
+   *
+   * @returns The remaining wire frames; the last may be shorter than a full frame.
+   *
+   * @example End of stream
+   * ```ts
+   * const pipeline = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
+   * pipeline.push({ data: new Float32Array(4410), sampleRate: 44100, channels: 1 });
+   * pipeline.flush(); // [Int16Array(1600)]; pipeline.samplesOut === 1600
+   * ```
+   */
+  flush(): Int16Array[] {
+    const frames: Int16Array[] = [];
+    const tail = this.convertTail();
+    if (tail.length > 0) frames.push(...this.#chunker.push(tail));
+    const rest = this.#chunker.flush();
+    if (rest !== null) frames.push(rest);
+    return this.#count(frames);
+  }
+
+  /**
+   * Releases the partial frame the chunker holds, without ending the stream
+   * (the resampler keeps its state). For `finalize`: what was written so far
+   * goes on the wire now.
+   *
+   * @example
+   * ```ts
+   * const pipeline = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
+   * pipeline.push({ data: new Int16Array(2000), sampleRate: 16000, channels: 1 }); // one frame of 1600
+   * pipeline.flushPartial(); // [Int16Array(400)]
+   * ```
+   */
+  flushPartial(): Int16Array[] {
+    const rest = this.#chunker.flush();
+    return rest === null ? [] : this.#count([rest]);
   }
 
   #count(frames: Int16Array[]): Int16Array[] {
