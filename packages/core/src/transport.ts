@@ -31,7 +31,12 @@ export interface TransportConnection {
   readonly protocol: string;
   /** Bytes queued in the socket and not yet handed to the network. */
   readonly bufferedAmount: number;
-  /** Queues a message; never throws once the connection is closing. */
+  /**
+   * Queues a message; never throws once the connection is closing. Binary
+   * `data` is a view of the transcriber's replay ring: hand it to the socket
+   * (which copies it) or copy it before returning. The ring overwrites it
+   * only after at least `highWaterMarkBytes` more has been sent.
+   */
   send(data: string | Uint8Array): void;
   /**
    * Resolves when `bufferedAmount` is below `bytes` (or the connection is
