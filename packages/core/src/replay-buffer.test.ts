@@ -68,15 +68,16 @@ describe('ReplayBuffer', () => {
     expect(buf.read(1000, 1100)).toEqual(ramp(1000, 100));
   });
 
-  it('ReplayBuffer - growth doubles up to maxCapacity, then goes only as far as needed', () => {
+  it('ReplayBuffer - grows to maxCapacity in one step, past it only as far as needed; without it, doubles', () => {
     const buf = new ReplayBuffer(1, { capacity: 100, maxCapacity: 300 });
     buf.append(ramp(0, 150));
-    expect(buf.capacity).toBe(200);
-    buf.append(ramp(150, 100));
-    expect(buf.capacity).toBe(300); // not 400
-    buf.append(ramp(250, 60));
+    expect(buf.capacity).toBe(300);
+    buf.append(ramp(150, 160));
     expect(buf.capacity).toBe(310);
     expect(readAll(buf, 0)).toEqual([...ramp(0, 310)]);
+    const doubling = new ReplayBuffer(1, { capacity: 100 });
+    doubling.append(ramp(0, 150));
+    expect(doubling.capacity).toBe(200);
   });
 
   it('ReplayBuffer - with align, the capacity stays a multiple of it, so aligned frames never straddle the wrap', () => {

@@ -14,8 +14,9 @@
  * its array at once; dropping from the front only moves a position. Once the
  * ring is as large as the most audio ever retained, a stream of any length
  * costs no allocation at all (nothing for the garbage collector to trace or
- * free). When more must be retained than fits, the ring grows: it doubles
- * (a copy) up to `maxCapacity`, and past it only as far as needed.
+ * free). When more must be retained than fits, the ring grows (a copy): to
+ * `maxCapacity` at once where one is given, else to twice its size, and
+ * never less than needed.
  *
  * Reads are views of the ring, valid until that audio has been dropped and
  * the ring has taken `capacity` more samples: use them at once (send, copy).
@@ -41,7 +42,9 @@ export class ReplayBuffer {
    * @param channels Interleaved channels.
    * @param options `capacity`: samples per channel the ring holds before it
    *   first grows (allocated at the first append; default 16384).
-   *   `maxCapacity`: the size doubling stops at (default no limit).
+   *   `maxCapacity`: the size to grow to when it first fills (default none:
+   *   it doubles). One step to the largest expected size, so that a ring
+   *   that must grow leaves a single smaller ring behind, not several.
    *   `align`: the capacity is always a multiple of it (default 1): with the
    *   wire frame's length, reads of whole frames never straddle the wrap.
    */
@@ -119,7 +122,8 @@ export class ReplayBuffer {
   #grow(needed: number): void {
     const old = this.#ring;
     const oldCapacity = this.#capacity;
-    this.#capacity = this.#aligned(Math.max(needed, Math.min(oldCapacity * 2, this.#maxCapacity)));
+    const target = Number.isFinite(this.#maxCapacity) ? this.#maxCapacity : oldCapacity * 2;
+    this.#capacity = this.#aligned(Math.max(needed, target));
     this.#ring = new Int16Array(this.#capacity * this.channels);
     if (old === EMPTY) return;
     for (let pos = this.#start; pos < this.#end; ) {

@@ -327,8 +327,8 @@ class TranscriberSession implements Transcriber {
     // One ring for the stream, allocated at the first write. It starts with
     // room for one admitted part (a second), a few frames and what the socket
     // may hold (so a send is overwritten only after the socket took it: at
-    // least this much was sent after it), and grows towards the whole window
-    // only while no final confirms the audio.
+    // least this much was sent after it), and grows to the whole window (in
+    // one step) only when finals do not keep up.
     const slack = this.#rate + 4 * this.#frameSamples + Math.ceil(this.#hwm / 2 / this.#channels);
     this.#buffer = new ReplayBuffer(this.#channels, {
       capacity: slack,
