@@ -30,6 +30,21 @@ const frameAt = (k) => {
   return audio.slice(off, off + FRAME);
 };
 
+/** Resumes a raw client from ws's send callbacks once the socket is below the high-water mark. */
+function drainWaiter(ws) {
+  let waiter = null;
+  return {
+    onSent() {
+      if (waiter && ws.bufferedAmount < HWM) {
+        const w = waiter;
+        waiter = null;
+        w();
+      }
+    },
+    wait: () => new Promise((r) => (waiter = r)),
+  };
+}
+
 const gc = globalThis.gc ?? (() => undefined);
 const mem = () => {
   const m = process.memoryUsage();
@@ -92,18 +107,11 @@ if (kind === 'ours') {
   // Raw ws behind a WritableStream fed by a writer, as ours-writer is: what the
   // Web Streams API costs by itself, whatever the client does behind it.
   const ws = session.ws;
-  let waiter = null;
-  const onSent = () => {
-    if (waiter && ws.bufferedAmount < HWM) {
-      const w = waiter;
-      waiter = null;
-      w();
-    }
-  };
+  const drain = drainWaiter(ws);
   const writable = new WritableStream({
     write(data) {
-      ws.send(data, onSent);
-      if (ws.bufferedAmount >= HWM) return new Promise((r) => (waiter = r));
+      ws.send(data, drain.onSent);
+      if (ws.bufferedAmount >= HWM) return drain.wait();
     },
   });
   const writer = writable.getWriter();
@@ -116,20 +124,13 @@ if (kind === 'ours') {
 } else if (kind === 'raw') {
   // A careful raw client: the same high-water mark, resumed from ws's send callbacks.
   const ws = session.ws;
-  let waiter = null;
-  const onSent = () => {
-    if (waiter && ws.bufferedAmount < HWM) {
-      const w = waiter;
-      waiter = null;
-      w();
-    }
-  };
+  const drain = drainWaiter(ws);
   for (let k = 0; k < frames; k++) {
     if (ws.bufferedAmount >= HWM) {
       sample();
-      await new Promise((r) => (waiter = r));
+      await drain.wait();
     }
-    ws.send(frameAt(k), onSent);
+    ws.send(frameAt(k), drain.onSent);
   }
   await session.end();
 } else {

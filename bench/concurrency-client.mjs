@@ -79,11 +79,13 @@ const done = new Promise((resolveAll) => {
 await new Promise((r) => setTimeout(r, Math.max(0, t0 - performance.now())));
 measuring = true;
 const cpu0 = process.cpuUsage();
+const elu0 = performance.eventLoopUtilization();
 const w0 = performance.now();
 await done;
 // Let the last frames reach the wire before the window closes.
 await new Promise((r) => setTimeout(r, 150));
 const cpu = process.cpuUsage(cpu0);
+const elu = performance.eventLoopUtilization(elu0);
 const window = (performance.now() - w0) / 1000;
 measuring = false;
 clearInterval(rssTimer);
@@ -100,6 +102,8 @@ console.log(
     framesSent: sent,
     framesOnWire: lateness.length,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    // Time the main thread spent running (not waiting in the event loop), over the same window.
+    mainThreadActiveSeconds: elu.active / 1e3,
     p50LatenessMs: percentile(lateness, 50),
     p99LatenessMs: percentile(lateness, 99),
     maxLatenessMs: percentile(lateness, 100),
