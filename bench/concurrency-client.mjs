@@ -37,7 +37,12 @@ if (kind !== 'null') {
       const i = next++;
       sessions[i] = await openSession(kind, urls, scheme === 'wss');
       // Ours connects on its first frame: prime it with one so the window holds only steady-state work.
-      if (kind.startsWith('ours')) await sessions[i].write(new Int16Array(FRAME));
+      if (kind.startsWith('ours')) {
+        // Connect (on the first write) and wait for session.started, as the
+        // other subjects' openSession does: no handshake inside the window.
+        await sessions[i].write(new Int16Array(FRAME));
+        await sessions[i].opened;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(25, N) }, worker));

@@ -111,11 +111,14 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
       // ours-confirmed: the same client against the emulator whose engine confirms every second.
       const transcriber = createTranscriber({ url: (kind === 'ours' ? urls.emulator : urls.confirming)[scheme], model: 'bench', transport: createWsTransport(), ...oursOptions, ...JSON.parse(process.env.BENCH_OURS_OPTIONS ?? '{}') });
       const done = transcriber.readable.pipeTo(new WritableStream());
+      // The transcriber connects on its first write; `opened` resolves at `session.started`.
+      const opened = new Promise((resolve) => transcriber.events.once('open', resolve));
       let writer = null;
       const w = () => (writer ??= transcriber.writable.getWriter());
       return {
         transcriber,
         done,
+        opened,
         write: (frame) => w().write({ data: frame, sampleRate: 16000, channels: 1 }),
         send(frame) {
           w().write({ data: frame, sampleRate: 16000, channels: 1 }).catch(() => undefined);
