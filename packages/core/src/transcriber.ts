@@ -527,9 +527,12 @@ class TranscriberSession implements Transcriber {
     if (this.#windowFullSince === 0) this.#windowFullSince = now;
     const left = this.#windowFullSince + this.#windowWaitMs - now;
     if (left <= 0) return true;
-    // Wake the writer when the wait is over (timers may fire a little early: re-armed then).
-    clearTimeout(this.#windowTimer);
-    this.#windowTimer = setTimeout(() => this.#changed.notify(), left);
+    // Wake the writer when the wait is over: one timer for the whole wait, not
+    // one per check (a timer that fires a little early is armed again then).
+    this.#windowTimer ??= setTimeout(() => {
+      this.#windowTimer = undefined;
+      this.#changed.notify();
+    }, left);
     return false;
   }
 
@@ -840,9 +843,10 @@ class TranscriberSession implements Transcriber {
       this.#failures = 0;
       this.#windowFullSince = 0;
       clearTimeout(this.#windowTimer);
+      this.#windowTimer = undefined;
       const committed = this.#committed();
       this.#buffer.dropBefore(Math.min(committed, this.#sentUpTo));
-      this.#markers = this.#markers.filter((m) => m.kind === 'end' || m.at > committed);
+      if (this.#markers.length > 0) this.#markers = this.#markers.filter((m) => m.kind === 'end' || m.at > committed);
     } else if (endSample <= this.#commits[channel]! && msg.start !== msg.end) {
       return; // an interim for audio that is already final
     }
