@@ -15,6 +15,7 @@ export {
   parseServerMessage,
   type ServerMessage,
   type StreamParams,
+  type WireTranscript,
 } from './protocol/gateway-dialect.ts';
 export {
   createTranscriber,

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { TranscriptWord } from '@stt-stream/core';
+import type { TranscriptWord, WireTranscript } from '@stt-stream/core';
 
 /**
  * One recognised word; times in seconds from the connection's first sample.
@@ -18,28 +18,18 @@ import type { TranscriptWord } from '@stt-stream/core';
 export type EngineWord = TranscriptWord;
 
 /**
- * An interim (revisable) or final transcript of one channel. Not core's
- * `TranscriptSegmentEvent`: this is the wire's `transcript` message (one
- * type, `isFinal` for `is_final`), timed from the connection's first sample;
- * core maps it to `interim`/`final` and re-times it across reconnects.
+ * An interim (revisable) or final transcript of one channel: the wire's
+ * `transcript` message as core parses it (`WireTranscript`: one type,
+ * `isFinal` for `is_final`), timed from the connection's first sample. Not
+ * core's `TranscriptSegmentEvent`, which is `interim`/`final` and re-timed
+ * across reconnects.
  *
  * @example Keep only finals
  * ```ts
  * const finals = events.filter((e): e is EngineTranscript => e.type === 'transcript' && e.isFinal);
  * ```
  */
-export interface EngineTranscript {
-  type: 'transcript';
-  isFinal: boolean;
-  text: string;
-  /** Seconds from the connection's first sample. */
-  start: number;
-  end: number;
-  confidence: number | null;
-  language: string | null;
-  channel: number;
-  words: EngineWord[] | null;
-}
+export type EngineTranscript = WireTranscript;
 
 /**
  * Speech (a key) began on `channel` at `timestamp` seconds. Unlike core's
