@@ -64,11 +64,12 @@ peers.on('upgrade', (req, socket, head) => {
   wss.handleUpgrade(req, socket, head, (ws) => (path === '/v1/listen' ? deepgram(ws) : assemblyai(ws)));
 });
 
-/** Deepgram listen v1: audio in; `CloseStream` gets `Metadata` and a close. */
-function deepgram(ws) {
-  const started = Date.now();
+/**
+ * A peer session: counts the audio bytes it is sent and, on the JSON message
+ * of type `endType`, sends `answer(bytes)` and closes.
+ */
+function peerSession(ws, endType, answer) {
   let bytes = 0;
-  const id = `dg-${++sessionId}`;
   ws.on('message', (data, isBinary) => {
     if (isBinary) {
       bytes += data.length;
@@ -80,52 +81,39 @@ function deepgram(ws) {
     } catch {
       return;
     }
-    if (msg.type === 'CloseStream') {
-      ws.send(
-        JSON.stringify({
-          type: 'Metadata',
-          transaction_key: 'deprecated',
-          request_id: id,
-          sha256: '',
-          created: new Date(started).toISOString(),
-          duration: bytes / 32000,
-          channels: 1,
-          models: [],
-          model_info: {},
-        }),
-      );
+    if (msg.type === endType) {
+      ws.send(JSON.stringify(answer(bytes)));
       ws.close(1000);
     }
   });
 }
 
+/** Deepgram listen v1: audio in; `CloseStream` gets `Metadata` and a close. */
+function deepgram(ws) {
+  const started = Date.now();
+  const id = `dg-${++sessionId}`;
+  peerSession(ws, 'CloseStream', (bytes) => ({
+    type: 'Metadata',
+    transaction_key: 'deprecated',
+    request_id: id,
+    sha256: '',
+    created: new Date(started).toISOString(),
+    duration: bytes / 32000,
+    channels: 1,
+    models: [],
+    model_info: {},
+  }));
+}
+
 /** AssemblyAI universal streaming v3: `Begin` first; `Terminate` gets `Termination` and a close. */
 function assemblyai(ws) {
   const started = Date.now();
-  let bytes = 0;
   ws.send(JSON.stringify({ type: 'Begin', id: `aai-${++sessionId}`, expires_at: Math.floor(started / 1000) + 3600 }));
-  ws.on('message', (data, isBinary) => {
-    if (isBinary) {
-      bytes += data.length;
-      return;
-    }
-    let msg;
-    try {
-      msg = JSON.parse(String(data));
-    } catch {
-      return;
-    }
-    if (msg.type === 'Terminate') {
-      ws.send(
-        JSON.stringify({
-          type: 'Termination',
-          audio_duration_seconds: bytes / 32000,
-          session_duration_seconds: (Date.now() - started) / 1000,
-        }),
-      );
-      ws.close(1000);
-    }
-  });
+  peerSession(ws, 'Terminate', (bytes) => ({
+    type: 'Termination',
+    audio_duration_seconds: bytes / 32000,
+    session_duration_seconds: (Date.now() - started) / 1000,
+  }));
 }
 await new Promise((r) => peers.listen(0, HOST, r));
 const peersPort = peers.address().port;
