@@ -7,6 +7,7 @@
 export type * from './types.ts';
 export * from './errors.ts';
 export type * from './transport.ts';
+export { connectAttempt } from './transport.ts';
 export { createWebSocketTransport, redactUrl, type WebSocketConstructor, type WebSocketTransportOptions } from './websocket-transport.ts';
 export {
   DEFAULT_STREAM_URL,

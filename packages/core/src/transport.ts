@@ -1,3 +1,5 @@
+import { createSttError, type SttError } from './errors.ts';
+
 /**
  * The transport contract: how the transcriber talks to a WebSocket without
  * knowing which runtime's WebSocket it is. Adapters (the standard
@@ -65,4 +67,76 @@ export interface SttTransport {
   /** Whether `headers` reach the server. Where not, credentials go as subprotocols. */
   readonly supportsHeaders: boolean;
   connect(request: TransportRequest, handlers: TransportHandlers): Promise<TransportConnection>;
+}
+
+/** The one outcome of a transport's `connect`: see {@link connectAttempt}. */
+export interface ConnectAttempt<T> {
+  /** Whether the attempt has ended (opened, failed, timed out or aborted). */
+  readonly settled: boolean;
+  /** Resolves with `value`; `false` when the attempt had already ended. */
+  succeed(value: T): boolean;
+  /** Rejects with `err` and abandons the socket; nothing when already ended. */
+  fail(err: SttError): void;
+}
+
+/**
+ * What every transport's `connect` shares: the handshake timeout
+ * (`request.timeoutMs`, an `SttError` `timeout`), the request's abort signal
+ * (`aborted`), and a single outcome. `abandon` drops the half-open socket
+ * when the attempt fails. An already aborted signal fails it at once.
+ *
+ * @param where The URL for messages, without its query ({@link redactUrl}).
+ * @example Inside `connect`
+ * ```ts
+ * return new Promise((resolve, reject) => {
+ *   const socket = new WebSocket(request.url);
+ *   const attempt = connectAttempt(request, where, resolve, reject, () => socket.close());
+ *   socket.onopen = () => attempt.succeed(connection);
+ *   socket.onerror = () => attempt.fail(createSttError('connection_failed', `Cannot connect to ${where}`));
+ * });
+ * ```
+ */
+export function connectAttempt<T>(
+  request: Pick<TransportRequest, 'timeoutMs' | 'signal'>,
+  where: string,
+  resolve: (value: T) => void,
+  reject: (err: SttError) => void,
+  abandon: () => void,
+): ConnectAttempt<T> {
+  let settled = false;
+  const { signal } = request;
+  const end = (): boolean => {
+    if (settled) return false;
+    settled = true;
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    return true;
+  };
+  const attempt: ConnectAttempt<T> = {
+    get settled() {
+      return settled;
+    },
+    succeed(value) {
+      if (!end()) return false;
+      resolve(value);
+      return true;
+    },
+    fail(err) {
+      if (!end()) return;
+      try {
+        abandon();
+      } catch {
+        /* already closing */
+      }
+      reject(err);
+    },
+  };
+  const onAbort = () => attempt.fail(createSttError('aborted', 'Connecting was aborted', { cause: signal?.reason }));
+  const timer = setTimeout(
+    () => attempt.fail(createSttError('timeout', `Connecting to ${where} took longer than ${request.timeoutMs} ms`)),
+    request.timeoutMs,
+  );
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return attempt;
 }

@@ -1,6 +1,6 @@
-import { SttError, createSttError } from './errors.ts';
+import { createSttError } from './errors.ts';
 import { nativeWebSocketTakesHeaders } from './internal/detect-runtime.ts';
-import type { SttTransport, TransportConnection, TransportHandlers, TransportRequest } from './transport.ts';
+import { connectAttempt, type SttTransport, type TransportConnection, type TransportHandlers, type TransportRequest } from './transport.ts';
 
 /** The constructor shape of a standard `WebSocket`. */
 export interface WebSocketConstructor {
@@ -52,6 +52,7 @@ export function createWebSocketTransport(
           ),
         );
       }
+      const where = redactUrl(request.url);
       return new Promise<TransportConnection>((resolve, reject) => {
         let socket: WebSocket;
         try {
@@ -61,49 +62,28 @@ export function createWebSocketTransport(
               ? new Ctor(request.url, { headers: request.headers, protocols: request.protocols })
               : new Ctor(request.url, request.protocols.length > 0 ? request.protocols : undefined);
         } catch (cause) {
-          reject(createSttError('connection_failed', `Cannot connect to ${redactUrl(request.url)}: ${String(cause)}`, { cause, retryable: false }));
+          reject(createSttError('connection_failed', `Cannot connect to ${where}: ${String(cause)}`, { cause, retryable: false }));
           return;
         }
         socket.binaryType = 'arraybuffer';
         let opened = false;
-        let settled = false;
         let closed = false;
-        const cleanup = () => {
-          clearTimeout(timer);
-          request.signal?.removeEventListener('abort', onAbort);
-        };
-        const fail = (err: SttError) => {
-          if (settled) return;
-          settled = true;
-          cleanup();
-          try { socket.close(); } catch { /* already closing */ }
-          reject(err);
-        };
-        const onAbort = () => fail(createSttError('aborted', 'Connecting was aborted', { cause: request.signal?.reason }));
-        const timer = setTimeout(
-          () => fail(createSttError('timeout', `Connecting to ${redactUrl(request.url)} took longer than ${request.timeoutMs} ms`)),
-          request.timeoutMs,
-        );
-        if (request.signal?.aborted) { onAbort(); return; }
-        request.signal?.addEventListener('abort', onAbort, { once: true });
+        const attempt = connectAttempt<TransportConnection>(request, where, resolve, reject, () => socket.close());
+        if (attempt.settled) return;
 
         socket.addEventListener('open', () => {
-          if (settled) return;
-          opened = true;
-          settled = true;
-          cleanup();
-          resolve(connection);
+          opened = attempt.succeed(connection);
         });
         socket.addEventListener('message', (ev: MessageEvent) => {
           if (opened && !closed) handlers.message(ev.data as string | ArrayBuffer);
         });
         socket.addEventListener('error', () => {
           // The close event follows with the details; before open, fail now.
-          if (!opened) fail(createSttError('connection_failed', `Cannot connect to ${redactUrl(request.url)}`, { closeCode: 1006 }));
+          if (!opened) attempt.fail(createSttError('connection_failed', `Cannot connect to ${where}`, { closeCode: 1006 }));
         });
         socket.addEventListener('close', (ev: CloseEvent) => {
           if (!opened) {
-            fail(createSttError('connection_failed', `Cannot connect to ${redactUrl(request.url)}: closed with ${ev.code}`, { closeCode: ev.code }));
+            attempt.fail(createSttError('connection_failed', `Cannot connect to ${where}: closed with ${ev.code}`, { closeCode: ev.code }));
             return;
           }
           if (closed) return;

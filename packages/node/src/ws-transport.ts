@@ -10,7 +10,7 @@ import type { Agent, IncomingMessage } from 'node:http';
 import WebSocket from 'isomorphic-ws';
 import type { ClientOptions } from 'ws';
 import {
-  SttError,
+  connectAttempt,
   createSttError,
   errorFromResponse,
   redactUrl,
@@ -76,6 +76,7 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
       const where = redactUrl(request.url);
       return new Promise<TransportConnection>((resolve, reject) => {
         if (request.signal?.aborted) {
+          // Already aborted: fail before opening a socket at all.
           reject(createSttError('aborted', 'Connecting was aborted', { cause: request.signal.reason }));
           return;
         }
@@ -93,7 +94,6 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
         }
 
         let opened = false;
-        let settled = false;
         let closed = false;
         /** Sends whose callback has not come yet; drain waits on their callbacks. */
         let pendingSends = 0;
@@ -114,23 +114,8 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
           pendingSends--;
           if (waiters.size > 0) checkWaiters();
         };
-        const cleanup = () => {
-          clearTimeout(timer);
-          request.signal?.removeEventListener('abort', onAbort);
-        };
-        const fail = (err: SttError) => {
-          if (settled) return;
-          settled = true;
-          cleanup();
-          socket.terminate();
-          reject(err);
-        };
-        const onAbort = () => fail(createSttError('aborted', 'Connecting was aborted', { cause: request.signal?.reason }));
-        const timer = setTimeout(
-          () => fail(createSttError('timeout', `Connecting to ${where} took longer than ${request.timeoutMs} ms`)),
-          request.timeoutMs,
-        );
-        request.signal?.addEventListener('abort', onAbort, { once: true });
+        const attempt = connectAttempt<TransportConnection>(request, where, resolve, reject, () => socket.terminate());
+        const fail = attempt.fail;
 
         socket.on('unexpected-response', (_req, res: IncomingMessage) => {
           readBody(res).then(
@@ -139,11 +124,7 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
           );
         });
         socket.on('open', () => {
-          if (settled) return;
-          opened = true;
-          settled = true;
-          cleanup();
-          resolve(connection);
+          opened = attempt.succeed(connection);
         });
         socket.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
           if (!opened || closed) return;
