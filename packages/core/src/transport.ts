@@ -86,7 +86,7 @@ export interface ConnectAttempt<T> {
  * when the attempt fails. An already aborted signal fails it at once.
  *
  * @param where The URL for messages, without its query ({@link redactUrl}).
- * @example Inside `connect`
+ * @example Inside connect
  * ```ts
  * return new Promise((resolve, reject) => {
  *   const socket = new WebSocket(request.url);
