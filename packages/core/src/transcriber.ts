@@ -355,7 +355,9 @@ class TranscriberSession implements Transcriber {
       write: (frame) => this.#write(frame),
       close: () => this.#end(),
       abort: (reason) => {
-        this.#fail(createSttError('aborted', 'The audio stream was aborted', { cause: reason }), false);
+        // A source that failed under pipeThrough aborts us with its own error: that is the stream's error.
+        const own = reason instanceof SttError || reason instanceof TypeError || reason instanceof RangeError;
+        this.#fail(own ? reason : createSttError('aborted', 'The audio stream was aborted', { cause: reason }), false);
       },
     });
 
