@@ -126,6 +126,8 @@ export interface TranscriberEvents {
 export interface TranscriberStats {
   /** Samples per channel written on the wire side (after resampling). */
   writtenSamples: number;
+  /** Samples per channel handed to the socket (the stream position sent up to; it moves back on a replay). */
+  sentSamples: number;
   /** Samples per channel up to the commit point (covered by finals). */
   committedSamples: number;
   /** Bytes of audio retained for a replay (what was not yet confirmed by a final). */
@@ -372,6 +374,7 @@ class TranscriberSession implements Transcriber {
   get stats(): TranscriberStats {
     return {
       writtenSamples: this.#buffer.end,
+      sentSamples: this.#sentUpTo,
       committedSamples: this.#committed(),
       retainedBytes: this.#buffer.byteLength,
       socketBufferedBytes: this.#conn?.bufferedAmount ?? 0,
