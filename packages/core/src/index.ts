@@ -34,6 +34,7 @@ export { Resampler, type ResamplerOptions } from './audio/resampler.ts';
 export { FrameChunker, type FrameChunkerOptions } from './audio/frame-chunker.ts';
 export { AudioPipeline, WireConverter, type AudioPipelineOptions, type AudioPipelineWarning } from './audio/audio-pipeline.ts';
 export { WavDecoder, decodeWav, type WavFormat, type WavEncoding, type WavDecoderOptions } from './audio/wav-decoder.ts';
+export { g711Decoder, type G711DecoderOptions } from './audio/g711-decoder.ts';
 export {
   sniffAudioFormat,
   fileExtension,

@@ -8,6 +8,7 @@
  */
 import { SttError } from '../errors.ts';
 import type { PCMFrame } from '../types.ts';
+import { decodeAlaw, decodeMulaw } from './g711.ts';
 
 /** How the samples of a WAV file are stored. */
 export type WavEncoding = 'pcm_u8' | 'pcm_s16' | 'pcm_s24' | 'pcm_s32' | 'float32' | 'float64' | 'alaw' | 'mulaw';
@@ -86,33 +87,6 @@ function u32(b: Uint8Array, at: number): number {
 function u64(b: Uint8Array, at: number): number {
   return u32(b, at) + u32(b, at + 4) * 2 ** 32;
 }
-
-/** G.711 µ-law to 16-bit linear, as ITU-T G.711 (and sox) decode it. */
-const MULAW_TABLE = /* @__PURE__ */ (() => {
-  const t = new Int16Array(256);
-  for (let i = 0; i < 256; i++) {
-    const u = ~i & 0xff;
-    let v = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
-    v = u & 0x80 ? 0x84 - v : v - 0x84;
-    t[i] = v;
-  }
-  return t;
-})();
-
-/** G.711 A-law to 16-bit linear. */
-const ALAW_TABLE = /* @__PURE__ */ (() => {
-  const t = new Int16Array(256);
-  for (let i = 0; i < 256; i++) {
-    const a = i ^ 0x55;
-    let v = (a & 0x0f) << 4;
-    const seg = (a & 0x70) >> 4;
-    if (seg === 0) v += 8;
-    else if (seg === 1) v += 0x108;
-    else v = (v + 0x108) << (seg - 1);
-    t[i] = a & 0x80 ? v : -v;
-  }
-  return t;
-})();
 
 type State =
   | 'riff' // the 12-byte RIFF/WAVE header
@@ -492,12 +466,9 @@ function decodeSamples(b: Uint8Array, fmt: WavFormat): Int16Array | Float32Array
       return out;
     }
     case 'mulaw':
-    case 'alaw': {
-      const table = fmt.encoding === 'mulaw' ? MULAW_TABLE : ALAW_TABLE;
-      const out = new Int16Array(count);
-      for (let i = 0; i < count; i++) out[i] = table[b[i]!]!;
-      return out;
-    }
+      return decodeMulaw(b);
+    case 'alaw':
+      return decodeAlaw(b);
   }
 }
 

@@ -1,0 +1,77 @@
+/**
+ * G.711 µ-law and A-law to 16-bit linear PCM: the one implementation the WAV
+ * decoder and {@link g711Decoder} share.
+ *
+ * This module is browser compatible: pure, synchronous, no I/O.
+ *
+ * @module
+ */
+
+/** G.711 µ-law to 16-bit linear, as ITU-T G.711 (and sox) decode it. */
+const MULAW_TABLE = /* @__PURE__ */ (() => {
+  const t = new Int16Array(256);
+  for (let i = 0; i < 256; i++) {
+    const u = ~i & 0xff;
+    let v = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
+    v = u & 0x80 ? 0x84 - v : v - 0x84;
+    t[i] = v;
+  }
+  return t;
+})();
+
+/** G.711 A-law to 16-bit linear. */
+const ALAW_TABLE = /* @__PURE__ */ (() => {
+  const t = new Int16Array(256);
+  for (let i = 0; i < 256; i++) {
+    const a = i ^ 0x55;
+    let v = (a & 0x0f) << 4;
+    const seg = (a & 0x70) >> 4;
+    if (seg === 0) v += 8;
+    else if (seg === 1) v += 0x108;
+    else v = (v + 0x108) << (seg - 1);
+    t[i] = a & 0x80 ? v : -v;
+  }
+  return t;
+})();
+
+function decodeWith(table: Int16Array, bytes: Uint8Array, out: Int16Array | undefined): Int16Array {
+  const n = bytes.length;
+  if (out === undefined) out = new Int16Array(n);
+  else if (out.length < n) throw new RangeError(`Cannot decode G.711: \`out\` holds ${out.length} samples, ${n} are needed`);
+  for (let i = 0; i < n; i++) out[i] = table[bytes[i]!]!;
+  return out;
+}
+
+/**
+ * Decodes G.711 µ-law bytes (one sample per byte) to 16-bit linear samples.
+ *
+ * @param bytes µ-law samples (channels, if several, interleaved: they stay so).
+ * @param out Where to write (at least `bytes.length` samples); a new array when omitted.
+ * @returns `out`, or the new array, holding `bytes.length` samples from index 0.
+ * @throws RangeError when `out` is too short
+ *
+ * @example µ-law silence is 0xFF
+ * ```ts
+ * decodeMulaw(new Uint8Array([0xff, 0x00, 0x80])); // Int16Array [0, -32124, 32124]
+ * ```
+ */
+export function decodeMulaw(bytes: Uint8Array, out?: Int16Array): Int16Array {
+  return decodeWith(MULAW_TABLE, bytes, out);
+}
+
+/**
+ * Decodes G.711 A-law bytes (one sample per byte) to 16-bit linear samples.
+ *
+ * @param bytes A-law samples (channels, if several, interleaved: they stay so).
+ * @param out Where to write (at least `bytes.length` samples); a new array when omitted.
+ * @returns `out`, or the new array, holding `bytes.length` samples from index 0.
+ * @throws RangeError when `out` is too short
+ *
+ * @example A-law's quietest codes are 0xD5 and 0x55
+ * ```ts
+ * decodeAlaw(new Uint8Array([0xd5, 0x55, 0xaa])); // Int16Array [8, -8, 32256]
+ * ```
+ */
+export function decodeAlaw(bytes: Uint8Array, out?: Int16Array): Int16Array {
+  return decodeWith(ALAW_TABLE, bytes, out);
+}
