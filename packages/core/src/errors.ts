@@ -5,8 +5,61 @@
  */
 
 /**
- * Stable error codes. The gateway's envelope codes pass through unchanged;
- * the rest are the client's own.
+ * Stable error codes: every code the stt-stream packages produce. Branch on
+ * these, never on `message`.
+ *
+ * From the gateway (an HTTP error response, a refused upgrade or an `error`
+ * message; PROTOCOL.md's envelope codes pass through unchanged):
+ * - `invalid_input`: a missing or bad field, an unsupported format, a file
+ *   over 25 MB (status 400/413, close 4000); also audio the client cannot
+ *   read (an empty or truncated file, a WAV it cannot parse)
+ * - `unauthenticated`: missing or invalid credentials (401, close 4001)
+ * - `insufficient_quota`: out of credit (402, close 4002)
+ * - `rate_limited`: slow down; `retryAfterMs` says for how long (429, close 4029)
+ * - `provider_unavailable`: every provider for the model failed (502, close 4502)
+ * - `idle_timeout`: no message for too long (close 4008)
+ * - `not_found`: no such endpoint (404: the URL's path is not the gateway's)
+ * - `method_not_allowed`: the endpoint exists but not for this method (405)
+ * - `server_error`: the gateway failed (other 5xx, close 1011)
+ *
+ * From the connection (close codes without an envelope code of their own):
+ * - `session_limit`: the session reached its maximum length (close 4010)
+ * - `service_restart`: the service restarts or asks to try later (close 1012/1013)
+ * - `connection_lost`: the connection dropped (close 1001/1006), or a
+ *   response was cut off
+ *
+ * The client's own:
+ * - `connection_failed`: could not connect (or gave up reconnecting); the
+ *   message names the last cause's code and message
+ * - `protocol_error`: the server sent something that is not the protocol
+ * - `timeout`: connecting, a request, or the end of a stream took too long
+ * - `aborted`: the caller aborted (a signal, `cancel()`, `abort()`)
+ *
+ * From the audio sources:
+ * - `decode_failed`: the audio could not be decoded (ffmpeg rejected the
+ *   file or produced no audio; the browser's decoder rejected a blob)
+ * - `ffmpeg_not_found`: a format needs ffmpeg and there is none (the
+ *   message says how to install it)
+ * - `recorder_not_found`: no microphone recorder (arecord, rec, sox,
+ *   ffmpeg) could be found or started (Node)
+ * - `recorder_failed`: the recorder failed or stopped with an error, e.g.
+ *   no sound card or no such device (Node; the message holds its last
+ *   stderr line)
+ * - `permission_denied`: the user refused the microphone (browser)
+ * - `device_unavailable`: no such input device, or it is in use (browser)
+ * - `unsupported`: the browser lacks what capture or decoding needs
+ *   (AudioContext, AudioWorklet, OfflineAudioContext)
+ *
+ * From the `stt-stream` CLI:
+ * - `emulator_not_installed`: `stt-stream emulator` without `@stt-stream/emulator`
+ *
+ * A gateway may send an envelope code not listed here (a newer one); it
+ * passes through as it is, hence the open `string` at the end.
+ *
+ * @example
+ * ```ts
+ * const code: SttErrorCode = 'decode_failed';
+ * ```
  */
 export type SttErrorCode =
   // the gateway's envelope codes
@@ -16,9 +69,11 @@ export type SttErrorCode =
   | 'rate_limited'
   | 'provider_unavailable'
   | 'idle_timeout'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'server_error'
   // close codes without an envelope code of their own
   | 'session_limit'
-  | 'server_error'
   | 'service_restart'
   | 'connection_lost'
   // the client's own
@@ -26,6 +81,16 @@ export type SttErrorCode =
   | 'protocol_error'
   | 'timeout'
   | 'aborted'
+  // the audio sources
+  | 'decode_failed'
+  | 'ffmpeg_not_found'
+  | 'recorder_not_found'
+  | 'recorder_failed'
+  | 'permission_denied'
+  | 'device_unavailable'
+  | 'unsupported'
+  // the CLI
+  | 'emulator_not_installed'
   | (string & {});
 
 /** Fields of an {@link SttError} besides its code and message. */
@@ -88,19 +153,26 @@ export class SttError extends Error {
   }
 
   readonly code: SttErrorCode;
-  readonly status?: number;
   readonly retryable: boolean;
-  readonly retryAfterMs?: number;
-  readonly param?: string;
-  readonly requestId?: string;
-  readonly closeCode?: number;
+  // Declared, not defined: set only when present, so `console.log(err)` lists no `undefined` fields.
+  /** HTTP status, where the error came from an HTTP response or a refused upgrade. */
+  declare readonly status?: number;
+  /** How long the server asked us to wait before trying again. */
+  declare readonly retryAfterMs?: number;
+  /** The request field the error is about (the envelope's `param`). */
+  declare readonly param?: string;
+  /** The server's `x-request-id`. */
+  declare readonly requestId?: string;
+  /** The WebSocket close code, where a close caused the error. */
+  declare readonly closeCode?: number;
 
   constructor(code: SttErrorCode, message: string, options: SttErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     const kinds: string[] = [];
     for (let c: unknown = new.target; typeof c === 'function' && 'kind' in c; c = Object.getPrototypeOf(c)) {
-      kinds.push((c as typeof SttError).kind);
-      if (c === SttError) break;
+      // Stops at Error, which has no `kind`. (No reference to the class itself here: a bundler
+      // would rename the class `_SttError` to make one, and `console.log(err)` would show that.)
+      kinds.push((c as { kind: string }).kind);
     }
     Object.defineProperty(this, KINDS, { value: kinds });
     this.name = new.target.kind;
@@ -273,26 +345,88 @@ export function errorFromClose(
 
 /**
  * Makes the error for an HTTP error response (a batch request or a refused
- * WebSocket upgrade) from its status, envelope and headers.
+ * WebSocket upgrade) from its status, envelope and headers. A 3xx is a
+ * redirect that was not followed: its message names the status and the
+ * `Location`'s origin. A 404 is `not_found`. Whatever the server said
+ * (message, `param`) has each of `secrets` replaced by `[redacted]`.
+ *
+ * @param secrets - credential values to redact from the server's words (the `apiKey`, the token)
+ * @example
+ * ```ts
+ * const err = errorFromResponse(res.status, await res.json(), res.headers, 'Transcription failed', [apiKey]);
+ * ```
  */
 export function errorFromResponse(
   status: number,
   body: unknown,
   headers: { get(name: string): string | null } | undefined,
   context: string,
+  secrets: readonly string[] = [],
 ): SttError {
-  const envelope = readErrorEnvelope(body);
   const requestId = headers?.get('x-request-id') ?? undefined;
+  if (status >= 300 && status < 400) {
+    const options: SttErrorOptions = { status, retryable: false };
+    if (requestId) options.requestId = requestId;
+    return createSttError('connection_failed', `${context}: ${status} ${describeRedirect(headers?.get('location'), secrets)}`, options);
+  }
+  const envelope = readErrorEnvelope(body);
   const retryAfterMs = parseRetryAfter(headers?.get('retry-after'));
   const fallbackCode =
-    status === 401 ? 'unauthenticated' : status === 402 ? 'insufficient_quota' : status === 429 ? 'rate_limited'
+    status === 401 ? 'unauthenticated' : status === 402 ? 'insufficient_quota' : status === 404 ? 'not_found' : status === 429 ? 'rate_limited'
       : status === 502 ? 'provider_unavailable' : status >= 500 ? 'server_error' : status === 413 || status === 400 ? 'invalid_input' : 'connection_failed';
   const options: SttErrorOptions = { status };
-  if (envelope?.param !== undefined) options.param = envelope.param;
+  if (envelope?.param !== undefined) options.param = redactSecrets(envelope.param, secrets);
   if (requestId) options.requestId = requestId;
   if (retryAfterMs !== undefined) options.retryAfterMs = retryAfterMs;
   else if (envelope?.retry_after !== undefined) options.retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, envelope.retry_after * 1000);
-  return createSttError(envelope?.code ?? fallbackCode, `${context}: ${status} ${envelope?.message ?? 'request failed'}`, options);
+  const detail = envelope?.message ?? (status === 404 ? 'not found (is the URL the gateway?)' : 'request failed');
+  return createSttError(envelope?.code ?? fallbackCode, `${context}: ${status} ${redactSecrets(detail, secrets)}`, options);
+}
+
+/** "redirect to <origin>, not followed …" for a 3xx `Location` (absolute or not). */
+function describeRedirect(location: string | null | undefined, secrets: readonly string[]): string {
+  let where = 'with no Location';
+  if (location) {
+    let origin: string | undefined;
+    try {
+      const u = new URL(location);
+      origin = u.origin === 'null' ? `${u.protocol}…` : u.origin;
+    } catch {
+      origin = undefined; // a relative Location: the same origin
+    }
+    where = origin === undefined ? 'to another path on the same origin' : `to ${redactSecrets(origin, secrets)}`;
+  }
+  return `redirect ${where}, not followed: redirects are refused (point the client at the address that answers)`;
+}
+
+/** Shorter values are not treated as secrets (they would match ordinary text). */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * Replaces every occurrence of each secret (of at least 4 characters), and
+ * of its URL-encoded form, with `[redacted]`: for anything a server says
+ * before it reaches an error, an event or a log.
+ *
+ * @example
+ * ```ts
+ * redactSecrets('bad key sk_live_1', ['sk_live_1']); // 'bad key [redacted]'
+ * ```
+ */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  if (typeof text !== 'string' || text === '' || secrets.length === 0) return text;
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    if (typeof s !== 'string' || s.length < MIN_SECRET_LENGTH) continue;
+    forms.add(s);
+    const encoded = encodeURIComponent(s);
+    if (encoded !== s) forms.add(encoded);
+  }
+  let out = text;
+  // Longest first, so a secret that contains another is replaced whole.
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) {
+    if (out.includes(form)) out = out.split(form).join('[redacted]');
+  }
+  return out;
 }
 
 /**
