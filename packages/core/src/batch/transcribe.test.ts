@@ -156,6 +156,42 @@ describe('transcribe', () => {
     });
   }
 
+  it('transcribe - a server that echoes the key: it is redacted from the message and param', async () => {
+    const key = 'sk_live_echoed_42';
+    const err = await rejection(
+      transcribe(WAV, {
+        model: 'm',
+        apiKey: key,
+        fetch: fakeFetch([json(401, { error: { code: 'unauthenticated', message: `Invalid API key ${key} (${encodeURIComponent(key)})`, param: key } })]),
+      }),
+    );
+    expect(err).toMatchObject({ code: 'unauthenticated', status: 401, param: '[redacted]' });
+    expect(err.message).toBe('Transcription failed: 401 Invalid API key [redacted] ([redacted])');
+    expect(JSON.stringify({ ...err, message: err.message })).not.toContain(key);
+  });
+
+  it('transcribe - a 404 (not a gateway at that URL) is not_found, not retried', async () => {
+    const seen: Seen[] = [];
+    const err = await rejection(transcribe(WAV, { model: 'm', retries: 3, ...fast, fetch: fakeFetch([new Response('Not Found', { status: 404 })], seen) }));
+    expect(err).toMatchObject({ code: 'not_found', status: 404, retryable: false });
+    expect(err.message).toBe('Transcription failed: 404 not found (is the URL the gateway?)');
+    expect(seen).toHaveLength(1);
+  });
+
+  it('transcribe - asks fetch not to follow redirects, and refuses a 3xx it gets', async () => {
+    let redirect: RequestRedirect | undefined;
+    const f = (async (_input: RequestInfo | URL, init?: RequestInit) => {
+      redirect = init?.redirect;
+      return new Response(null, { status: 308, headers: { location: 'https://elsewhere.example:8443/v1/stt/transcribe?x=1' } });
+    }) as typeof fetch;
+    const err = await rejection(transcribe(WAV, { model: 'm', retries: 3, ...fast, fetch: f }));
+    expect(redirect).toBe('manual');
+    expect(err).toMatchObject({ code: 'connection_failed', status: 308, retryable: false });
+    expect(err.message).toBe(
+      'Transcription failed: 308 redirect to https://elsewhere.example:8443, not followed: redirects are refused (point the client at the address that answers)',
+    );
+  });
+
   it('transcribe - a 200 that is not a transcription is a protocol_error', async () => {
     const err = await rejection(transcribe(WAV, { model: 'm', fetch: fakeFetch([json(200, { txt: 'x' }, { 'x-request-id': 'rq' })]) }));
     expect(err).toMatchObject({ code: 'protocol_error', status: 200, requestId: 'rq', retryable: false });

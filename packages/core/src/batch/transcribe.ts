@@ -7,6 +7,8 @@
 import pRetry, { AbortError } from 'p-retry';
 import { GATEWAY_AUDIO_EXTENSIONS, SNIFF_BYTES, audioMimeType, fileExtension, sniffAudioFormat } from '../audio/audio-format.ts';
 import { SttError, createSttError, errorFromResponse, isRetryable } from '../errors.ts';
+import { bearer } from '../protocol/credentials.ts';
+import { TRANSCRIBE_PATH, batchUrl } from '../protocol/gateway-url.ts';
 import type { Transcription, TranscriptWord } from '../types.ts';
 
 /**
@@ -19,15 +21,7 @@ import type { Transcription, TranscriptWord } from '../types.ts';
  */
 export const DEFAULT_BASE_URL = 'https://gateway.llm-stats.com';
 
-/**
- * The batch endpoint's path.
- *
- * @example
- * ```ts
- * new URL(TRANSCRIBE_PATH, 'http://127.0.0.1:8080').href; // 'http://127.0.0.1:8080/v1/stt/transcribe'
- * ```
- */
-export const TRANSCRIBE_PATH = '/v1/stt/transcribe';
+export { TRANSCRIBE_PATH };
 
 /**
  * The largest upload the gateway takes: 25 MB (26,214,400 bytes).
@@ -38,6 +32,32 @@ export const TRANSCRIBE_PATH = '/v1/stt/transcribe';
  * ```
  */
 export const MAX_BATCH_BYTES = 26_214_400;
+
+/**
+ * The largest 200 response body {@link transcribe} reads: 8 MiB (8,388,608
+ * bytes), hours of words. A longer body is not read on: the request fails
+ * with `protocol_error` and its connection is dropped, so a bad server
+ * cannot fill the process's memory.
+ *
+ * @example
+ * ```ts
+ * MAX_RESPONSE_BYTES; // 8388608
+ * ```
+ */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The most of an error response's body {@link transcribe} reads: 64 KiB
+ * (an error envelope is small). Past it the body is dropped unread and the
+ * error comes from the status and headers alone (a 500 is still
+ * `server_error`, a 401 `unauthenticated`).
+ *
+ * @example
+ * ```ts
+ * MAX_ERROR_BODY_BYTES; // 65536
+ * ```
+ */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /** Options of {@link transcribe}. */
 export interface BatchOptions {
@@ -73,8 +93,6 @@ export interface BatchOptions {
 /** What {@link transcribe} accepts as audio. */
 export type BatchAudio = Blob | ArrayBuffer | Uint8Array;
 
-const CREDENTIAL_PARAMS = ['api_key', 'apikey', 'key', 'token', 'access_token'];
-
 /** Checks the options; throws TypeError/RangeError naming the field. */
 function checkOptions(options: BatchOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object with at least `model`');
@@ -99,39 +117,18 @@ function checkOptions(options: BatchOptions): void {
 }
 
 /**
- * The batch endpoint's URL for a gateway base URL: a path prefix is kept, a
- * `ws:`/`wss:` streaming URL maps to its gateway.
+ * The batch endpoint's URL for a gateway base URL (see `batchUrl`): an
+ * `http(s)` origin, its path a prefix, or the `ws:`/`wss:` streaming URL,
+ * which maps to its gateway.
  *
- * @throws TypeError for a URL that is not http(s)/ws(s) or carries credentials
+ * @throws TypeError naming `baseUrl` for a URL that is not http(s)/ws(s) or carries credentials
  * @example
  * ```ts
  * transcribeUrl('wss://gw.example/v1/stt/stream'); // 'https://gw.example/v1/stt/transcribe'
  * ```
  */
 export function transcribeUrl(baseUrl: string = DEFAULT_BASE_URL): string {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new TypeError(`Invalid option \`baseUrl\`: ${JSON.stringify(baseUrl)} is not a URL`);
-  }
-  if (url.protocol === 'ws:') url.protocol = 'http:';
-  else if (url.protocol === 'wss:') url.protocol = 'https:';
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError(`Invalid option \`baseUrl\`: expected an http: or https: URL, got ${url.protocol}`);
-  }
-  for (const name of CREDENTIAL_PARAMS) {
-    if (url.searchParams.has(name)) {
-      throw new TypeError(`Invalid option \`baseUrl\`: credentials do not go in a URL (found \`${name}\`); use \`apiKey\``);
-    }
-  }
-  if (url.username || url.password) throw new TypeError('Invalid option `baseUrl`: credentials do not go in a URL; use `apiKey`');
-  // A base pointing at an endpoint (…/v1/stt/stream) means its gateway.
-  const path = url.pathname.replace(/\/v1\/stt\/(stream|transcribe)\/?$/, '').replace(/\/+$/, '');
-  url.pathname = path + TRANSCRIBE_PATH;
-  url.search = '';
-  url.hash = '';
-  return url.toString();
+  return batchUrl(baseUrl, 'baseUrl').toString();
 }
 
 function invalidAudio(message: string, status?: number): SttError {
@@ -249,6 +246,40 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/**
+ * Reads a body as a stream, keeping at most `limit` bytes; `null` when it is
+ * longer (by its `Content-Length`, or once more has arrived), after
+ * cancelling it. Nothing past the limit is buffered.
+ */
+async function readBounded(res: Response, limit: number): Promise<string | null> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel().catch(() => undefined);
+    return null;
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 function aborted(signal: AbortSignal | undefined): SttError {
   return createSttError('aborted', 'Transcription was aborted', { cause: signal?.reason, retryable: false });
 }
@@ -264,7 +295,15 @@ function aborted(signal: AbortSignal | undefined): SttError {
  * `Retry-After` (capped at 60 s), 5xx, timeouts and network errors with
  * exponential backoff and jitter, `retries` times; 400, 401, 402 and 413
  * never. Errors are `SttError`s keeping the envelope's `code` and `param`,
- * the `status` and the `x-request-id`.
+ * the `status` and the `x-request-id`; the `apiKey` is redacted from
+ * whatever the server says.
+ *
+ * Redirects are refused, never followed (a 3xx fails with
+ * `connection_failed`, its status, and the `Location`'s origin in the
+ * message): another origin would receive the audio. A 200 body over
+ * {@link MAX_RESPONSE_BYTES} (8 MiB) fails with `protocol_error`; an error
+ * body over {@link MAX_ERROR_BODY_BYTES} (64 KiB) is dropped unread and the
+ * status decides.
  *
  * @param audio - the recording (a `File` lends its name)
  * @param options - model, key, gateway, hints, retries, timeout, signal
@@ -296,7 +335,8 @@ export async function transcribe(audio: BatchAudio, options: BatchOptions): Prom
   const timeoutMs = options.timeoutMs ?? 600_000;
   const { signal } = options;
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+  if (options.apiKey) headers.authorization = bearer(options.apiKey);
+  const secrets = options.apiKey ? [options.apiKey] : [];
 
   const attempt = async (): Promise<Transcription> => {
     const form = new FormData();
@@ -304,41 +344,73 @@ export async function transcribe(audio: BatchAudio, options: BatchOptions): Prom
     form.append('model_id', options.model);
     if (options.language) form.append('language', options.language);
     if (options.providerId) form.append('provider_id', options.providerId);
+    // Aborted by the timer (timedOut) or to drop a response we will not read.
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      timeout.abort();
+    }, timeoutMs);
     const attemptSignal = signal ? anySignal([signal, timeout.signal]) : timeout.signal;
     try {
       let res: Response;
       try {
-        res = await doFetch(url, { method: 'POST', body: form, headers, signal: attemptSignal });
+        // Redirects are refused, not followed: another origin would get the audio (307/308) and speak for the gateway.
+        res = await doFetch(url, { method: 'POST', body: form, headers, signal: attemptSignal, redirect: 'manual' });
       } catch (cause) {
         if (signal?.aborted) throw new AbortError(aborted(signal));
-        if (timeout.signal.aborted) throw createSttError('timeout', `Transcription request took longer than ${timeoutMs} ms`, { cause });
+        if (timedOut) throw createSttError('timeout', `Transcription request took longer than ${timeoutMs} ms`, { cause });
         throw createSttError('connection_failed', `Cannot reach ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
       }
       const requestId = res.headers.get('x-request-id') ?? undefined;
-      let text: string;
+      if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400) || res.redirected) {
+        // A browser shows a refused redirect as an opaque response (no status, no Location); a
+        // custom `fetch` may have followed it anyway (`redirected`): refuse it all the same.
+        await res.body?.cancel().catch(() => undefined);
+        timeout.abort();
+        const status = res.status >= 300 && res.status < 400 ? res.status : 0;
+        const err =
+          status !== 0
+            ? errorFromResponse(status, undefined, res.headers, 'Transcription failed', secrets)
+            : createSttError('connection_failed', 'Transcription failed: the gateway answered with a redirect, not followed: redirects are refused (point `baseUrl` at the address that answers)', {
+                retryable: false,
+              });
+        throw new AbortError(err);
+      }
+      const limit = res.ok ? MAX_RESPONSE_BYTES : MAX_ERROR_BODY_BYTES;
+      let text: string | null;
       try {
-        text = await res.text();
+        text = await readBounded(res, limit);
       } catch (cause) {
         if (signal?.aborted) throw new AbortError(aborted(signal));
-        if (timeout.signal.aborted) throw createSttError('timeout', `Transcription request took longer than ${timeoutMs} ms`, { cause });
+        if (timedOut) throw createSttError('timeout', `Transcription request took longer than ${timeoutMs} ms`, { cause });
         throw createSttError('connection_lost', `The response from ${url} was cut off`, { cause, retryable: true, ...(requestId ? { requestId } : {}) });
+      }
+      if (text === null) timeout.abort(); // drop the connection under the body we did not read
+      if (text === null && res.ok) {
+        throw new AbortError(
+          new SttError(
+            'protocol_error',
+            `The gateway's response is over ${MAX_RESPONSE_BYTES} bytes (MAX_RESPONSE_BYTES, 8 MiB), the most a transcription may take; it was not read`,
+            { status: res.status, retryable: false, ...(requestId ? { requestId } : {}) },
+          ),
+        );
       }
       let body: unknown;
       try {
-        body = JSON.parse(text);
+        body = text === null ? undefined : JSON.parse(text);
       } catch {
         body = undefined;
       }
       if (!res.ok) {
-        const err = errorFromResponse(res.status, body, res.headers, 'Transcription failed');
+        const context = text === null ? `Transcription failed (an error body over ${MAX_ERROR_BODY_BYTES} bytes, not read)` : 'Transcription failed';
+        const err = errorFromResponse(res.status, body, res.headers, context, secrets);
         throw err.retryable ? err : new AbortError(err);
       }
       const result = readTranscription(body);
       if (!result) {
         throw new AbortError(
-          new SttError('protocol_error', `The gateway's response is not a transcription (status ${res.status}, ${text.length} bytes)`, {
+          new SttError('protocol_error', `The gateway's response is not a transcription (status ${res.status}, ${text!.length} characters)`, {
             status: res.status,
             retryable: false,
             ...(requestId ? { requestId } : {}),

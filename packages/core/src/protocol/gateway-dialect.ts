@@ -8,6 +8,7 @@
  */
 import { SttError, readErrorEnvelope, type ErrorEnvelope } from '../errors.ts';
 import type { TranscriptWord } from '../types.ts';
+import { streamUrl } from './gateway-url.ts';
 
 /** Query parameters of the opening request. */
 export interface StreamParams {
@@ -23,26 +24,19 @@ export interface StreamParams {
 export const DEFAULT_STREAM_URL = 'wss://gateway.llm-stats.com/v1/stt/stream';
 
 /**
- * Builds the opening URL: the base URL (its own query kept) plus the
+ * Builds the opening URL: the base URL mapped by {@link streamUrl} (an
+ * `http(s)` gateway origin or a `ws(s)` URL; its own query kept) plus the
  * dialect's parameters. Credentials never go here.
+ *
+ * @throws TypeError naming `url` for a non-URL, another scheme, or a credential in the URL
+ * @example
+ * ```ts
+ * buildStreamUrl('http://127.0.0.1:8080', { model: 'm', sampleRate: 16000, channels: 1, interimResults: true });
+ * // 'ws://127.0.0.1:8080/v1/stt/stream?model_id=m&encoding=pcm_s16le&sample_rate=16000&channels=1&interim_results=true'
+ * ```
  */
 export function buildStreamUrl(base: string, params: StreamParams): string {
-  let url: URL;
-  try {
-    url = new URL(base);
-  } catch {
-    throw new TypeError(`Invalid option \`url\`: ${JSON.stringify(base)} is not a URL`);
-  }
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new TypeError(`Invalid option \`url\`: expected a ws:, wss:, http: or https: URL, got ${url.protocol}`);
-  }
-  for (const name of ['api_key', 'apikey', 'key', 'token', 'access_token']) {
-    if (url.searchParams.has(name)) {
-      throw new TypeError(`Invalid option \`url\`: credentials do not go in a URL (found \`${name}\`); use \`apiKey\` or \`token\``);
-    }
-  }
+  const url = streamUrl(base, 'url');
   const q = url.searchParams;
   q.set('model_id', params.model);
   if (params.language) q.set('language', params.language);
@@ -54,34 +48,8 @@ export function buildStreamUrl(base: string, params: StreamParams): string {
   return url.toString();
 }
 
-// RFC 9110 token characters, less `+` (PROTOCOL.md: `+ / =` do not qualify).
-const TOKEN_RE = /^[!#$%&'*\-.^_`|~0-9A-Za-z]+$/;
-
-/**
- * Checks that a credential can travel as a WebSocket subprotocol.
- *
- * @throws TypeError naming the problem (never the credential itself)
- */
-export function assertSubprotocolToken(token: unknown, field = 'token'): asserts token is string {
-  if (typeof token !== 'string' || token.length === 0) {
-    throw new TypeError(`Invalid option \`${field}\`: expected a non-empty string`);
-  }
-  if (!TOKEN_RE.test(token)) {
-    throw new TypeError(
-      `Invalid option \`${field}\`: a credential sent as a WebSocket subprotocol may hold only HTTP token characters (letters, digits and !#$%&'*-.^_\`|~); this one has others such as + / = or spaces`,
-    );
-  }
-}
-
-/** The subprotocols that carry a credential in a browser. */
-export function credentialProtocols(token: string): string[] {
-  return ['bearer', token];
-}
-
-/** The `Authorization` header for server runtimes. */
-export function credentialHeaders(key: string): Record<string, string> {
-  return { Authorization: `Bearer ${key}` };
-}
+// Moved to ./credentials.ts (one place for credentials); re-exported for the callers that import them from here.
+export { assertSubprotocolToken, credentialHeaders, credentialProtocols } from './credentials.ts';
 
 /** Client text messages. */
 export const clientMessages = {

@@ -1,0 +1,179 @@
+/**
+ * Credentials, decided in one place: the `Bearer` builder, the one list of
+ * query parameters that must never carry a key, the choice between the
+ * `Authorization` header and the subprotocols, and the redaction of known
+ * credentials from anything a server says.
+ *
+ * @module
+ */
+import { createSttError, redactSecrets, SttError } from '../errors.ts';
+
+export { redactSecrets };
+
+/**
+ * Query (and fragment) parameter names that hold a credential; a URL with any
+ * of them (in any letter case) is refused before anything is sent.
+ *
+ * @example
+ * ```ts
+ * URL_CREDENTIAL_PARAMS.includes('api_key'); // true
+ * ```
+ */
+export const URL_CREDENTIAL_PARAMS: readonly string[] = Object.freeze([
+  'api_key',
+  'apikey',
+  'api-key',
+  'x-api-key',
+  'key',
+  'token',
+  'access_token',
+  'auth_token',
+  'id_token',
+  'auth',
+  'authorization',
+  'bearer',
+  'jwt',
+  'secret',
+  'client_secret',
+  'password',
+]);
+
+/**
+ * The `Authorization` header's value for a key: the one place `Bearer` is spelt.
+ *
+ * @example
+ * ```ts
+ * headers.authorization = bearer(apiKey); // 'Bearer sk_…'
+ * ```
+ */
+export function bearer(key: string): string {
+  return `Bearer ${key}`;
+}
+
+/**
+ * Refuses a URL that carries a credential: a user name or password
+ * (`https://user:pass@host`), or a query or fragment parameter of
+ * {@link URL_CREDENTIAL_PARAMS}. The message names the option and the
+ * parameter, never the value.
+ *
+ * @param option - the option the URL came from, without backticks (`url`, `baseUrl`)
+ * @throws TypeError naming the option and the parameter
+ * @example
+ * ```ts
+ * assertNoUrlCredentials(new URL('wss://g.example/?api_key=sk'), 'url');
+ * // TypeError: Invalid option `url`: credentials do not go in a URL (found `api_key`); pass the key as `apiKey` or `token`
+ * ```
+ */
+export function assertNoUrlCredentials(url: URL, option: string): void {
+  const fix = option === 'baseUrl' ? 'pass the key as `apiKey`' : 'pass the key as `apiKey` or `token`';
+  if (url.username !== '' || url.password !== '') {
+    throw new TypeError(`Invalid option \`${option}\`: credentials do not go in a URL (found a user name or password before the host); ${fix}`);
+  }
+  const names = [...url.searchParams.keys()];
+  if (url.hash.length > 1) names.push(...new URLSearchParams(url.hash.slice(1)).keys());
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    if (URL_CREDENTIAL_PARAMS.includes(lower)) {
+      throw new TypeError(`Invalid option \`${option}\`: credentials do not go in a URL (found \`${lower}\`); ${fix}`);
+    }
+  }
+}
+
+// RFC 9110 token characters, less `+` (PROTOCOL.md: `+ / =` do not qualify).
+const TOKEN_RE = /^[!#$%&'*\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Checks that a credential can travel as a WebSocket subprotocol.
+ *
+ * @throws TypeError naming the problem (never the credential itself)
+ * @example
+ * ```ts
+ * assertSubprotocolToken('ze_abc123'); // fine
+ * assertSubprotocolToken('a+b/c='); // TypeError: Invalid option `token`: …
+ * ```
+ */
+export function assertSubprotocolToken(token: unknown, field = 'token'): asserts token is string {
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new TypeError(`Invalid option \`${field}\`: expected a non-empty string`);
+  }
+  if (!TOKEN_RE.test(token)) {
+    throw new TypeError(
+      `Invalid option \`${field}\`: a credential sent as a WebSocket subprotocol may hold only HTTP token characters (letters, digits and !#$%&'*-.^_\`|~); this one has others such as + / = or spaces`,
+    );
+  }
+}
+
+/**
+ * The subprotocols that carry a credential where headers cannot (browsers).
+ *
+ * @example
+ * ```ts
+ * credentialProtocols('tok'); // ['bearer', 'tok']
+ * ```
+ */
+export function credentialProtocols(token: string): string[] {
+  return ['bearer', token];
+}
+
+/**
+ * The `Authorization` header for server runtimes.
+ *
+ * @example
+ * ```ts
+ * credentialHeaders('sk'); // { Authorization: 'Bearer sk' }
+ * ```
+ */
+export function credentialHeaders(key: string): Record<string, string> {
+  return { Authorization: bearer(key) };
+}
+
+/** How one connection carries its credential; see {@link resolveStreamCredentials}. */
+export interface StreamCredentials {
+  /** Headers for the upgrade (`Authorization`), or empty. */
+  headers: Record<string, string>;
+  /** Subprotocols to offer (`['bearer', token]`), or empty. */
+  protocols: string[];
+  /** The credential values in play, for {@link redactSecrets}. */
+  secrets: string[];
+}
+
+/**
+ * Decides, once per connection, how the credential travels: a `token`
+ * (a string, or a function called here, once per call) goes as the
+ * subprotocols `bearer`, `<token>`; an `apiKey` as the `Authorization` header
+ * where the transport `supportsHeaders`, else as the subprotocols. `secrets`
+ * lists every credential value given, for redaction.
+ *
+ * @throws SttError `unauthenticated` (not retryable, cause kept, its message named) when the `token` function throws or rejects
+ * @throws TypeError when the token (or an `apiKey` that must go as a subprotocol) is not a valid subprotocol
+ * @example
+ * ```ts
+ * const { headers, protocols, secrets } = await resolveStreamCredentials({ apiKey }, transport.supportsHeaders);
+ * ```
+ */
+export async function resolveStreamCredentials(
+  creds: { apiKey?: string; token?: string | (() => string | Promise<string>) },
+  supportsHeaders: boolean,
+): Promise<StreamCredentials> {
+  const { apiKey, token } = creds;
+  const secrets: string[] = [];
+  if (typeof apiKey === 'string' && apiKey !== '') secrets.push(apiKey);
+  if (token !== undefined) {
+    let value: unknown;
+    try {
+      value = typeof token === 'function' ? await token() : token;
+    } catch (cause) {
+      const detail = cause instanceof SttError ? `${cause.code}: ${cause.message}` : cause instanceof Error ? cause.message : String(cause);
+      throw createSttError('unauthenticated', `The \`token\` function failed: ${redactSecrets(detail, secrets)}`, { cause, retryable: false });
+    }
+    assertSubprotocolToken(value);
+    secrets.push(value);
+    return { headers: {}, protocols: credentialProtocols(value), secrets };
+  }
+  if (apiKey !== undefined) {
+    if (supportsHeaders) return { headers: credentialHeaders(apiKey), protocols: [], secrets };
+    assertSubprotocolToken(apiKey, 'apiKey');
+    return { headers: {}, protocols: credentialProtocols(apiKey), secrets };
+  }
+  return { headers: {}, protocols: [], secrets };
+}
