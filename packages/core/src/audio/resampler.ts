@@ -245,7 +245,7 @@ export class Resampler {
   }
 
   /**
-   * For {@link AudioPipeline}, which writes its repaired, down-mixed input
+   * For `WireConverter`, which writes its repaired, down-mixed input
    * straight into the history instead of handing over a new array: makes room
    * for `frames` more input frames and returns the sample offset in
    * {@link Resampler.history} where they go. Nothing is consumed until
