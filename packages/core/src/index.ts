@@ -31,8 +31,7 @@ export { assertPCMFrame } from './audio/pcm-frame.ts';
 export { floatToInt16, int16ToFloat, sanitizeFloat } from './audio/sample-convert.ts';
 export { downmix } from './audio/downmix.ts';
 export { Resampler, type ResamplerOptions } from './audio/resampler.ts';
-export { FrameChunker, type FrameChunkerOptions } from './audio/frame-chunker.ts';
-export { AudioPipeline, WireConverter, type AudioPipelineOptions, type AudioPipelineWarning } from './audio/audio-pipeline.ts';
+export { WireConverter, type WireConverterOptions, type AudioWarning } from './audio/wire-converter.ts';
 export { WavDecoder, decodeWav, type WavFormat, type WavEncoding, type WavDecoderOptions } from './audio/wav-decoder.ts';
 export { g711Decoder, type G711DecoderOptions } from './audio/g711-decoder.ts';
 export {
