@@ -41,8 +41,8 @@ describe('audioStreamSource', () => {
     const text = () => Readable.from([Buffer.from('hello, this is not audio at all. '.repeat(10))]);
     const err = await collect(audioStreamSource(text(), { name: 'stdin' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SttError);
-    expect(err).toMatchObject({ code: 'invalid_input' });
-    expect((err as Error).message).toMatch(/^Cannot decode stdin: /);
+    expect(err).toMatchObject({ code: 'decode_failed', retryable: false });
+    expect((err as Error).message).toBe('Cannot decode stdin: Invalid data found when processing input');
     const none = await collect(audioStreamSource(text(), { name: 'stdin', ffmpegPath: '/nonexistent/ffmpeg' })).catch((e: unknown) => e);
     expect(none).toMatchObject({ code: 'ffmpeg_not_found' });
     const empty = await collect(audioStreamSource(Readable.from([]), { name: 'stdin' })).catch((e: unknown) => e);

@@ -6,9 +6,10 @@
  * @module
  */
 import type { Readable } from 'node:stream';
-import { SttError, WavDecoder, createSttError, sniffAudioFormat, type PCMFrame } from '@stt-stream/core';
-import { FFMPEG_INSTALL_HINT } from './file-source.ts';
-import { lastLine, startSubprocess, type Subprocess } from './internal/subprocess.ts';
+import { SttError, WavDecoder, createSttError, type PCMFrame } from '@stt-stream/core';
+import { sniffAudioFormat } from '@stt-stream/core/internal';
+import { chunkFrames, frameStream, type FrameReader } from './internal/decode-frames.ts';
+import { ffmpegFrames } from './internal/ffmpeg.ts';
 
 /** Options for {@link audioStreamSource}. */
 export interface AudioStreamSourceOptions {
@@ -25,8 +26,14 @@ export interface AudioStreamSourceOptions {
  * Reads only as fast as the consumer pulls; cancelling destroys the input
  * and kills ffmpeg.
  *
+ * Errors go through the stream as `SttError`s that name the input:
+ * `invalid_input` when it is empty or a WAV cut short, `decode_failed`
+ * (with ffmpeg's reason) when ffmpeg cannot decode it, `ffmpeg_not_found`
+ * (with how to install it) when it is not WAV and there is no ffmpeg.
+ *
  * @param input - the bytes, e.g. `process.stdin`
  * @param options - ffmpeg path, a name for messages
+ * @throws TypeError naming a bad argument
  * @example Transcribe whatever is piped in
  * ```ts
  * // curl -s https://example.com/talk.mp3 | node transcribe.js
@@ -38,102 +45,69 @@ export function audioStreamSource(input: Readable, options: AudioStreamSourceOpt
   if (typeof input !== 'object' || input === null || typeof input[Symbol.asyncIterator] !== 'function') {
     throw new TypeError('Invalid argument `input`: expected a Node.js Readable stream');
   }
+  if (options.ffmpegPath !== undefined && (typeof options.ffmpegPath !== 'string' || options.ffmpegPath === '')) {
+    throw new TypeError('Invalid option `ffmpegPath`: expected a non-empty string');
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+    throw new TypeError('Invalid option `name`: expected a non-empty string');
+  }
   const name = options.name ?? 'the input';
   const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
-  let decoder = new WavDecoder();
-  let proc: Subprocess | undefined;
-  let mode: 'wav' | 'ffmpeg' | undefined;
-  let head: Uint8Array | null = null;
-  let cancelled = false;
+  const next = async (): Promise<Uint8Array | null> => {
+    const n = await iterator.next();
+    return n.done ? null : n.value;
+  };
+  const destroy = () => {
+    input.destroy();
+  };
 
-  const named = (err: unknown): unknown =>
-    err instanceof SttError && !err.message.includes(name) ? createSttError(err.code, `${name}: ${err.message}`, { retryable: err.retryable, cause: err }) : err;
-
-  const begin = async () => {
+  /** Reads the first bytes and decides: WAV in-process, anything else through ffmpeg's stdin. */
+  const begin = async (): Promise<FrameReader> => {
     let bytes = new Uint8Array(0);
     while (bytes.length < 64) {
-      const next = await iterator.next();
-      if (next.done) break;
-      const joined = new Uint8Array(bytes.length + next.value.length);
+      const chunk = await next();
+      if (chunk === null) break;
+      const joined = new Uint8Array(bytes.length + chunk.length);
       joined.set(bytes);
-      joined.set(next.value, bytes.length);
+      joined.set(chunk, bytes.length);
       bytes = joined;
     }
     if (bytes.length === 0) throw createSttError('invalid_input', `${name} is empty`, { retryable: false });
+    let first: Uint8Array | null = bytes;
     if (sniffAudioFormat(bytes) === 'wav') {
-      mode = 'wav';
-      head = bytes;
-      return;
+      const read = async () => {
+        if (!first) return next();
+        const b = first;
+        first = null;
+        return b;
+      };
+      return chunkFrames(read, new WavDecoder(), { close: destroy });
     }
-    mode = 'ffmpeg';
-    const first = bytes;
+    const head = bytes;
     const rest: AsyncIterable<Uint8Array> = {
       async *[Symbol.asyncIterator]() {
-        yield first;
-        for (let n = await iterator.next(); !n.done; n = await iterator.next()) yield n.value;
+        yield head;
+        for (let chunk = await next(); chunk !== null; chunk = await next()) yield chunk;
       },
     };
-    const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-map', '0:a:0', '-vn', '-c:a', 'pcm_s16le', '-f', 'wav', 'pipe:1'];
-    // `-nostdin` only stops ffmpeg reading keys from stdin; `pipe:0` still reads the audio.
-    proc = startSubprocess(options.ffmpegPath ?? 'ffmpeg', args, rest);
+    const ffmpeg = ffmpegFrames('pipe:0', name, { ffmpegPath: options.ffmpegPath }, rest);
+    return {
+      next: () => ffmpeg.next(),
+      async close() {
+        await ffmpeg.close();
+        destroy();
+      },
+    };
   };
 
-  return new ReadableStream<PCMFrame>(
-    {
-      async pull(controller) {
-        try {
-          if (mode === undefined) await begin();
-          for (;;) {
-            let chunk: Uint8Array | null;
-            if (mode === 'wav') {
-              if (head) {
-                chunk = head;
-                head = null;
-              } else {
-                const n = await iterator.next();
-                chunk = n.done ? null : n.value;
-              }
-            } else chunk = await proc!.read();
-            if (cancelled) return;
-            if (chunk === null) {
-              if (proc) {
-                const exit = await proc.exited;
-                if (exit.error) {
-                  throw createSttError(
-                    'ffmpeg_not_found',
-                    `Cannot decode ${name}: it is not WAV, which needs ffmpeg, and ${options.ffmpegPath ? `\`${options.ffmpegPath}\` does not exist` : 'there is none on the PATH'}. ${FFMPEG_INSTALL_HINT}.`,
-                    { retryable: false, cause: exit.error },
-                  );
-                }
-                if (exit.code !== 0) {
-                  throw createSttError('invalid_input', `Cannot decode ${name}: ${lastLine(proc.stderr()).replace(/^pipe:0:\s*/, '') || `ffmpeg exited with ${exit.code ?? exit.signal}`}`, {
-                    retryable: false,
-                  });
-                }
-              }
-              decoder.end();
-              controller.close();
-              return;
-            }
-            const frames = decoder.push(chunk);
-            if (frames.length > 0) {
-              for (const f of frames) controller.enqueue(f);
-              return;
-            }
-          }
-        } catch (err) {
-          proc?.kill();
-          input.destroy();
-          throw named(err);
-        }
-      },
-      cancel() {
-        cancelled = true;
-        proc?.kill();
-        input.destroy();
-        decoder = new WavDecoder();
-      },
-    },
-    { highWaterMark: 1 },
-  );
+  const named = (err: unknown): unknown =>
+    err instanceof SttError && !err.message.includes(name) ? createSttError(err.code, `${name}: ${err.message}`, { retryable: err.retryable, cause: err }) : err;
+  return frameStream(async () => {
+    try {
+      return await begin();
+    } catch (err) {
+      destroy();
+      throw err;
+    }
+  }, named);
 }

@@ -147,7 +147,9 @@ describe('fileSource', () => {
     expect(err.message).toContain(path('tone.mp3'));
     expect(err.message).toMatch(/apt-get install ffmpeg/);
     expect(err.message).toMatch(/brew install ffmpeg/);
-    expect(err.message).toMatch(/ffmpegPath/);
+    expect(err.message).toBe(
+      `Cannot decode ${path('tone.mp3')}: it needs ffmpeg, and \`${join(dir, 'no', 'ffmpeg')}\` does not exist. Install it (Debian/Ubuntu: \`apt-get install ffmpeg\`, macOS: \`brew install ffmpeg\`, Windows: \`winget install ffmpeg\`) or pass \`ffmpegPath\`.`,
+    );
     const saved = process.env.PATH;
     process.env.PATH = join(dir, 'empty-path');
     try {
@@ -168,14 +170,15 @@ describe('fileSource', () => {
   it('fileSource - a file that is not audio is an error naming it, with or without ffmpeg', async () => {
     writeFileSync(path('notes.txt'), 'These are meeting notes, not audio.\n'.repeat(20));
     const viaFfmpeg = await failure(fileSource(path('notes.txt')));
-    expect(viaFfmpeg.code).toBe('invalid_input');
-    expect(viaFfmpeg.message).toContain(path('notes.txt'));
+    expect(viaFfmpeg).toMatchObject({ code: 'decode_failed', retryable: false });
+    // ffmpeg reads a text file as a (video) tty stream: it holds no audio.
+    expect(viaFfmpeg.message).toBe(`Cannot decode ${path('notes.txt')}: ffmpeg finds no audio stream in it`);
     const noFfmpeg = await failure(fileSource(path('notes.txt'), { ffmpegPath: '/nonexistent/ffmpeg' }));
     expect(noFfmpeg.code).toBe('invalid_input');
     expect(noFfmpeg.message).toMatch(/notes\.txt is not a WAV file nor an audio format we recognise \(it starts with "These ar"/);
     writeFileSync(path('fake.mp3'), 'not really an mp3 at all'.repeat(10));
     const fake = await failure(fileSource(path('fake.mp3')));
-    expect(fake.code).toBe('invalid_input');
+    expect(fake.code).toBe('decode_failed');
     expect(fake.message).toContain(path('fake.mp3'));
     writeFileSync(path('empty.wav'), '');
     expect((await failure(fileSource(path('empty.wav')))).message).toBe(`${path('empty.wav')}: the file is empty`);
@@ -196,7 +199,7 @@ describe('fileSource', () => {
     const m4a = readFileSync(path('tone.m4a'));
     writeFileSync(path('cut.m4a'), m4a.subarray(0, Math.floor(m4a.length / 2)));
     const err = await failure(fileSource(path('cut.m4a')));
-    expect(err.code).toBe('invalid_input');
+    expect(err.code).toBe('decode_failed');
     expect(err.message).toContain(`Cannot decode ${path('cut.m4a')}`);
     const mp3 = readFileSync(path('tone.mp3'));
     writeFileSync(path('cut.mp3'), mp3.subarray(0, Math.floor(mp3.length / 2)));

@@ -8,7 +8,8 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename, delimiter, join } from 'node:path';
 import { createSttError, type PCMFrame } from '@stt-stream/core';
-import { lastLine, startSubprocess, type Subprocess } from './internal/subprocess.ts';
+import { frameStream, processFrames } from './internal/decode-frames.ts';
+import { lastLine, startSubprocess, type Exit } from './internal/subprocess.ts';
 import { PcmBytesDecoder } from './node-readable.ts';
 
 /** The recorders {@link microphone} knows how to drive. */
@@ -146,56 +147,27 @@ export function microphone(options: MicrophoneOptions = {}): ReadableStream<PCMF
   if (options.args !== undefined && (!Array.isArray(options.args) || options.args.some((a) => typeof a !== 'string'))) {
     throw new TypeError('Invalid option `args`: expected an array of strings');
   }
-  let proc: Subprocess | undefined;
-  let command = '';
-  let cancelled = false;
-  return new ReadableStream<PCMFrame>(
-    {
-      async start() {
-        const resolved = await resolveCommand(options, sampleRate, channels);
-        command = resolved.command;
-        if (!cancelled) proc = startSubprocess(resolved.command, resolved.args);
-      },
-      async pull(controller) {
-        const p = proc!;
-        try {
-          for (;;) {
-            const chunk = await p.read();
-            if (cancelled) return;
-            if (chunk === null) {
-              const exit = await p.exited;
-              if (cancelled) return;
-              if (exit.error) {
-                throw createSttError(
-                  exit.error.code === 'ENOENT' ? 'recorder_not_found' : 'recorder_failed',
-                  `Cannot start the recorder ${JSON.stringify(command)}: ${exit.error.code === 'ENOENT' ? 'not found' : exit.error.message}`,
-                  { retryable: false, cause: exit.error },
-                );
-              }
-              if (exit.code !== 0) {
-                const why = lastLine(p.stderr()) || `exited with ${exit.code ?? exit.signal}`;
-                throw createSttError('recorder_failed', `The recorder ${JSON.stringify(basename(command))} stopped: ${why}`, { retryable: false });
-              }
-              decoder.end();
-              controller.close();
-              return;
-            }
-            const frame = decoder.push(chunk);
-            if (frame) {
-              controller.enqueue(frame);
-              return;
-            }
-          }
-        } catch (err) {
-          p.kill();
-          throw err;
-        }
-      },
-      cancel() {
-        cancelled = true;
-        proc?.kill();
-      },
+  return frameStream(
+    async () => {
+      const { command, args } = await resolveCommand(options, sampleRate, channels);
+      return processFrames(startSubprocess(command, args), decoder, (exit, stderr) => recorderExitError(command, exit, stderr));
     },
-    { highWaterMark: 1 },
+    undefined,
+    // The recorder starts capturing when the stream is made, as a microphone does.
+    { eager: true },
   );
+}
+
+/** The error a recorder's exit means, or `null` for a success (it ended its output). */
+function recorderExitError(command: string, exit: Exit, stderr: string): Error | null {
+  if (exit.error) {
+    const missing = exit.error.code === 'ENOENT';
+    return createSttError(missing ? 'recorder_not_found' : 'recorder_failed', `Cannot start the recorder ${JSON.stringify(command)}: ${missing ? 'not found' : exit.error.message}`, {
+      retryable: false,
+      cause: exit.error,
+    });
+  }
+  if (exit.code === 0) return null;
+  const why = lastLine(stderr) || `exited with ${exit.code ?? exit.signal}`;
+  return createSttError('recorder_failed', `The recorder ${JSON.stringify(basename(command))} stopped: ${why}`, { retryable: false });
 }
