@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import LibSampleRate from '@alexanderolsen/libsamplerate-js';
-import { AudioPipeline, ReplayBuffer, Resampler } from './.build/client.mjs';
+import { ReplayBuffer, Resampler, WireConverter } from './.build/client.mjs';
 import { buildDir } from './lib/build.mjs';
 import { median } from './lib/util.mjs';
 
@@ -63,7 +63,7 @@ const blocks = (data, size) => {
 
 
 /**
- * What the transcriber does with each written frame: `AudioPipeline.convert`
+ * What the transcriber does with each written frame: `WireConverter.convert`
  * (validate, repair, down-mix, resample, convert), copy into its replay ring
  * (in parts of at most a second), and cut the 100 ms wire frames that are complete as
  * views of the ring (what it hands the socket); at the end of the stream the
@@ -75,7 +75,7 @@ const FRAME = 1600;
 // destination, like the copy baseline's).
 const ring = new ReplayBuffer(1, { capacity: 16000 * 30 + 16000 + 4 * FRAME + 16384 });
 function transcriberPath(input, sampleRate, channels) {
-  const p = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
+  const p = new WireConverter({ sampleRate: 16000, channels: 1 });
   let sent = ring.end;
   let sink = 0;
   const take = (wire) => {
@@ -91,7 +91,7 @@ function transcriberPath(input, sampleRate, channels) {
 
 const result = { rounds: ROUNDS, seconds: SECONDS };
 
-// --- 1a. passthrough: 16 kHz s16 mono, 4096-sample input blocks, to 100 ms frames
+// --- 1a. passthrough: 16 kHz s16 mono, 4096-sample input blocks, to 100 ms frames (the transcriber's path)
 {
   const pcm = toInt16(noise(16000 * SECONDS));
   const input = blocks(pcm, 4096);
@@ -107,51 +107,19 @@ const result = { rounds: ROUNDS, seconds: SECONDS };
       }
       sink += dst[off - 1];
     },
-    // A second, fairer floor: cut the same bytes into owned 100 ms frames (slice per frame, carry the rest).
-    sliceFrames() {
-      const pending = new Int16Array(1600);
-      let pend = 0;
-      for (const b of input) {
-        let o = 0;
-        if (pend > 0) {
-          const take = Math.min(1600 - pend, b.length);
-          pending.set(b.subarray(0, take), pend);
-          pend += take;
-          o = take;
-          if (pend === 1600) {
-            sink += pending.slice()[0];
-            pend = 0;
-          }
-        }
-        for (; o + 1600 <= b.length; o += 1600) sink += b.slice(o, o + 1600)[0];
-        if (o < b.length) {
-          pending.set(b.subarray(o), 0);
-          pend = b.length - o;
-        }
-      }
-    },
-    pipeline() {
-      const p = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
-      for (const b of input) sink += p.push({ data: b, sampleRate: 16000, channels: 1 }).length;
-      sink += p.flush().length;
-    },
     transcriber() {
       sink += transcriberPath(input, 16000, 1);
     },
   });
   result.passthrough = {
     copyXRealtime: SECONDS / t.copy,
-    sliceFramesXRealtime: SECONDS / t.sliceFrames,
-    pipelineXRealtime: SECONDS / t.pipeline,
     transcriberXRealtime: SECONDS / t.transcriber,
     transcriberRatioVsCopy: t.copy / t.transcriber,
-    ratioVsCopy: t.copy / t.pipeline,
-    ratioVsSliceFrames: t.sliceFrames / t.pipeline,
     sink,
   };
 }
 
-// --- 1b. 48 kHz f32 stereo → 16 kHz s16 mono (repair check, down-mix, resample, convert, chunk)
+// --- 1b. 48 kHz f32 stereo → 16 kHz s16 mono (repair check, down-mix, resample, convert; ring and frame views)
 {
   const stereo = noise(48000 * 2 * SECONDS, 7);
   const copyDst = new Float32Array(stereo.length);
@@ -168,20 +136,13 @@ const result = { rounds: ROUNDS, seconds: SECONDS };
         }
         sink += copyDst[off - 1];
       },
-      pipeline() {
-        const p = new AudioPipeline({ sampleRate: 16000, channels: 1, frameMs: 100 });
-        for (const b of input) sink += p.push({ data: b, sampleRate: 48000, channels: 2 }).length;
-        sink += p.flush().length;
-      },
       transcriber() {
         sink += transcriberPath(input, 48000, 2);
       },
     });
     runs[`block${frames}`] = {
-      xRealtime: SECONDS / t.pipeline,
       transcriberXRealtime: SECONDS / t.transcriber,
       copyXRealtime: SECONDS / t.copy,
-      ratioVsCopy: t.copy / t.pipeline,
       sink,
     };
   }
