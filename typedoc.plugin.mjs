@@ -7,8 +7,9 @@ import { Converter, ReflectionKind } from 'typedoc';
 export function load(app) {
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
     for (const mod of context.project.getReflectionsByKind(ReflectionKind.Module)) {
-      const m = /^(\w+)\/src$/.exec(mod.name);
-      if (m) mod.name = `@stt-stream/${m[1]}`;
+      // core/src → @stt-stream/core; core/src/internal → @stt-stream/core/internal
+      const m = /^(\w+)\/src(\/\w+)?$/.exec(mod.name);
+      if (m) mod.name = `@stt-stream/${m[1]}${m[2] ?? ''}`;
     }
   });
 }

@@ -3,10 +3,13 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumArgs } from './packages/browser/test/fixture-paths.ts';
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, file = 'index.ts') => fileURLToPath(new URL(`./packages/${pkg}/src/${file}`, import.meta.url));
 
-// Tests import the packages by name and get their TypeScript sources.
+// Tests import the packages by name and get their TypeScript sources. A subpath comes
+// before its package: an alias also matches `<key>/…`, so `@stt-stream/core` would
+// otherwise turn `@stt-stream/core/internal` into `…/src/index.ts/internal`.
 export const alias = {
+  '@stt-stream/core/internal': src('core', 'internal.ts'),
   '@stt-stream/core': src('core'),
   '@stt-stream/node': src('node'),
   '@stt-stream/browser': src('browser'),
@@ -22,7 +25,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['packages/{core,node,emulator}/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/browser/e2e.test.ts'],
+          include: ['packages/{core,node,emulator}/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/browser/e2e.test.ts', 'examples/node/telephony/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

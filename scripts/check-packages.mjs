@@ -100,7 +100,14 @@ function checkJsr(pkgDir, dev) {
   const deno = JSON.parse(readFileSync(join(pkgDir, 'deno.json'), 'utf8'));
   if (jsr.name !== dev.name) fail(name, `jsr.json name ${jsr.name} ≠ package.json ${dev.name}`);
   if (jsr.version !== dev.version) fail(name, `jsr.json version ${jsr.version} ≠ package.json ${dev.version}`);
-  if (jsr.exports !== './src/index.ts') fail(name, 'jsr.json exports must be ./src/index.ts (what the npm `source` condition points at)');
+  // jsr.json exports each npm subpath's source (the `source` condition): `.` and `./internal`.
+  const sources = Object.fromEntries(
+    Object.entries(dev.exports ?? {}).flatMap(([sub, target]) => (typeof target === 'object' && target?.source ? [[sub, target.source]] : [])),
+  );
+  const jsrExports = typeof jsr.exports === 'string' ? { '.': jsr.exports } : (jsr.exports ?? {});
+  if (JSON.stringify(jsrExports) !== JSON.stringify(sources)) {
+    fail(name, `jsr.json exports must be ${JSON.stringify(sources)} (what the npm \`source\` conditions point at), got ${JSON.stringify(jsr.exports)}`);
+  }
   // Every npm dependency is in both import maps, with the same range.
   const deps = dev.dependencies ?? {};
   for (const [map, file] of [
@@ -118,8 +125,8 @@ function checkJsr(pkgDir, dev) {
     return;
   }
   const run = (args) => spawnSync(bin, args, { cwd: pkgDir, env: runtimeEnv, encoding: 'utf8' });
-  const check = run(['check', 'src/index.ts']);
-  if (check.status === 0) console.log('  deno check (deno.json: DOM + ES2022 libs): ok');
+  const check = run(['check', ...Object.values(sources)]);
+  if (check.status === 0) console.log(`  deno check ${Object.values(sources).join(' ')} (deno.json: DOM + ES2022 libs): ok`);
   else fail(name, `deno check failed:\n${check.stdout}${check.stderr}`);
   const pub = run(['publish', '--dry-run', '--allow-dirty', '--config', 'jsr.json']);
   if (pub.status === 0) console.log('  deno publish --dry-run --config jsr.json (types, slow types, files): ok');

@@ -11,7 +11,8 @@ export const buildDir = `${benchDir}.build/`;
 
 const entries = {
   // What a Node client of the library imports.
-  client: `export { createTranscriber, Resampler, WireConverter, ReplayBuffer } from '@stt-stream/core';
+  client: `export { createTranscriber, Resampler, WireConverter } from '@stt-stream/core';
+           export { ReplayBuffer } from '@stt-stream/core/internal';
            export { createWsTransport } from '@stt-stream/node';`,
   emulator: `export { startEmulator, withFault } from '@stt-stream/emulator';`,
 };

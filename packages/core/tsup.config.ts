@@ -1,7 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // internal.ts is `@stt-stream/core/internal` (for the sibling packages, not public). The two
+  // entries share one chunk, so both see one copy of each class.
+  entry: ['src/index.ts', 'src/internal.ts'],
   format: ['esm'],
   dts: true,
   clean: true,

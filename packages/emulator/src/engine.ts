@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { TranscriptWord, WireTranscript } from '@stt-stream/core';
+import type { TranscriptWord } from '@stt-stream/core';
+import type { WireTranscript } from '@stt-stream/core/internal';
 
 /**
  * One recognised word; times in seconds from the connection's first sample.

@@ -7,7 +7,11 @@ import * as node from './index.ts';
 
 describe('@stt-stream/node', () => {
   it('index - re-exports core and adds the Node parts', () => {
-    for (const name of ['SttError', 'transcribe', 'WavDecoder', 'createWebSocketTransport', 'isRetryable']) expect(node).toHaveProperty(name);
+    for (const name of ['SttError', 'SttAuthError', 'transcribe', 'WavDecoder', 'createWebSocketTransport']) expect(node).toHaveProperty(name);
+    // core's helpers for the sibling packages stay in @stt-stream/core/internal
+    for (const name of ['isRetryable', 'connectAttempt', 'errorFromResponse', 'redactUrl', 'parseServerMessage', 'ReplayBuffer']) {
+      expect(node).not.toHaveProperty(name);
+    }
     for (const name of ['createWsTransport', 'fileSource', 'fromNodeReadable', 'toNodeReadable', 'microphone', 'transcribeFile', 'toSrt', 'toWebVtt']) {
       expect(typeof (node as Record<string, unknown>)[name]).toBe('function');
     }

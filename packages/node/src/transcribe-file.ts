@@ -8,13 +8,12 @@
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { GATEWAY_AUDIO_EXTENSIONS, fileExtension } from '@stt-stream/core/internal';
 import {
-  GATEWAY_AUDIO_EXTENSIONS,
   MAX_BATCH_BYTES,
   SttError,
   createSttError,
   createTranscriber,
-  fileExtension,
   transcribe,
   type BatchOptions,
   type PCMFrame,

@@ -10,15 +10,13 @@ import type { Agent, IncomingMessage } from 'node:http';
 import WebSocket from 'isomorphic-ws';
 import type { ClientOptions } from 'ws';
 import {
-  connectAttempt,
   createSttError,
-  errorFromResponse,
-  redactUrl,
   type SttTransport,
   type TransportConnection,
   type TransportHandlers,
   type TransportRequest,
 } from '@stt-stream/core';
+import { connectAttempt, errorFromResponse, redactUrl } from '@stt-stream/core/internal';
 
 /** Options for {@link createWsTransport}. */
 export interface WsTransportOptions {

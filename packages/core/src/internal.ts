@@ -1,0 +1,51 @@
+/**
+ * `@stt-stream/core/internal`: **not public API.** What the sibling packages
+ * (`@stt-stream/node`, `@stt-stream/browser`, `@stt-stream/emulator`) share
+ * with core but users should not rely on: the error-envelope and close-code
+ * mapping, the wire dialect, the connect-attempt helper, audio-format
+ * sniffing, the batch request's pieces, the replay ring.
+ *
+ * No semver promise: anything here may change or go in any release. Import
+ * from `@stt-stream/core` (or `@stt-stream/node`, `@stt-stream/browser`)
+ * instead; if you need something that is only here, open an issue.
+ *
+ * @example What @stt-stream/node's ws transport imports
+ * ```ts
+ * import { connectAttempt, errorFromResponse, redactUrl } from '@stt-stream/core/internal';
+ * ```
+ *
+ * @module
+ */
+export {
+  describeCloseCode,
+  errorFromClose,
+  errorFromResponse,
+  isRetryable,
+  parseRetryAfter,
+  readErrorEnvelope,
+  redactSecrets,
+  type CloseAction,
+  type ErrorEnvelope,
+} from './errors.ts';
+export { connectAttempt, type ConnectAttempt } from './transport.ts';
+export { redactUrl } from './websocket-transport.ts';
+export { assertSubprotocolToken } from './protocol/credentials.ts';
+export {
+  buildStreamUrl,
+  parseServerMessage,
+  type ServerMessage,
+  type StreamParams,
+  type WireTranscript,
+} from './protocol/gateway-dialect.ts';
+export { ReplayBuffer } from './replay-buffer.ts';
+export { assertPCMFrame } from './audio/pcm-frame.ts';
+export { sanitizeFloat } from './audio/sample-convert.ts';
+export {
+  sniffAudioFormat,
+  fileExtension,
+  audioMimeType,
+  GATEWAY_AUDIO_EXTENSIONS,
+  SNIFF_BYTES,
+  type AudioFormatName,
+} from './audio/audio-format.ts';
+export { transcribeUrl, resolveUploadName, readTranscription, TRANSCRIBE_PATH } from './batch/transcribe.ts';
