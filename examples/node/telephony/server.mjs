@@ -1,0 +1,319 @@
+#!/usr/bin/env node
+// A telephony media-stream server: accepts Twilio Media Streams connections
+// (`connected`, `start`, `media` with base64 µ-law, `stop`), runs one
+// transcriber per call and prints each final with the call id and track.
+// A call with both tracks is one stereo session: the caller (inbound) on
+// channel 0, the agent (outbound) on channel 1 (README.md says why).
+//
+//   node server.mjs [--port 8080] [--host 127.0.0.1]
+//
+// With no STT_STREAM_API_KEY and no STT_STREAM_URL it starts the local
+// emulator in-process (its tone engine hears DTMF keys). STT_STREAM_MODEL
+// picks the model (default `dtmf`). Try it with `node simulate-call.mjs`.
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import { createTranscriber, g711Decoder, SttError } from '@stt-stream/node';
+import { decodePayload, invalid, parseMessage, PACKET_MS, TrackInterleaver } from './media-stream.mjs';
+
+/** Close codes of the media-stream socket. */
+export const CLOSE = {
+  /** After `stop`, once every final was printed. */
+  normal: 1000,
+  /** The server is shutting down. */
+  goingAway: 1001,
+  /** The call's transcription failed (the gateway refused or gave up). */
+  transcriptionFailed: 1011,
+  /** The media stream broke the format (PROTOCOL.md's invalid_input code, reused). */
+  invalidInput: 4000,
+};
+
+/**
+ * @typedef {object} FinalInfo
+ * @property {string} callSid
+ * @property {string} streamSid
+ * @property {'inbound' | 'outbound'} track who spoke: the caller (inbound) or the agent (outbound)
+ * @property {number} channel the track's channel in the session
+ * @property {string} text
+ * @property {number} start seconds on the call's clock (the media stream's timestamps)
+ * @property {number} end
+ * @property {import('@stt-stream/node').TranscriptSegmentEvent} event the transcriber's final as it came
+ */
+
+/**
+ * @typedef {object} CallErrorInfo
+ * @property {string} connectionId `conn-N`: names a call that failed before its `start`
+ * @property {string | null} callSid
+ * @property {string | null} streamSid
+ * @property {Error} error an SttError: `invalid_input` (with `param`) for a bad media stream, the transcriber's own otherwise
+ * @property {number} closeCode what the media-stream socket was closed with
+ */
+
+/**
+ * @typedef {object} TelephonyServerOptions
+ * @property {number} [port] 0 for any free port. Default 8080.
+ * @property {string} [host] Default 127.0.0.1.
+ * @property {string} [path] Only upgrades to this path are accepted. Default any path.
+ * @property {Partial<import('@stt-stream/node').TranscriberOptions>} [transcriberOptions]
+ *   merged over the defaults (model `STT_STREAM_MODEL` or `dtmf`, url `STT_STREAM_URL`,
+ *   apiKey `STT_STREAM_API_KEY`, `overflow: 'drop-oldest'`); `sampleRate` and `channels` are the call's.
+ * @property {(info: FinalInfo) => void} [onFinal] Default: prints a line.
+ * @property {(info: CallErrorInfo) => void} [onError] Default: prints a line to stderr.
+ * @property {(info: { connectionId: string, callSid: string | null, closeCode: number }) => void} [onCallEnd]
+ *   once per connection, when its transcriber is done and its socket closed.
+ * @property {number} [startTimeoutMs] A connection with no `start` by then is closed. Default 10000.
+ * @property {number} [maxSkewMs] How far one track may run ahead of the other before the other is filled with silence. Default 200.
+ */
+
+const secs = (s) => s.toFixed(2);
+
+/** The default `onFinal`: one line per final, `[callSid track] start–end text`. @param {FinalInfo} f */
+export function printFinal(f) {
+  console.log(`[${f.callSid} ${f.track}] ${secs(f.start)}–${secs(f.end)} ${f.text}`);
+}
+
+/** The default `onError`: one line on stderr naming the call, the problem and the close code. @param {CallErrorInfo} e */
+export function printError(e) {
+  const who = e.callSid ?? `${e.connectionId} (before start)`;
+  const param = e.error instanceof SttError && e.error.param ? ` [${e.error.param}]` : '';
+  console.error(`[${who}] call failed: ${e.error.message}${param} (${e.error.code ?? e.error.name}); media stream closed with ${e.closeCode}`);
+}
+
+/**
+ * Starts the media-stream server.
+ *
+ * @param {TelephonyServerOptions} [options]
+ * @returns {Promise<{ url: string, port: number, readonly activeCalls: number, close(): Promise<void> }>}
+ *   `activeCalls`: connections not yet done (socket open or transcriber running).
+ *   `close()` stops accepting, closes every call's socket (1001) and cancels its transcriber.
+ */
+export async function startTelephonyServer(options = {}) {
+  const {
+    port = 8080,
+    host = '127.0.0.1',
+    path,
+    transcriberOptions = {},
+    onFinal = printFinal,
+    onError = printError,
+    onCallEnd = () => {},
+    startTimeoutMs = 10_000,
+    maxSkewMs = 200,
+  } = options;
+  const calls = new Set();
+  let nextId = 0;
+  // A media message is a few hundred bytes; nothing legitimate comes near this.
+  const wss = new WebSocketServer({ host, port, maxPayload: 64 * 1024, perMessageDeflate: false, ...(path ? { path } : {}) });
+  await new Promise((resolve, reject) => {
+    wss.once('listening', resolve);
+    wss.once('error', reject);
+  });
+  wss.on('connection', (ws) => {
+    const call = startCall(ws, `conn-${++nextId}`, { transcriberOptions, onFinal, onError, startTimeoutMs, maxSkewMs });
+    calls.add(call);
+    call.done.then((closeCode) => {
+      calls.delete(call);
+      onCallEnd({ connectionId: call.connectionId, callSid: call.callSid, closeCode });
+    });
+  });
+  const address = wss.address();
+  return {
+    url: `ws://${host}:${address.port}${path ?? ''}`,
+    port: address.port,
+    get activeCalls() {
+      return calls.size;
+    },
+    async close() {
+      const pending = [...calls].map((c) => {
+        c.shutdown();
+        return c.done;
+      });
+      await Promise.all(pending);
+      await new Promise((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * One media-stream connection: its state machine, its transcriber.
+ * `done` resolves with the socket's close code once the transcriber has ended
+ * (or was cancelled) and the socket is closed.
+ */
+function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, startTimeoutMs, maxSkewMs }) {
+  /** @type {'waiting' | 'streaming' | 'stopping' | 'done'} */
+  let state = 'waiting';
+  let callSid = null;
+  let streamSid = null;
+  let tracks = [];
+  let interleaver = null;
+  let packetBytes = 0;
+  let writer = null;
+  let transcribed = Promise.resolve();
+  let failed = false;
+  let resolveClosed;
+  const closed = new Promise((r) => (resolveClosed = r));
+  const call = { connectionId, get callSid() { return callSid; }, done: null, shutdown };
+
+  const startTimer = setTimeout(() => fail(invalid(`No \`start\` within ${startTimeoutMs / 1000} s of connecting`, 'event'), CLOSE.invalidInput), startTimeoutMs);
+
+  function closeSocket(code, reason) {
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason.slice(0, 120));
+  }
+
+  /** Ends the call on an error: reported once, socket closed, transcriber cancelled. */
+  function fail(error, closeCode) {
+    if (failed || state === 'done') return;
+    failed = true;
+    state = 'done';
+    clearTimeout(startTimer);
+    onError({ connectionId, callSid, streamSid, error, closeCode });
+    closeSocket(closeCode, error instanceof SttError ? `${error.code}${error.param ? `: ${error.param}` : ''}` : 'error');
+    // Aborting the writer errors the decoder, whose pipe aborts the transcriber: it closes its socket.
+    writer?.abort(error).catch(() => {});
+  }
+
+  function shutdown() {
+    if (state === 'done') return;
+    state = 'done';
+    clearTimeout(startTimer);
+    closeSocket(CLOSE.goingAway, 'server closing');
+    writer?.abort(new SttError('aborted', 'The telephony server is closing')).catch(() => {});
+  }
+
+  function start(msg) {
+    clearTimeout(startTimer);
+    ({ callSid, streamSid, tracks } = msg);
+    packetBytes = (msg.sampleRate * PACKET_MS) / 1000;
+    interleaver = new TrackInterleaver({ tracks, law: msg.law, sampleRate: msg.sampleRate, maxSkewMs });
+    const transcriber = createTranscriber({
+      model: process.env.STT_STREAM_MODEL || 'dtmf',
+      url: process.env.STT_STREAM_URL || undefined,
+      apiKey: process.env.STT_STREAM_API_KEY || undefined,
+      // A live call cannot wait: while the gateway is unreachable the oldest audio goes (reported as a gap).
+      overflow: 'drop-oldest',
+      ...transcriberOptions,
+      sampleRate: msg.sampleRate,
+      channels: tracks.length,
+    });
+    // Reconnects and non-fatal problems are worth a line; they do not end the call.
+    transcriber.events.on('reconnecting', ({ attempt, cause }) => console.error(`[${callSid}] reconnecting (attempt ${attempt}): ${cause.code}`));
+    transcriber.events.on('error', (err) => console.error(`[${callSid}] ${err.code}: ${err.message}`));
+    const decoder = g711Decoder({ law: msg.law, sampleRate: msg.sampleRate, channels: tracks.length });
+    writer = decoder.writable.getWriter();
+    const events = decoder.readable.pipeThrough(transcriber);
+    transcribed = (async () => {
+      try {
+        for await (const ev of events) {
+          if (ev.type === 'final') {
+            onFinal({ callSid, streamSid, track: tracks[ev.channel] ?? tracks[0], channel: ev.channel, text: ev.text, start: ev.start, end: ev.end, event: ev });
+          } else if (ev.type === 'gap') {
+            console.error(`[${callSid}] audio ${secs(ev.start)}–${secs(ev.end)} s was not transcribed (${ev.reason})`);
+          }
+        }
+      } catch (err) {
+        // After a failure of our own the pipe errors with it: already reported.
+        if (!failed && state !== 'done') fail(err, CLOSE.transcriptionFailed);
+      }
+    })();
+    state = 'streaming';
+  }
+
+  function write(chunks) {
+    for (const bytes of chunks) writer.write(bytes).catch(() => {}); // a failure comes out of the events loop
+  }
+
+  async function stop() {
+    state = 'stopping';
+    write(interleaver.flush());
+    writer.close().catch(() => {});
+    await transcribed;
+    if (state === 'stopping') {
+      state = 'done';
+      closeSocket(CLOSE.normal, 'call transcribed');
+    }
+  }
+
+  function onMessage(data, isBinary) {
+    if (state === 'done' || state === 'stopping') return; // after stop (or a failure) nothing more is read
+    if (isBinary) return fail(invalid('A binary message: media streams send JSON text', 'message'), CLOSE.invalidInput);
+    const msg = parseMessage(data.toString('utf8'));
+    switch (msg.event) {
+      case 'connected':
+      case 'ignored':
+        return;
+      case 'start':
+        if (state !== 'waiting') throw invalid('A second `start` on one media stream', 'event');
+        return start(msg);
+      case 'media': {
+        if (state === 'waiting') throw invalid('A `media` message before `start`', 'event');
+        if (!tracks.includes(msg.track)) throw invalid(`\`media.track\` ${JSON.stringify(msg.track)} is not one of this stream's tracks (${tracks.join(', ')})`, 'media.track');
+        return write(interleaver.push(msg.track, msg.timestamp, decodePayload(msg.payload, packetBytes)));
+      }
+      case 'stop':
+        if (state === 'waiting') throw invalid('A `stop` message before `start`', 'event');
+        return void stop();
+    }
+  }
+
+  ws.on('message', (data, isBinary) => {
+    try {
+      onMessage(data, isBinary);
+    } catch (err) {
+      // A `start` that failed its checks still names its call, where it has an id.
+      if (callSid === null && !isBinary) callSid = sniffCallSid(data);
+      fail(err, CLOSE.invalidInput);
+    }
+  });
+  ws.on('error', () => {}); // a broken frame: ws closes the socket itself, 'close' follows
+  ws.on('close', (code) => {
+    clearTimeout(startTimer);
+    if (state === 'streaming') {
+      // Hung up without `stop`: transcribe what came.
+      state = 'stopping';
+      write(interleaver.flush());
+      writer.close().catch(() => {});
+    } else if (state === 'waiting') state = 'done';
+    resolveClosed(code);
+  });
+
+  // `start` cannot come after the close, so by then `transcribed` is the call's own.
+  call.done = closed.then(async (code) => {
+    await transcribed;
+    return code;
+  });
+  return call;
+}
+
+/** `start.callSid` of a message that may be broken, or null. */
+function sniffCallSid(data) {
+  try {
+    const id = JSON.parse(data.toString('utf8'))?.start?.callSid;
+    return typeof id === 'string' && id.length > 0 && id.length <= 64 ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `node server.mjs [--port N] [--host H]`: serves until Ctrl-C. */
+export async function main(argv = process.argv.slice(2)) {
+  const opt = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
+  const port = Number(opt('--port', process.env.PORT ?? 8080));
+  const host = opt('--host', '127.0.0.1');
+  let emulator = null;
+  if (!process.env.STT_STREAM_API_KEY && !process.env.STT_STREAM_URL) {
+    const { startEmulator } = await import('@stt-stream/emulator');
+    emulator = await startEmulator();
+    process.env.STT_STREAM_URL = emulator.url;
+    console.log(`No STT_STREAM_API_KEY set: transcribing with the local emulator at ${emulator.url}`);
+  }
+  const server = await startTelephonyServer({ port, host });
+  console.log(`Media streams: ${server.url} (Twilio <Stream url="wss://…"> behind a TLS proxy)`);
+  const stop = async () => {
+    console.log(`\nClosing (${server.activeCalls} calls open)`);
+    await server.close();
+    await emulator?.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
