@@ -49,3 +49,15 @@ export {
   type AudioFormatName,
 } from './audio/audio-format.ts';
 export { transcribeUrl, resolveUploadName, readTranscription, TRANSCRIBE_PATH } from './batch/transcribe.ts';
+export {
+  URL_CREDENTIAL_PARAMS,
+  assertNoUrlCredentials,
+  bearer,
+  credentialHeaders,
+  credentialProtocols,
+  requestSecrets,
+  resolveStreamCredentials,
+  type StreamCredentials,
+} from './protocol/credentials.ts';
+export { STREAM_PATH, batchUrl, streamUrl } from './protocol/gateway-url.ts';
+export { MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BYTES } from './batch/transcribe.ts';
