@@ -6,6 +6,7 @@
  * @module
  */
 import { createSttError, type PCMFrame } from '@stt-stream/core';
+import { FRAME_MS, frameMsOption, frameSamples } from '@stt-stream/core/internal';
 import { BoundedFrameQueue, type DroppedAudio } from './internal/bounded-frame-queue.ts';
 import { PCM_CAPTURE_PROCESSOR, addPcmCaptureWorklet } from './pcm-capture-worklet.ts';
 
@@ -38,8 +39,9 @@ export interface AudioCaptureOptions {
    */
   channels?: 1 | 2;
   /**
-   * Duration of each frame in milliseconds, 20 to 100.
-   * @defaultValue 20
+   * Duration of each frame in milliseconds, 10 to 1000: the same range and
+   * default as every `frameMs` of the packages (the transcriber's included).
+   * @defaultValue 100
    */
   frameMs?: number;
   /**
@@ -98,9 +100,6 @@ export interface AudioCapture extends ReadableStream<PCMFrame> {
   stop(): void;
 }
 
-const FRAME_MS_MIN = 20;
-const FRAME_MS_MAX = 100;
-
 /**
  * What {@link createAudioCapture} needs besides the options. Not public.
  *
@@ -123,7 +122,7 @@ export interface AudioCaptureSource {
  *
  * @example A frame length out of range
  * ```ts
- * validateAudioCaptureOptions({ frameMs: 10 }, 'microphone'); // RangeError: Invalid option `frameMs` …
+ * validateAudioCaptureOptions({ frameMs: 5 }, 'microphone'); // RangeError: Invalid option `frameMs` …
  * ```
  */
 export function validateAudioCaptureOptions(options: AudioCaptureOptions, name: string): void {
@@ -140,10 +139,7 @@ export function validateAudioCaptureOptions(options: AudioCaptureOptions, name: 
   if (channels !== undefined && channels !== 1 && channels !== 2) {
     throw new RangeError(`Invalid option \`channels\` of ${name}(): expected 1 or 2, got ${String(channels)}`);
   }
-  if (frameMs !== undefined && !(typeof frameMs === 'number' && frameMs >= FRAME_MS_MIN && frameMs <= FRAME_MS_MAX)) {
-    throw new RangeError(`Invalid option \`frameMs\` of ${name}(): expected ${FRAME_MS_MIN} to ${FRAME_MS_MAX} (ms), got ${String(frameMs)}`);
-  }
-  const frame = frameMs ?? FRAME_MS_MIN;
+  const frame = frameMsOption(frameMs);
   if (maxQueuedMs !== undefined && !(typeof maxQueuedMs === 'number' && Number.isFinite(maxQueuedMs) && maxQueuedMs >= frame)) {
     throw new RangeError(`Invalid option \`maxQueuedMs\` of ${name}(): expected a finite number of ms, at least frameMs (${frame}), got ${String(maxQueuedMs)}`);
   }
@@ -167,7 +163,7 @@ export function validateAudioCaptureOptions(options: AudioCaptureOptions, name: 
 export function createAudioCapture(source: AudioCaptureSource, options: AudioCaptureOptions): AudioCapture {
   validateAudioCaptureOptions(options, source.name);
   const channels = options.channels ?? 1;
-  const frameMs = options.frameMs ?? FRAME_MS_MIN;
+  const frameMs = options.frameMs ?? FRAME_MS.default;
   const maxQueuedMs = options.maxQueuedMs ?? 2000;
   const ownsContext = options.audioContext === undefined;
 
@@ -292,7 +288,7 @@ export function createAudioCapture(source: AudioCaptureSource, options: AudioCap
       throw createSttError('unsupported', `Cannot load the capture worklet in ${source.name}(): ${String(cause)}`, { cause });
     }
     if (stopped) return void (await release());
-    const frameSize = Math.max(1, Math.round((ctx.sampleRate * frameMs) / 1000));
+    const frameSize = frameSamples(ctx.sampleRate, frameMs);
     queue = new BoundedFrameQueue({ maxSampleFrames: Math.ceil((ctx.sampleRate * maxQueuedMs) / 1000), sampleRate: ctx.sampleRate, channels });
     node = new AudioWorkletNode(ctx, PCM_CAPTURE_PROCESSOR, {
       numberOfInputs: 1,

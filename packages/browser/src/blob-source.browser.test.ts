@@ -49,6 +49,17 @@ describe('blobSource', () => {
     expect(toneOnsets(frames)).toHaveLength(4);
   });
 
+  test('blobSource frameMs has the range and default of every frameMs: 10 to 1000, default 100', async () => {
+    const wav = () => new Blob([bytes(inject('blobWavBase64'))], { type: 'audio/wav' });
+    const total = Math.round(16_000 * inject('blobDuration'));
+    for (const [frameMs, size] of [[undefined, 1600], [10, 160], [1000, 16_000]] as const) {
+      const frames = await all(blobSource(wav(), frameMs === undefined ? {} : { frameMs }));
+      for (const f of frames.slice(0, -1)) expect(f.data.length).toBe(size);
+      expect(frames).toHaveLength(Math.ceil(total / size));
+      expect(sampleFrames(frames)).toBe(total);
+    }
+  });
+
   test('blobSource of an Ogg/Opus made from the WAV gives the same audio length ± 25 ms', async (ctx) => {
     const ogg = inject('blobOggBase64');
     expect(ogg?.length ?? 0, 'ffmpeg with libopus makes the Ogg fixture (global setup)').toBeGreaterThan(1000);
@@ -94,7 +105,11 @@ describe('blobSource', () => {
 
   test('blobSource refuses invalid arguments, naming them', () => {
     expect(() => blobSource('x' as unknown as Blob)).toThrow(/`blob`/);
-    expect(() => blobSource(new Blob([]), { frameMs: 5 })).toThrow(RangeError);
+    expect(() => blobSource(new Blob([]), { frameMs: 9 })).toThrow(new RangeError('Invalid option `frameMs`: must be from 10 to 1000 ms, got 9'));
+    expect(() => blobSource(new Blob([]), { frameMs: 1001 })).toThrow(new RangeError('Invalid option `frameMs`: must be from 10 to 1000 ms, got 1001'));
+    expect(() => blobSource(new Blob([]), { frameMs: '100' as unknown as number })).toThrow(
+      new TypeError('Invalid option `frameMs`: expected a number of milliseconds, got string'),
+    );
     expect(() => blobSource(new Blob([]), { sampleRate: 7 })).toThrow(/`sampleRate`/);
     expect(() => blobSource(new Blob([]), { audioContext: {} as AudioContext })).toThrow(/`audioContext`/);
   });

@@ -1,4 +1,5 @@
 import { createSttError, type PCMFrame } from '@stt-stream/core';
+import { frameMsOption, frameSamples } from '@stt-stream/core/internal';
 
 /**
  * Options of {@link blobSource}.
@@ -10,7 +11,8 @@ import { createSttError, type PCMFrame } from '@stt-stream/core';
  */
 export interface BlobSourceOptions {
   /**
-   * Duration of each frame in milliseconds, 10 to 1000.
+   * Duration of each frame in milliseconds, 10 to 1000: the same range and
+   * default as every `frameMs` of the packages (the transcriber's included).
    * @defaultValue 100
    */
   frameMs?: number;
@@ -56,10 +58,8 @@ export function blobSource(blob: Blob, options: BlobSourceOptions = {}): Readabl
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('Invalid options of blobSource(): expected an object');
   }
-  const { frameMs = 100, sampleRate, audioContext } = options;
-  if (!(typeof frameMs === 'number' && frameMs >= 10 && frameMs <= 1000)) {
-    throw new RangeError(`Invalid option \`frameMs\` of blobSource(): expected 10 to 1000 (ms), got ${String(frameMs)}`);
-  }
+  const { sampleRate, audioContext } = options;
+  const frameMs = frameMsOption(options.frameMs);
   if (sampleRate !== undefined && !(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 192_000)) {
     throw new RangeError(`Invalid option \`sampleRate\` of blobSource(): expected an integer from 8000 to 192000, got ${String(sampleRate)}`);
   }
@@ -91,7 +91,7 @@ export function blobSource(blob: Blob, options: BlobSourceOptions = {}): Readabl
             { cause, retryable: false },
           );
         }
-        frameSize = Math.max(1, Math.round((decoded.sampleRate * frameMs) / 1000));
+        frameSize = frameSamples(decoded.sampleRate, frameMs);
         for (let c = 0; c < decoded.numberOfChannels; c++) channelData.push(decoded.getChannelData(c));
       },
       pull(controller) {

@@ -109,7 +109,7 @@ describe('microphone', () => {
     const [frame] = await readFrames(mic, 3000, (fs) => fs.length >= 1);
     await mic.cancel();
     expect(frame).toMatchObject({ sampleRate: 16_000, channels: 2 });
-    expect(frame!.data.length).toBe(320 * 2);
+    expect(frame!.data.length).toBe(1600 * 2); // 100 ms: the default frameMs, as everywhere
   });
 
   test('microphone drops the oldest audio past maxQueuedMs and reports it', async () => {
@@ -162,9 +162,16 @@ describe('microphone', () => {
   });
 
   test('microphone refuses invalid options, naming them', () => {
-    expect(() => microphone({ frameMs: 10 })).toThrow(/`frameMs`/);
-    expect(() => microphone({ frameMs: 120 })).toThrow(RangeError);
+    // The range of every frameMs of the packages: 10 to 1000.
+    expect(() => microphone({ frameMs: 9 })).toThrow(new RangeError('Invalid option `frameMs`: must be from 10 to 1000 ms, got 9'));
+    expect(() => microphone({ frameMs: 1001 })).toThrow(new RangeError('Invalid option `frameMs`: must be from 10 to 1000 ms, got 1001'));
+    expect(() => microphone({ frameMs: Number.NaN })).toThrow(RangeError);
+    expect(() => microphone({ frameMs: '20' as unknown as number })).toThrow(
+      new TypeError('Invalid option `frameMs`: expected a number of milliseconds, got string'),
+    );
     expect(() => microphone({ maxQueuedMs: 10 })).toThrow(/`maxQueuedMs`/);
+    // At least one frame of the default 100 ms.
+    expect(() => microphone({ maxQueuedMs: 50 })).toThrow(/at least frameMs \(100\), got 50/);
     expect(() => microphone({ channels: 3 as 1 })).toThrow(/`channels`/);
     expect(() => microphone({ deviceId: 4 as unknown as string })).toThrow(TypeError);
     expect(() => microphone({ echoCancellation: 'yes' as unknown as boolean })).toThrow(/`echoCancellation`/);
