@@ -1,5 +1,6 @@
-import { createSttError } from './errors.ts';
+import { createSttError, redactSecrets } from './errors.ts';
 import { nativeWebSocketTakesHeaders } from './internal/detect-runtime.ts';
+import { requestSecrets } from './protocol/credentials.ts';
 import { connectAttempt, type SttTransport, type TransportConnection, type TransportHandlers, type TransportRequest } from './transport.ts';
 
 /** The constructor shape of a standard `WebSocket`. */
@@ -26,7 +27,11 @@ export interface WebSocketTransportOptions {
 /**
  * A transport over the standard `WebSocket` (browsers, Deno, Bun, Node 22+).
  * The constructor is looked up when connecting, so a polyfill installed later
- * is used.
+ * is used. Incoming message size is bounded only by the runtime (the
+ * transcriber refuses a text message over 4 Mi characters as a
+ * `protocol_error`); redirects are whatever the runtime does (browsers refuse
+ * them on a WebSocket). The request's credentials are redacted from the
+ * server's close reason.
  *
  * @param WebSocketCtor - the constructor to use; `globalThis.WebSocket` when omitted
  * @example
@@ -53,6 +58,7 @@ export function createWebSocketTransport(
         );
       }
       const where = redactUrl(request.url);
+      const secrets = requestSecrets(request);
       return new Promise<TransportConnection>((resolve, reject) => {
         let socket: WebSocket;
         try {
@@ -88,7 +94,7 @@ export function createWebSocketTransport(
           }
           if (closed) return;
           closed = true;
-          handlers.close(ev.code || 1006, ev.reason ?? '');
+          handlers.close(ev.code || 1006, redactSecrets(ev.reason ?? '', secrets));
         });
 
         const connection: TransportConnection = {

@@ -9,7 +9,9 @@ import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { GATEWAY_AUDIO_EXTENSIONS, fileExtension } from '@stt-stream/core/internal';
+import { streamUrl } from '@stt-stream/core/internal';
 import {
+  DEFAULT_BASE_URL,
   MAX_BATCH_BYTES,
   SttError,
   createSttError,
@@ -35,7 +37,8 @@ export interface TranscribeFileOptions extends BatchOptions {
    */
   mode?: 'auto' | 'batch' | 'stream';
   /**
-   * The streaming endpoint.
+   * The streaming endpoint: what `createTranscriber`'s `url` takes (an
+   * `http(s)` gateway origin, or a `ws(s)` URL).
    * @defaultValue `baseUrl` with a ws:/wss: scheme and the path `/v1/stt/stream`
    */
   streamUrl?: string;
@@ -53,24 +56,18 @@ export interface TranscribeFileOptions extends BatchOptions {
 }
 
 /**
- * The streaming URL that belongs to a gateway base URL.
+ * The streaming URL that belongs to a gateway base URL (core's one
+ * http↔ws mapping): an `http(s)` origin (its path a prefix) or the `ws(s)`
+ * streaming URL itself; the query is dropped.
  *
+ * @throws TypeError naming `baseUrl` for a non-URL, another scheme, or a credential in the URL
  * @example
  * ```ts
  * streamUrlFor('http://127.0.0.1:8080'); // 'ws://127.0.0.1:8080/v1/stt/stream'
  * ```
  */
-export function streamUrlFor(baseUrl = 'https://gateway.llm-stats.com'): string {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new TypeError(`Invalid option \`baseUrl\`: ${JSON.stringify(baseUrl)} is not a URL`);
-  }
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  const path = url.pathname.replace(/\/v1\/stt\/(stream|transcribe)\/?$/, '').replace(/\/+$/, '');
-  url.pathname = `${path}/v1/stt/stream`;
+export function streamUrlFor(baseUrl: string = DEFAULT_BASE_URL): string {
+  const url = streamUrl(baseUrl, 'baseUrl');
   url.search = '';
   return url.toString();
 }
@@ -163,7 +160,7 @@ export async function transcribeFrames(frames: ReadableStream<PCMFrame>, options
   if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object with at least `model`');
   const transcriber = createTranscriber({
     model: options.model,
-    url: options.streamUrl ?? streamUrlFor(options.baseUrl),
+    url: options.streamUrl !== undefined ? streamUrl(options.streamUrl, 'streamUrl').toString() : streamUrlFor(options.baseUrl),
     transport: options.transport ?? createWsTransport(),
     interimResults: false,
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),

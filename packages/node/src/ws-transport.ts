@@ -17,6 +17,7 @@ import {
   type TransportRequest,
 } from '@stt-stream/core';
 import { connectAttempt, errorFromResponse, redactUrl } from '@stt-stream/core/internal';
+import { redactSecrets, requestSecrets } from '@stt-stream/core/internal';
 
 /** Options for {@link createWsTransport}. */
 export interface WsTransportOptions {
@@ -30,9 +31,12 @@ export interface WsTransportOptions {
   /**
    * Further `ws` client options (TLS `ca`, `maxPayload`, …). `headers`,
    * `agent` and `handshakeTimeout` come from the request and the options
-   * above.
+   * above; redirects are never followed (`followRedirects` is always false).
+   *
+   * `maxPayload` bounds each incoming message: 1 MiB (1,048,576 bytes) unless
+   * set here. A longer message closes the connection with 1009.
    */
-  clientOptions?: Omit<ClientOptions, 'headers' | 'agent' | 'handshakeTimeout'>;
+  clientOptions?: Omit<ClientOptions, 'headers' | 'agent' | 'handshakeTimeout' | 'followRedirects' | 'maxRedirects'>;
 }
 
 const TEXT = { binary: false };
@@ -40,6 +44,10 @@ const BINARY = { binary: true };
 
 /** The most of a refused upgrade's body we read: an error envelope is small. */
 const MAX_ERROR_BODY = 64 * 1024;
+/** The longest we wait for a refused upgrade's body before deciding from the status and headers. */
+const MAX_ERROR_BODY_MS = 2000;
+/** The default bound on one incoming message (`ws`'s `maxPayload`). */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 const TLS_ERROR = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_(GET|VERIFY)_)/;
 
@@ -53,6 +61,14 @@ const TLS_ERROR = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CER
  * refused the upgrade, `connection_failed` (retryable) when nothing
  * answered, `timeout` when the handshake took longer than
  * `request.timeoutMs`, `aborted` when `request.signal` fired.
+ *
+ * Bounds: a refused upgrade's body is read for at most 2 s and 64 KiB (then
+ * the status and headers decide: a 401 whose body never ends is still
+ * `unauthenticated`, at once); a redirect (3xx) is never followed and fails
+ * with `connection_failed` naming the status and the `Location`'s origin;
+ * each incoming message is at most `maxPayload` (1 MiB by default). The
+ * request's credentials are redacted from the server's error message and
+ * close reason.
  *
  * @param options - agent, `ws` class, extra `ws` client options
  * @example Stream through a proxy agent
@@ -72,6 +88,8 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
     supportsHeaders: true,
     connect(request: TransportRequest, handlers: TransportHandlers): Promise<TransportConnection> {
       const where = redactUrl(request.url);
+      const secrets = requestSecrets(request);
+      const startedAt = Date.now();
       return new Promise<TransportConnection>((resolve, reject) => {
         if (request.signal?.aborted) {
           // Already aborted: fail before opening a socket at all.
@@ -82,7 +100,9 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
         try {
           socket = new Ctor(request.url, request.protocols, {
             perMessageDeflate: false,
+            maxPayload: DEFAULT_MAX_PAYLOAD,
             ...options.clientOptions,
+            followRedirects: false,
             headers: request.headers,
             ...(options.agent ? { agent: options.agent } : {}),
           });
@@ -116,10 +136,14 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
         const fail = attempt.fail;
 
         socket.on('unexpected-response', (_req, res: IncomingMessage) => {
-          readBody(res).then(
-            (body) => fail(errorFromResponse(res.statusCode ?? 0, parseJson(body), headerReader(res), `Cannot connect to ${where}`)),
-            () => fail(errorFromResponse(res.statusCode ?? 0, undefined, headerReader(res), `Cannot connect to ${where}`)),
-          );
+          const status = res.statusCode ?? 0;
+          const decide = (body: string | undefined) =>
+            fail(errorFromResponse(status, body === undefined ? undefined : parseJson(body), headerReader(res), `Cannot connect to ${where}`, secrets));
+          // A redirect is refused from its headers; its body says nothing we use.
+          if (status >= 300 && status < 400) return decide(undefined);
+          // Leave the handshake timeout a margin, so the status decides rather than the timer.
+          const waitMs = Math.min(MAX_ERROR_BODY_MS, request.timeoutMs - (Date.now() - startedAt) - 50);
+          readBody(res, waitMs).then(decide, () => decide(undefined));
         });
         socket.on('open', () => {
           opened = attempt.succeed(connection);
@@ -131,7 +155,18 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
         });
         socket.on('error', (err: Error & { code?: string }) => {
           lastError = err;
-          if (opened) return; // 'close' follows with the code
+          if (opened) {
+            // A frame that breaks the protocol (too long, bad UTF-8, bad opcode): `ws` would send
+            // a close and wait up to 30 s for a peer that is misbehaving. Drop it now instead.
+            const protocolClose = wsProtocolCloseCode(err);
+            if (protocolClose !== undefined && !closed) {
+              closed = true;
+              checkWaiters();
+              socket.terminate();
+              handlers.close(protocolClose, redactSecrets(errorText(err), secrets));
+            }
+            return; // otherwise 'close' follows with the code
+          }
           const code = err.code ?? '';
           const tls = TLS_ERROR.test(code);
           fail(
@@ -150,7 +185,7 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
           if (closed) return;
           closed = true;
           checkWaiters();
-          const text = reason.toString('utf8') || (code === 1006 && lastError ? errorText(lastError) : '');
+          const text = redactSecrets(reason.toString('utf8'), secrets) || (code === 1006 && lastError ? errorText(lastError) : '');
           handlers.close(code === 1005 || code === 0 ? 1006 : code, text);
         });
 
@@ -190,19 +225,50 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
   };
 }
 
-function readBody(res: IncomingMessage): Promise<string> {
+/**
+ * Reads at most {@link MAX_ERROR_BODY} bytes of a refused upgrade's body, for
+ * at most `waitMs`: whatever has arrived by then (a body that never ends must
+ * not keep the status from deciding).
+ */
+function readBody(res: IncomingMessage, waitMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
-    res.on('data', (chunk: Buffer) => {
-      if (size >= MAX_ERROR_BODY) return;
+    const done = () => {
+      clearTimeout(timer);
+      res.off('data', onData);
+      resolve(Buffer.concat(parts).subarray(0, MAX_ERROR_BODY).toString('utf8'));
+    };
+    const onData = (chunk: Buffer) => {
       parts.push(chunk);
       size += chunk.length;
+      if (size >= MAX_ERROR_BODY) done();
+    };
+    const timer = setTimeout(done, Math.max(0, waitMs));
+    res.on('data', onData);
+    res.once('end', done);
+    res.once('close', done);
+    res.once('aborted', done);
+    res.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
     });
-    res.on('end', () => resolve(Buffer.concat(parts).subarray(0, MAX_ERROR_BODY).toString('utf8')));
-    res.on('error', reject);
-    res.on('aborted', () => resolve(Buffer.concat(parts).toString('utf8')));
   });
+}
+
+/**
+ * The close code for a `ws` receiver error (`WS_ERR_…`): the one `ws` gives it
+ * (its `status-code` symbol), else 1009 for a length, 1007 for UTF-8, 1002.
+ */
+function wsProtocolCloseCode(err: Error & { code?: string }): number | undefined {
+  const { code } = err;
+  if (!code?.startsWith('WS_ERR_')) return undefined;
+  const sym = Object.getOwnPropertySymbols(err).find((k) => k.description === 'status-code');
+  const given = sym === undefined ? undefined : (err as unknown as Record<symbol, unknown>)[sym];
+  if (typeof given === 'number' && given >= 1000 && given < 5000) return given;
+  if (code.includes('LENGTH')) return 1009;
+  if (code === 'WS_ERR_INVALID_UTF8') return 1007;
+  return 1002;
 }
 
 function parseJson(text: string): unknown {

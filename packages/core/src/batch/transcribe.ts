@@ -391,7 +391,7 @@ export async function transcribe(audio: BatchAudio, options: BatchOptions): Prom
         throw new AbortError(
           new SttError(
             'protocol_error',
-            `The gateway's response is over ${MAX_RESPONSE_BYTES} bytes (MAX_RESPONSE_BYTES, 8 MiB), the most a transcription may take; it was not read`,
+            `The gateway's response is over ${MAX_RESPONSE_BYTES} bytes (8 MiB), the most a transcription response may be; it was not read`,
             { status: res.status, retryable: false, ...(requestId ? { requestId } : {}) },
           ),
         );

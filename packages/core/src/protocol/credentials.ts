@@ -177,3 +177,24 @@ export async function resolveStreamCredentials(
   }
   return { headers: {}, protocols: [], secrets };
 }
+
+/**
+ * The credential values a transport request carries (the `Authorization`
+ * header's key, the subprotocols other than `bearer`), for a transport to
+ * redact from what the server says ({@link redactSecrets}).
+ *
+ * @example
+ * ```ts
+ * requestSecrets({ headers: { Authorization: 'Bearer sk_1' }, protocols: ['bearer', 'tok_2'] }); // ['sk_1', 'tok_2']
+ * ```
+ */
+export function requestSecrets(request: { headers?: Record<string, string>; protocols?: readonly string[] }): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(request.headers ?? {})) {
+    if (name.toLowerCase() !== 'authorization' || typeof value !== 'string') continue;
+    const key = value.replace(/^\s*Bearer\s+/i, '').trim();
+    if (key) out.push(key);
+  }
+  for (const p of request.protocols ?? []) if (p !== 'bearer') out.push(p);
+  return out;
+}
