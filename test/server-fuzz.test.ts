@@ -11,11 +11,14 @@ let server: ScriptedServer;
 let script: (string | Uint8Array)[] = [];
 beforeAll(async () => {
   server = await startScriptedServer({
-    // After the first audio, the server sends the scripted messages, then one good final.
+    // After the first audio, the server sends the scripted messages; once all the audio
+    // (0.5 s) is in, one good final that starts after anything a scripted final may
+    // have validly covered (the 0.1 s sent by then).
     onAudio: (conn, bytes) => {
-      if (conn.audioBytes !== bytes) return;
-      for (const m of script) conn.send(m);
-      conn.send(JSON.stringify({ type: 'transcript', is_final: true, text: 'sentinel', start: 0, end: 0.05, channel: 0 }));
+      if (conn.audioBytes === bytes) for (const m of script) conn.send(m);
+      if (conn.audioBytes === 16000) {
+        conn.send(JSON.stringify({ type: 'transcript', is_final: true, text: 'sentinel', start: 0.2, end: 0.45, channel: 0 }));
+      }
     },
   });
 });

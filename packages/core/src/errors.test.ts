@@ -5,8 +5,6 @@ import {
   SttError,
   SttRateLimitError,
   createSttError,
-  describeCloseCode,
-  errorFromClose,
   errorFromResponse,
   isRetryable,
   parseRetryAfter,
@@ -25,37 +23,6 @@ describe('SttError', () => {
     expect(foreign).toBeInstanceOf(SttError);
     expect(foreign).toBeInstanceOf(SttAuthError);
     expect({}).not.toBeInstanceOf(SttError);
-  });
-
-  it('errorFromClose - maps every close code of PROTOCOL.md', () => {
-    const table: [number, string, string, boolean][] = [
-      [1001, 'connection_lost', 'reconnect', true],
-      [1006, 'connection_lost', 'reconnect', true],
-      [1011, 'server_error', 'reconnect', true],
-      [1012, 'service_restart', 'reconnect', true],
-      [1013, 'service_restart', 'reconnect', true],
-      [4000, 'invalid_input', 'fail', false],
-      [4001, 'unauthenticated', 'fail', false],
-      [4002, 'insufficient_quota', 'fail', false],
-      [4008, 'idle_timeout', 'reconnect_when_audio', true],
-      [4010, 'session_limit', 'reconnect_now', true],
-      [4029, 'rate_limited', 'reconnect', true],
-      [4502, 'provider_unavailable', 'reconnect', true],
-    ];
-    for (const [code, errCode, action, retryable] of table) {
-      expect(describeCloseCode(code).action).toBe(action);
-      const err = errorFromClose(code, '');
-      expect([code, err.code, err.retryable, err.closeCode]).toEqual([code, errCode, retryable, code]);
-    }
-    expect(errorFromClose(4001, '')).toBeInstanceOf(SttAuthError);
-    expect(errorFromClose(1006, '')).toBeInstanceOf(SttConnectionError);
-  });
-
-  it('errorFromClose - prefers the server error message and keeps retry_after', () => {
-    const err = errorFromClose(4029, 'rate', { code: 'rate_limited', message: 'Too many sessions', retry_after: 2 });
-    expect(err.message).toContain('Too many sessions');
-    expect(err.retryAfterMs).toBe(2000);
-    expect(err).toBeInstanceOf(SttRateLimitError);
   });
 
   it('errorFromResponse - keeps status, code, param, request id and Retry-After', () => {

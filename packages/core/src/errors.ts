@@ -244,7 +244,8 @@ export function createSttError(code: SttErrorCode, message: string, options: Stt
   }
 }
 
-const MAX_RETRY_AFTER_MS = 60_000;
+/** The longest server-given wait (`Retry-After`, `retry_after`) that is honoured; longer ones are cut to it. */
+export const MAX_RETRY_AFTER_MS = 60_000;
 
 /**
  * Parses a `Retry-After` header (seconds or an HTTP date) into milliseconds,
@@ -285,62 +286,6 @@ export function readErrorEnvelope(body: unknown): ErrorEnvelope['error'] | undef
   if (typeof param === 'string') out.param = param;
   if (typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0) out.retry_after = retryAfter;
   return out;
-}
-
-/** What a client does on a close code (PROTOCOL.md, "Close codes"). */
-export type CloseAction = 'done' | 'reconnect' | 'reconnect_now' | 'reconnect_when_audio' | 'fail';
-
-interface CloseCodeInfo {
-  code: SttErrorCode;
-  action: CloseAction;
-  message: string;
-}
-
-const CLOSE_CODES: Record<number, CloseCodeInfo> = {
-  1000: { code: 'connection_lost', action: 'done', message: 'closed normally' },
-  1001: { code: 'connection_lost', action: 'reconnect', message: 'the server is going away' },
-  1006: { code: 'connection_lost', action: 'reconnect', message: 'the connection dropped with no close frame' },
-  1011: { code: 'server_error', action: 'reconnect', message: 'the server hit an internal error' },
-  1012: { code: 'service_restart', action: 'reconnect', message: 'the service is restarting' },
-  1013: { code: 'service_restart', action: 'reconnect', message: 'the service asked us to try again later' },
-  4000: { code: 'invalid_input', action: 'fail', message: 'the server refused our input' },
-  4001: { code: 'unauthenticated', action: 'fail', message: 'missing or invalid credentials' },
-  4002: { code: 'insufficient_quota', action: 'fail', message: 'out of credit' },
-  4008: { code: 'idle_timeout', action: 'reconnect_when_audio', message: 'no message for too long' },
-  4010: { code: 'session_limit', action: 'reconnect_now', message: 'the session reached its maximum length' },
-  4029: { code: 'rate_limited', action: 'reconnect', message: 'rate limited' },
-  4502: { code: 'provider_unavailable', action: 'reconnect', message: 'every provider for the model is unavailable' },
-};
-
-/**
- * What a close code means: the error code it maps to and what the client does.
- * Unknown codes in 4000–4499 fail; every other unknown code reconnects.
- */
-export function describeCloseCode(closeCode: number): CloseCodeInfo {
-  const known = CLOSE_CODES[closeCode];
-  if (known) return known;
-  if (closeCode >= 4000 && closeCode < 4500) return { code: 'invalid_input', action: 'fail', message: `closed with code ${closeCode}` };
-  return { code: 'connection_lost', action: 'reconnect', message: `closed with code ${closeCode}` };
-}
-
-/**
- * Makes the error for a close, preferring the server's own `error` message
- * when it sent one just before closing.
- */
-export function errorFromClose(
-  closeCode: number,
-  reason: string,
-  serverError?: ErrorEnvelope['error'],
-  requestId?: string,
-): SttError {
-  const info = describeCloseCode(closeCode);
-  const code = serverError?.code ?? info.code;
-  const detail = serverError?.message ?? (reason || info.message);
-  const options: SttErrorOptions = { closeCode, retryable: info.action !== 'fail' && info.action !== 'done' };
-  if (serverError?.param !== undefined) options.param = serverError.param;
-  if (serverError?.retry_after !== undefined) options.retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, serverError.retry_after * 1000);
-  if (requestId !== undefined) options.requestId = requestId;
-  return createSttError(code, `Connection closed (${closeCode}): ${detail}`, options);
 }
 
 /**

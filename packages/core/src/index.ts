@@ -30,6 +30,8 @@ export {
   type TranscriberEvents,
   type TranscriberOptions,
   type TranscriberStats,
+  type TranscriptMetrics,
+  type LatencySummary,
 } from './transcriber.ts';
 export { floatToInt16, int16ToFloat } from './audio/sample-convert.ts';
 export { downmix } from './audio/downmix.ts';

@@ -17,14 +17,10 @@
  * @module
  */
 export {
-  describeCloseCode,
-  errorFromClose,
   errorFromResponse,
   isRetryable,
   parseRetryAfter,
   readErrorEnvelope,
-  redactSecrets,
-  type CloseAction,
   type ErrorEnvelope,
 } from './errors.ts';
 export { connectAttempt, type ConnectAttempt } from './transport.ts';
@@ -55,9 +51,14 @@ export {
   bearer,
   credentialHeaders,
   credentialProtocols,
+  redactSecrets,
   requestSecrets,
   resolveStreamCredentials,
   type StreamCredentials,
 } from './protocol/credentials.ts';
 export { STREAM_PATH, batchUrl, streamUrl } from './protocol/gateway-url.ts';
 export { MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BYTES } from './batch/transcribe.ts';
+export { describeCloseCode, errorFromClose, backoffDelay, MIN_UPTIME_MS, type CloseAction, type CloseCodeInfo } from './session/reconnect-policy.ts';
+export { FRAME_MS, frameMsOption, frameSamples } from './session/framing.ts';
+export { LIMITS as TRANSCRIBER_LIMITS } from './session/options.ts';
+export { MAX_RETRY_AFTER_MS } from './errors.ts';

@@ -1,0 +1,119 @@
+/**
+ * Latency as the session sees it: when each piece of audio was last handed
+ * to the socket, and how long after that the transcript covering it came.
+ * Pure: times come in as numbers.
+ *
+ * @module
+ */
+
+/** Latency figures of a stream so far, in milliseconds (`null` before the first). */
+export interface LatencySummary {
+  /** Finals measured. */
+  count: number;
+  p50: number | null;
+  p95: number | null;
+  max: number | null;
+  /** Median latency of the first interim of each utterance. */
+  firstInterimP50: number | null;
+}
+
+/** Sends remembered per connection (a ring: the oldest go first). */
+const MAX_SENDS = 4096;
+/** Latencies kept for the percentiles (the most recent). */
+const MAX_SAMPLES = 8192;
+
+/** A bounded ring of the most recent values. */
+class Recent {
+  readonly #values = new Float64Array(MAX_SAMPLES);
+  #count = 0;
+  add(v: number): void {
+    this.#values[this.#count++ % MAX_SAMPLES] = v;
+  }
+  sorted(): Float64Array {
+    return this.#values.slice(0, Math.min(this.#count, MAX_SAMPLES)).sort();
+  }
+}
+
+function quantile(sorted: Float64Array, q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/**
+ * Remembers when audio was sent and measures transcripts against it.
+ *
+ * @example
+ * ```ts
+ * const l = new LatencyTracker();
+ * l.recordSend(1600, 1000); // samples up to 1600 sent at t = 1000 ms
+ * l.final(1600, 1180);      // 180
+ * ```
+ */
+export class LatencyTracker {
+  readonly #ends = new Float64Array(MAX_SENDS);
+  readonly #times = new Float64Array(MAX_SENDS);
+  #first = 0;
+  #next = 0;
+  #count = 0;
+  #max = -Infinity;
+  readonly #finals = new Recent();
+  readonly #interims = new Recent();
+
+  /** A new connection: what it sends is the most recent send of that audio. */
+  reset(): void {
+    this.#first = this.#next = 0;
+  }
+
+  /** Audio up to `endSample` (stream position) was handed to the socket at `now`. */
+  recordSend(endSample: number, now: number): void {
+    const i = this.#next++ % MAX_SENDS;
+    this.#ends[i] = endSample;
+    this.#times[i] = now;
+    if (this.#next - this.#first > MAX_SENDS) this.#first = this.#next - MAX_SENDS;
+  }
+
+  /** When the sample before `position` was last sent; `-1` when not known. */
+  sentAt(position: number): number {
+    // Sends on one connection come in order: the first whose end reaches the position.
+    let lo = this.#first;
+    let hi = this.#next;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#ends[mid % MAX_SENDS]! < position) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.#next ? this.#times[lo % MAX_SENDS]! : -1;
+  }
+
+  /** A final ending at `endSample` came at `now`: its latency, or `null` when the send is not known. */
+  final(endSample: number, now: number): number | null {
+    const at = this.sentAt(endSample);
+    if (at < 0) return null;
+    const ms = Math.max(0, now - at);
+    this.#count++;
+    if (ms > this.#max) this.#max = ms;
+    this.#finals.add(ms);
+    return ms;
+  }
+
+  /** The first interim of an utterance, ending at `endSample`, came at `now`. */
+  firstInterim(endSample: number, now: number): number | null {
+    const at = this.sentAt(endSample);
+    if (at < 0) return null;
+    const ms = Math.max(0, now - at);
+    this.#interims.add(ms);
+    return ms;
+  }
+
+  /** The figures so far. */
+  summary(): LatencySummary {
+    const finals = this.#finals.sorted();
+    return {
+      count: this.#count,
+      p50: quantile(finals, 0.5),
+      p95: quantile(finals, 0.95),
+      max: this.#count === 0 ? null : this.#max,
+      firstInterimP50: quantile(this.#interims.sorted(), 0.5),
+    };
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The transcriber's options, checked once: every number has a range, and a
+ * value outside it is a RangeError that names the option and the range.
+ *
+ * @module
+ */
+import { frameMsOption, frameSamples } from './framing.ts';
+import type { ReconnectSettings } from './reconnect-policy.ts';
+import type { SessionSettings } from './session-core.ts';
+
+/** Defaults and ranges of the numeric options (documented on `TranscriberOptions`). */
+export const LIMITS = {
+  sampleRate: { min: 8000, max: 48000, default: 16000 },
+  replayWindowSeconds: { min: 1, max: 300, default: 30 },
+  highWaterMarkBytes: { min: 1024, max: 64 * 1024 * 1024, default: 65536 },
+  realtimeFactor: { min: 0.1, max: 1000, default: Infinity },
+  keepAliveMs: { min: 100, max: 60_000, default: 5000 },
+  stallTimeoutMs: { min: 100, max: 300_000, default: 10_000 },
+  connectTimeoutMs: { min: 100, max: 300_000, default: 10_000 },
+  endTimeoutMs: { min: 100, max: 600_000, default: 15_000 },
+  windowWaitMs: { min: 0, max: 600_000, default: 5000 },
+  readableHighWaterMark: { min: 1, max: 10_000, default: 64 },
+  maxBufferedEvents: { min: 16, max: 1_000_000, default: 10_000 },
+  retries: { min: 0, max: 100, default: 8 },
+  minDelayMs: { min: 0, max: 60_000, default: 500 },
+  maxDelayMs: { min: 0, max: 600_000, default: 5000 },
+  maxRetryTimeMs: { min: 0, max: 3_600_000, default: 20_000 },
+} as const;
+
+type Limit = { min: number; max: number; default: number };
+
+function describe(value: unknown): string {
+  return typeof value === 'number' ? String(value) : typeof value;
+}
+
+/** An integer option within its limit. */
+export function intOption(value: unknown, name: string, limit: Limit): number {
+  if (value === undefined) return limit.default;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`Invalid option \`${name}\`: expected an integer, got ${describe(value)}`);
+  }
+  if (value < limit.min || value > limit.max) throw new RangeError(`Invalid option \`${name}\`: must be from ${limit.min} to ${limit.max}, got ${value}`);
+  return value;
+}
+
+/** A number option within its limit (`Infinity` allowed where it is the default). */
+export function numberOption(value: unknown, name: string, limit: Limit): number {
+  if (value === undefined) return limit.default;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`Invalid option \`${name}\`: expected a number, got ${describe(value)}`);
+  if (value === limit.default) return value;
+  if (!(value >= limit.min && value <= limit.max)) {
+    throw new RangeError(`Invalid option \`${name}\`: must be from ${limit.min} to ${limit.max}, got ${value}`);
+  }
+  return value;
+}
+
+/** What the options given to `createTranscriber` resolve to. */
+export interface ResolvedOptions {
+  session: SessionSettings;
+  readableHighWaterMark: number;
+  maxBufferedEvents: number;
+}
+
+/** The numeric and choice options of `TranscriberOptions` (the rest is checked where it is used). */
+export interface NumericOptions {
+  sampleRate?: number;
+  channels?: 1 | 2;
+  frameMs?: number;
+  reconnect?: false | { retries?: number; minDelayMs?: number; maxDelayMs?: number; maxRetryTimeMs?: number };
+  replayWindowSeconds?: number;
+  overflow?: 'wait' | 'drop-oldest';
+  windowWaitMs?: number;
+  highWaterMarkBytes?: number;
+  realtimeFactor?: number;
+  keepAliveMs?: number;
+  stallTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  endTimeoutMs?: number;
+  readableHighWaterMark?: number;
+  maxBufferedEvents?: number;
+}
+
+/**
+ * Checks the options and resolves the defaults.
+ *
+ * @throws TypeError or RangeError naming the option (and its range)
+ */
+export function resolveOptions(options: NumericOptions): ResolvedOptions {
+  const sampleRate = intOption(options.sampleRate, 'sampleRate', LIMITS.sampleRate);
+  const channels = intOption(options.channels, 'channels', { min: 1, max: 2, default: 1 });
+  const frameMs = frameMsOption(options.frameMs);
+  const windowSeconds = numberOption(options.replayWindowSeconds, 'replayWindowSeconds', LIMITS.replayWindowSeconds);
+  if (options.overflow !== undefined && options.overflow !== 'wait' && options.overflow !== 'drop-oldest') {
+    throw new TypeError(`Invalid option \`overflow\`: expected 'wait' or 'drop-oldest', got ${String(options.overflow)}`);
+  }
+  let reconnect: ReconnectSettings | false = false;
+  if (options.reconnect !== false) {
+    const r = options.reconnect ?? {};
+    if (typeof r !== 'object' || r === null) throw new TypeError('Invalid option `reconnect`: expected false or an object');
+    const minDelayMs = intOption(r.minDelayMs, 'reconnect.minDelayMs', LIMITS.minDelayMs);
+    const maxDelayMs = intOption(r.maxDelayMs, 'reconnect.maxDelayMs', { ...LIMITS.maxDelayMs, default: Math.max(LIMITS.maxDelayMs.default, minDelayMs) });
+    if (maxDelayMs < minDelayMs) {
+      throw new RangeError(`Invalid option \`reconnect.maxDelayMs\`: must be at least \`reconnect.minDelayMs\` (${minDelayMs}), got ${maxDelayMs}`);
+    }
+    reconnect = {
+      retries: intOption(r.retries, 'reconnect.retries', LIMITS.retries),
+      minDelayMs,
+      maxDelayMs,
+      maxRetryTimeMs: intOption(r.maxRetryTimeMs, 'reconnect.maxRetryTimeMs', LIMITS.maxRetryTimeMs),
+    };
+  }
+  return {
+    session: {
+      sampleRate,
+      channels,
+      frameSamples: frameSamples(sampleRate, frameMs),
+      windowSamples: Math.round(windowSeconds * sampleRate),
+      overflow: options.overflow ?? 'wait',
+      windowWaitMs: intOption(options.windowWaitMs, 'windowWaitMs', LIMITS.windowWaitMs),
+      highWaterMarkBytes: intOption(options.highWaterMarkBytes, 'highWaterMarkBytes', LIMITS.highWaterMarkBytes),
+      realtimeFactor: numberOption(options.realtimeFactor, 'realtimeFactor', LIMITS.realtimeFactor),
+      keepAliveMs: intOption(options.keepAliveMs, 'keepAliveMs', LIMITS.keepAliveMs),
+      stallTimeoutMs: intOption(options.stallTimeoutMs, 'stallTimeoutMs', LIMITS.stallTimeoutMs),
+      connectTimeoutMs: intOption(options.connectTimeoutMs, 'connectTimeoutMs', LIMITS.connectTimeoutMs),
+      endTimeoutMs: intOption(options.endTimeoutMs, 'endTimeoutMs', LIMITS.endTimeoutMs),
+      reconnect,
+    },
+    readableHighWaterMark: intOption(options.readableHighWaterMark, 'readableHighWaterMark', LIMITS.readableHighWaterMark),
+    maxBufferedEvents: intOption(options.maxBufferedEvents, 'maxBufferedEvents', LIMITS.maxBufferedEvents),
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The replay window: what a stream keeps for a reconnect, and the rules
+ * that bound it. Commit points per channel (the `end` of each channel's
+ * latest final), the window (the most unconfirmed audio kept), the
+ * `overflow` policy when it is full, the bounded wait for a final
+ * (`windowWaitMs`), and the gaps a replay reports for audio it no longer
+ * has. Pure: time comes in as a number.
+ *
+ * @module
+ */
+import { ReplayBuffer } from '../replay-buffer.ts';
+
+/** Settings of a {@link ReplayWindow}. */
+export interface ReplayWindowOptions {
+  channels: number;
+  /** Samples per channel per second (the wire rate). */
+  sampleRate: number;
+  /** The most unconfirmed audio kept, in samples per channel. */
+  windowSamples: number;
+  overflow: 'wait' | 'drop-oldest';
+  windowWaitMs: number;
+  /** Wire frame length in samples per channel: the ring's capacity stays a multiple of it. */
+  frameSamples: number;
+  /** Room beyond the window: what is in flight (admitted parts, the socket's queue). */
+  slackSamples: number;
+}
+
+/** A span of stream audio lost to the window, in samples per channel. */
+export interface Gap {
+  start: number;
+  end: number;
+}
+
+/**
+ * The retained audio of a stream and its commit points.
+ *
+ * @example
+ * ```ts
+ * const w = new ReplayWindow({ channels: 1, sampleRate: 16000, windowSamples: 480000, overflow: 'wait',
+ *   windowWaitMs: 5000, frameSamples: 1600, slackSamples: 24000 });
+ * w.store(new Int16Array(16000), 0);
+ * w.commit(0, 8000, 16000); // a final covered the first half second
+ * w.replayStart();          // { from: 8000, gap: null }
+ * ```
+ */
+export class ReplayWindow {
+  readonly #buffer: ReplayBuffer;
+  readonly #windowSamples: number;
+  readonly #overflow: 'wait' | 'drop-oldest';
+  readonly #windowWaitMs: number;
+  #commits: number[];
+  #fullSince = -1;
+  /** Samples per channel reported lost in gaps so far. */
+  gapSamples = 0;
+
+  constructor(options: ReplayWindowOptions) {
+    this.#windowSamples = options.windowSamples;
+    this.#overflow = options.overflow;
+    this.#windowWaitMs = options.windowWaitMs;
+    this.#commits = new Array<number>(options.channels).fill(0);
+    // One ring for the stream, allocated at the first write: room for the
+    // slack at first, grown to the whole window (in one step) only when
+    // finals do not keep up.
+    this.#buffer = new ReplayBuffer(options.channels, {
+      capacity: options.slackSamples,
+      maxCapacity: options.windowSamples + options.slackSamples,
+      align: options.frameSamples,
+    });
+  }
+
+  /** Position just past the last sample stored: the samples written so far. */
+  get end(): number {
+    return this.#buffer.end;
+  }
+
+  /** The first retained sample. */
+  get start(): number {
+    return this.#buffer.start;
+  }
+
+  /** Retained bytes (Int16, all channels). */
+  get byteLength(): number {
+    return this.#buffer.byteLength;
+  }
+
+  /** The stream's commit point: the lowest of the channels'. */
+  committed(): number {
+    const c = this.#commits;
+    let min = c[0]!;
+    for (let i = 1; i < c.length; i++) if (c[i]! < min) min = c[i]!;
+    return min;
+  }
+
+  /** The commit point of one channel. */
+  commitOf(channel: number): number {
+    return this.#commits[channel]!;
+  }
+
+  /**
+   * Whether `samples` more may be stored now. Connected, a full window waits
+   * (in `wait` mode) for a final, at most `windowWaitMs`; disconnected, it
+   * waits for the connection (`wait`) or drops the oldest audio
+   * (`drop-oldest`, reported as a gap when a replay needs it).
+   */
+  admit(samples: number, connected: boolean, now: number): boolean {
+    const buf = this.#buffer;
+    if (buf.length + samples <= this.#windowSamples) return true;
+    if (this.#overflow === 'drop-oldest') {
+      if (!connected) buf.dropBefore(buf.end + samples - this.#windowSamples);
+      return true;
+    }
+    if (!connected) return false;
+    if (this.#fullSince < 0) this.#fullSince = now;
+    return now - this.#fullSince >= this.#windowWaitMs;
+  }
+
+  /** When a writer waiting on a full window may go on (`Infinity` when it is not waiting on one). */
+  get waitDeadline(): number {
+    return this.#fullSince < 0 || this.#overflow !== 'wait' ? Infinity : this.#fullSince + this.#windowWaitMs;
+  }
+
+  /**
+   * Copies admitted samples in. Past the window, sent audio that no final
+   * confirmed yet goes (a replay that needs it reports a gap); unsent audio
+   * never goes here.
+   */
+  store(chunk: Int16Array, sentUpTo: number): void {
+    const buf = this.#buffer;
+    buf.append(chunk);
+    const overflow = buf.length - this.#windowSamples;
+    if (overflow > 0) buf.dropBefore(Math.min(buf.start + overflow, sentUpTo));
+  }
+
+  /**
+   * A final on `channel` ends at `endSample`: the channel's commit point
+   * moves there and what every channel has confirmed (and was sent) is
+   * let go.
+   */
+  commit(channel: number, endSample: number, sentUpTo: number): void {
+    this.#commits[channel] = endSample;
+    this.#fullSince = -1;
+    this.#buffer.dropBefore(Math.min(this.committed(), sentUpTo));
+  }
+
+  /**
+   * Where the next connection starts: the commit point, or the oldest
+   * retained sample where the window let audio after the commit point go.
+   * That lost span is returned once as `gap`, and the commit points move
+   * past it.
+   */
+  replayStart(): { from: number; gap: Gap | null } {
+    const commit = this.committed();
+    const from = Math.max(commit, this.#buffer.start);
+    if (from <= commit) return { from, gap: null };
+    this.#commits = this.#commits.map((c) => Math.max(c, from));
+    this.gapSamples += from - commit;
+    return { from, gap: { start: commit, end: from } };
+  }
+
+  /**
+   * The retained samples from `from` up to `until`, or fewer where the ring
+   * wraps (read on from there); `null` when `from` is not retained. A view:
+   * use it at once.
+   */
+  read(from: number, until: number): Int16Array | null {
+    return this.#buffer.read(from, until);
+  }
+}

@@ -1,0 +1,622 @@
+/**
+ * The streaming session as a pure state machine (the "sans-I/O" shape):
+ * every decision of a transcriber's session is made here, and nothing here
+ * touches a socket, a timer, a promise or a global. Inputs are method calls
+ * that carry the time (`now`, in ms); outputs are calls on {@link SessionIO},
+ * which the Web Streams wrapper (`transcriber.ts`) carries out.
+ *
+ * Its parts: {@link Framing} (where wire frames are cut), {@link ReplayWindow}
+ * (commit points, the window, overflow, gaps), {@link ReconnectPolicy}
+ * (close codes, backoff, the retry budget), {@link LatencyTracker}.
+ *
+ * @module
+ */
+import { SttError, createSttError } from '../errors.ts';
+import { clientMessages, type ServerMessage, type WireTranscript } from '../protocol/gateway-dialect.ts';
+import type { TranscriptEvent, TranscriptSegmentEvent } from '../types.ts';
+import { Framing } from './framing.ts';
+import { LatencyTracker, type LatencySummary } from './latency.ts';
+import { ReconnectPolicy, type DropCause, type ReconnectSettings } from './reconnect-policy.ts';
+import { ReplayWindow } from './replay-window.ts';
+
+/** Resolved settings of a session (see `TranscriberOptions` for each). */
+export interface SessionSettings {
+  sampleRate: number;
+  channels: number;
+  frameSamples: number;
+  windowSamples: number;
+  overflow: 'wait' | 'drop-oldest';
+  windowWaitMs: number;
+  highWaterMarkBytes: number;
+  realtimeFactor: number;
+  keepAliveMs: number;
+  stallTimeoutMs: number;
+  connectTimeoutMs: number;
+  endTimeoutMs: number;
+  reconnect: ReconnectSettings | false;
+  /** Randomness for the backoff jitter, in [0, 1). @defaultValue Math.random */
+  random?: () => number;
+}
+
+/** What a final adds to the figures: the `metrics` event. */
+export interface TranscriptMetrics {
+  /** Milliseconds from the last send of the final's last sample to its arrival; `null` when not known. */
+  latencyMs: number | null;
+  final: TranscriptSegmentEvent;
+  latency: LatencySummary;
+  connections: number;
+  reconnects: number;
+  replayedSeconds: number;
+  gapSeconds: number;
+}
+
+/** Lifecycle notices the session gives (the transcriber's `events`). */
+export interface SessionNotices {
+  open: { sessionId: string; model: string | null };
+  reconnecting: { attempt: number; delayMs: number; cause: SttError };
+  reconnected: { sessionId: string; replayedSeconds: number };
+  close: { code: number; reason: string };
+  error: SttError;
+  metrics: TranscriptMetrics;
+}
+
+/** The effects a session asks for. Each is carried out at once; none reports back but through the inputs. */
+export interface SessionIO {
+  /** Open connection `id` now; answer with `opened`, `refused` (and later `message`, `closed`). */
+  open(id: number): void;
+  /** Send on the open connection. */
+  send(data: Uint8Array | string): void;
+  /** Bytes queued in the open connection's socket. */
+  bufferedAmount(): number;
+  /** Call `drained(id)` once the socket holds fewer than `bytes`. */
+  awaitDrain(id: number, bytes: number): void;
+  /** Close the open connection (a closing handshake); no `closed` input follows. */
+  close(code: number, reason: string): void;
+  /** Drop the open connection without a handshake; no `closed` input follows. */
+  terminate(): void;
+  /** Deliver a transcript event to the reader. */
+  emit(event: TranscriptEvent): void;
+  notice<K extends keyof SessionNotices>(name: K, info: SessionNotices[K]): void;
+  /** Whether anyone listens to a notice (the `metrics` figures are made only then). */
+  wants(name: keyof SessionNotices): boolean;
+  /** Call `tick` at (or after) time `at`. Earlier requests win; a tick may come early. */
+  wakeAt(at: number): void;
+  /** Something changed that a waiting writer may be waiting for. */
+  wakeWriter(): void;
+  /** The session is over: `error` is `null` when it ended normally. */
+  finish(error: Error | null): void;
+}
+
+type Phase = 'idle' | 'waiting' | 'connecting' | 'open' | 'done';
+
+interface Marker {
+  at: number;
+  kind: 'finalize' | 'end';
+  sentOn: number;
+}
+
+/** Slack for rounding when a server's times are checked against the audio sent, in seconds. */
+export const TIME_TOLERANCE_S = 0.02;
+/** How long to wait for the close after `session.ended` before ending anyway. */
+const ENDED_GRACE_MS = 2000;
+
+/**
+ * One streaming session. See the module doc; `session-core.test.ts` drives
+ * it with no network.
+ *
+ * @example
+ * ```ts
+ * const core = new SessionCore(settings, io);
+ * if (core.admit(1600, now)) core.append(samples, now); // from the writer
+ * core.opened(1, now);                                  // from the transport
+ * core.message(1, parseServerMessage(text), now);
+ * ```
+ */
+export class SessionCore {
+  readonly #s: SessionSettings;
+  readonly #io: SessionIO;
+  readonly #framing: Framing;
+  readonly #window: ReplayWindow;
+  readonly #policy: ReconnectPolicy;
+  readonly #latency = new LatencyTracker();
+  readonly #tickMs: number;
+
+  #phase: Phase = 'idle';
+  #error: Error | null = null;
+  #markers: Marker[] = [];
+  #ending = false;
+  #everStarted = false;
+  #connections = 0;
+  #reconnects = 0;
+  #replayedTotal = 0;
+
+  // the current connection
+  #id = 0;
+  #base = 0;
+  #sentUpTo = 0;
+  #replayEnd = 0;
+  #connectStartedAt = 0;
+  #openedAt = 0;
+  #reconnectAt = 0;
+  #started = false;
+  #sessionEnded = false;
+  #sessionEndedAt = 0;
+  #endSentAt = 0;
+  #firstEndSentAt = 0;
+  #lastSendAt = 0;
+  #lastMessageAt = 0;
+  #lastProgressAt = 0;
+  #lastBuffered = 0;
+  #drainWait = false;
+  #pacingUntil = 0;
+  #serverError: Extract<ServerMessage, { type: 'error' }>['error'] | undefined;
+  #lastFinalEnd: number[];
+  #inUtterance: boolean[];
+
+  constructor(settings: SessionSettings, io: SessionIO) {
+    this.#s = settings;
+    this.#io = io;
+    this.#framing = new Framing(settings.frameSamples);
+    const slack = settings.sampleRate + 4 * settings.frameSamples + Math.ceil(settings.highWaterMarkBytes / 2 / settings.channels);
+    this.#window = new ReplayWindow({
+      channels: settings.channels,
+      sampleRate: settings.sampleRate,
+      windowSamples: settings.windowSamples,
+      overflow: settings.overflow,
+      windowWaitMs: settings.windowWaitMs,
+      frameSamples: settings.frameSamples,
+      slackSamples: slack,
+    });
+    this.#policy = new ReconnectPolicy(settings.reconnect, settings.random);
+    this.#tickMs = Math.max(25, Math.min(settings.keepAliveMs, settings.stallTimeoutMs) / 4);
+    this.#lastFinalEnd = new Array<number>(settings.channels).fill(0);
+    this.#inUtterance = new Array<boolean>(settings.channels).fill(false);
+  }
+
+  // ---- what the wrapper reads ----------------------------------------------
+
+  /** The error the session failed with, or `null`. */
+  get error(): Error | null {
+    return this.#error;
+  }
+
+  get done(): boolean {
+    return this.#phase === 'done';
+  }
+
+  /** Whether `id` is the connection the session wants (late results of others are to be closed). */
+  isCurrent(id: number): boolean {
+    return id === this.#id && (this.#phase === 'connecting' || this.#phase === 'open');
+  }
+
+  /** Counters for `transcriber.stats`. */
+  get stats() {
+    const rate = this.#s.sampleRate;
+    const phase = this.#phase;
+    return {
+      writtenSamples: this.#window.end,
+      sentSamples: this.#sentUpTo,
+      committedSamples: this.#window.committed(),
+      retainedBytes: this.#window.byteLength,
+      connections: this.#connections,
+      reconnects: this.#reconnects,
+      replayedSeconds: this.#replayedTotal / rate,
+      gapSeconds: this.#window.gapSamples / rate,
+      latency: this.#latency.summary(),
+      state:
+        phase === 'done' ? (this.#error ? 'failed' : 'closed')
+        : phase === 'open' ? (this.#ending ? 'ending' : 'open')
+        : phase === 'idle' ? 'idle'
+        : this.#everStarted || this.#connections > 0 ? 'reconnecting' : 'connecting',
+    } as const;
+  }
+
+  // ---- inputs from the writer ----------------------------------------------
+
+  /**
+   * Whether `samples` more may be appended now (socket back-pressure: every
+   * whole frame already in the socket; the replay window). Starts
+   * connecting when idle. Throws the session's error once it is over.
+   */
+  admit(samples: number, now: number): boolean {
+    this.#throwIfDone();
+    if (this.#phase === 'idle') this.#connect(now);
+    if (this.#phase === 'open') {
+      if (this.#window.end - this.#sentUpTo >= this.#s.frameSamples) return false;
+      const ok = this.#window.admit(samples, true, now);
+      if (!ok) this.#io.wakeAt(this.#window.waitDeadline);
+      return ok;
+    }
+    return this.#window.admit(samples, false, now);
+  }
+
+  /** Admitted wire samples (interleaved Int16); copied in, so the caller may reuse its array. */
+  append(chunk: Int16Array, now: number): void {
+    this.#window.store(chunk, this.#sentUpTo);
+    if (this.#phase === 'open') this.#pump(now);
+  }
+
+  /** Asks the server for finals of everything appended so far. */
+  finalize(now: number): void {
+    if (this.done || this.#window.end === 0) return;
+    this.#markers.push({ at: this.#window.end, kind: 'finalize', sentOn: 0 });
+    this.#kick(now);
+  }
+
+  /** No more audio: send what is left and `end`, then finish on `session.ended`. */
+  end(now: number): void {
+    if (this.done || this.#ending) return;
+    this.#ending = true;
+    if (this.#window.end === 0) {
+      this.#finish(null); // nothing was ever written: no session to end
+      return;
+    }
+    this.#markers.push({ at: this.#window.end, kind: 'end', sentOn: 0 });
+    this.#kick(now);
+  }
+
+  /** The reader or the caller gave up: end with `error`. */
+  abort(error: Error): void {
+    this.#finish(error);
+  }
+
+  // ---- inputs from the transport -------------------------------------------
+
+  opened(id: number, now: number): void {
+    if (id !== this.#id || this.#phase !== 'connecting') return;
+    this.#phase = 'open';
+    this.#connections++;
+    this.#openedAt = this.#lastProgressAt = this.#lastSendAt = this.#lastMessageAt = now;
+    this.#pacingUntil = 0;
+    // While connecting, `drop-oldest` may have let go of audio this connection was to start with.
+    if (this.#window.start > this.#base) this.#prepare();
+    this.#pump(now);
+    this.#io.wakeWriter();
+    this.#io.wakeAt(now + this.#tickMs);
+  }
+
+  refused(id: number, error: unknown, now: number): void {
+    if (id !== this.#id || this.#phase !== 'connecting') return;
+    this.#drop({ kind: 'refused', error }, now);
+  }
+
+  closed(id: number, code: number, reason: string, now: number): void {
+    if (id !== this.#id) return;
+    if (this.#phase === 'connecting') {
+      // A close that overtook the open: the connection lasted no time.
+      this.#phase = 'open';
+      this.#openedAt = now;
+    }
+    if (this.#phase !== 'open') return;
+    this.#io.notice('close', { code, reason });
+    this.#drop({ kind: 'closed', code, reason, serverError: this.#serverError }, now);
+  }
+
+  /** The socket drained (the `awaitDrain` asked for). */
+  drained(id: number, now: number): void {
+    if (id !== this.#id || this.#phase !== 'open') return;
+    this.#drainWait = false;
+    this.#lastProgressAt = now;
+    this.#pump(now);
+    this.#io.wakeWriter();
+  }
+
+  /** A server message that could not be parsed: reported, and the session goes on. */
+  messageError(id: number, error: SttError, now: number): void {
+    if (id !== this.#id || this.done) return;
+    this.#lastMessageAt = now;
+    this.#io.notice('error', error);
+  }
+
+  /** A parsed server message (credentials already redacted from its text). */
+  message(id: number, msg: ServerMessage, now: number): void {
+    if (id !== this.#id) return;
+    if (this.#phase === 'connecting') this.opened(id, now);
+    if (this.#phase !== 'open') return;
+    this.#lastMessageAt = now;
+    switch (msg.type) {
+      case 'session.started':
+        if (this.#started) {
+          this.#protocolError('a second `session.started` on one connection');
+          return;
+        }
+        this.#started = true;
+        if (!this.#everStarted) {
+          this.#everStarted = true;
+          this.#io.notice('open', { sessionId: msg.sessionId, model: msg.model });
+        } else {
+          this.#reconnects++;
+          this.#io.notice('reconnected', { sessionId: msg.sessionId, replayedSeconds: (this.#replayEnd - this.#base) / this.#s.sampleRate });
+        }
+        return;
+      case 'transcript':
+        this.#onTranscript(msg, now);
+        return;
+      case 'speech_started':
+        this.#io.emit({ type: 'speech_started', timestamp: this.#base / this.#s.sampleRate + msg.timestamp });
+        return;
+      case 'session.ended':
+        this.#sessionEnded = true;
+        this.#sessionEndedAt = now;
+        return;
+      case 'error':
+        this.#serverError = msg.error;
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ---- the clock -----------------------------------------------------------
+
+  /** Time passed: deadlines (backoff, connect, first message, stall, end, keep-alive, pacing, the window wait). */
+  tick(now: number): void {
+    const phase = this.#phase;
+    if (phase === 'done' || phase === 'idle') return;
+    if (phase === 'waiting') {
+      if (now >= this.#reconnectAt) this.#connect(now);
+      else this.#io.wakeAt(this.#reconnectAt);
+      return;
+    }
+    if (phase === 'connecting') {
+      if (now - this.#connectStartedAt >= this.#s.connectTimeoutMs) {
+        const error = createSttError('timeout', `No connection within ${this.#s.connectTimeoutMs} ms (credentials and handshake)`);
+        this.#drop({ kind: 'refused', error }, now);
+      } else this.#io.wakeAt(this.#connectStartedAt + this.#s.connectTimeoutMs);
+      return;
+    }
+    // open
+    const s = this.#s;
+    const buffered = this.#io.bufferedAmount();
+    if (buffered === 0 || buffered < this.#lastBuffered) this.#lastProgressAt = now;
+    this.#lastBuffered = buffered;
+    const awaitingAnswer = this.#endSentAt > 0 && !this.#sessionEnded;
+    const silent = now - this.#lastMessageAt >= s.stallTimeoutMs;
+    let stall = '';
+    if (!this.#started && now - this.#openedAt >= s.connectTimeoutMs) stall = `no \`session.started\` within ${s.connectTimeoutMs} ms`;
+    else if (buffered > 0 && now - this.#lastProgressAt >= s.stallTimeoutMs) stall = `the server read nothing for ${s.stallTimeoutMs} ms`;
+    else if (awaitingAnswer && silent) stall = `no answer to \`end\` for ${s.stallTimeoutMs} ms`;
+    if (this.#firstEndSentAt > 0 && !this.#sessionEnded && now - this.#firstEndSentAt >= s.endTimeoutMs) {
+      this.#finish(createSttError('timeout', `No \`session.ended\` within ${s.endTimeoutMs} ms of the end of the audio`));
+      return;
+    }
+    if (stall) {
+      this.#io.terminate();
+      this.#io.notice('close', { code: 1006, reason: 'the connection stalled' });
+      this.#drop({ kind: 'stalled', message: stall }, now);
+      return;
+    }
+    if (this.#sessionEnded && now - this.#sessionEndedAt >= ENDED_GRACE_MS && this.#ending && this.#sentUpTo >= this.#window.end) {
+      this.#finish(null); // session.ended came but the server did not close: done anyway
+      return;
+    }
+    if (now - this.#lastSendAt >= s.keepAliveMs && buffered === 0) {
+      this.#io.send(clientMessages.keepalive);
+      this.#lastSendAt = now;
+    }
+    this.#pump(now);
+    this.#io.wakeWriter();
+    this.#io.wakeAt(now + this.#tickMs);
+  }
+
+  // ---- connecting ------------------------------------------------------------
+
+  #connect(now: number): void {
+    this.#id++;
+    this.#phase = 'connecting';
+    this.#connectStartedAt = now;
+    this.#prepare();
+    this.#io.open(this.#id);
+    if (this.#phase === 'connecting') this.#io.wakeAt(now + this.#s.connectTimeoutMs);
+  }
+
+  /** Where the next connection starts: the commit point (a replay), with a gap for what is gone. */
+  #prepare(): void {
+    const { from, gap } = this.#window.replayStart();
+    if (gap) {
+      const rate = this.#s.sampleRate;
+      this.#io.emit({ type: 'gap', start: gap.start / rate, end: gap.end / rate, reason: 'replay_window_exceeded' });
+    }
+    this.#replayEnd = Math.max(from, Math.min(this.#sentUpTo, this.#window.end));
+    this.#base = this.#sentUpTo = from;
+    this.#framing.reset(from);
+    this.#latency.reset();
+    this.#started = this.#sessionEnded = this.#drainWait = false;
+    this.#endSentAt = this.#lastBuffered = 0;
+    this.#serverError = undefined;
+    this.#lastFinalEnd.fill(0);
+    this.#inUtterance.fill(false);
+  }
+
+  #drop(cause: DropCause, now: number): void {
+    const wasOpen = this.#phase === 'open';
+    this.#id++; // nothing more from that connection
+    this.#phase = 'waiting';
+    this.#replayedTotal += Math.max(0, this.#replayEnd - this.#base);
+    const end = this.#window.end;
+    const decision = this.#policy.decide(cause, {
+      now,
+      sessionEnded: this.#sessionEnded,
+      endedAndAllSent: this.#ending && this.#sentUpTo >= end,
+      pending: this.#ending || this.#markers.length > 0 || end > this.#window.committed(),
+      uptimeMs: wasOpen ? now - this.#openedAt : 0,
+    });
+    switch (decision.action) {
+      case 'done':
+        this.#finish(null);
+        return;
+      case 'fail':
+        this.#finish(decision.error);
+        return;
+      case 'idle':
+        this.#phase = 'idle';
+        this.#io.wakeWriter();
+        return;
+      case 'reconnect':
+        this.#io.notice('reconnecting', { attempt: decision.attempt, delayMs: decision.delayMs, cause: decision.error });
+        if (this.done) return; // a listener aborted
+        this.#reconnectAt = now + decision.delayMs;
+        if (decision.delayMs === 0) this.#connect(now);
+        else this.#io.wakeAt(this.#reconnectAt);
+        this.#io.wakeWriter();
+        return;
+    }
+  }
+
+  // ---- sending ---------------------------------------------------------------
+
+  #kick(now: number): void {
+    if (this.#phase === 'idle') this.#connect(now);
+    else if (this.#phase === 'open') this.#pump(now);
+  }
+
+  /** Sends what can go now: markers where they fall, wire frames, within back-pressure and pacing. */
+  #pump(now: number): void {
+    if (this.#drainWait || now < this.#pacingUntil) return;
+    const s = this.#s;
+    const io = this.#io;
+    const window = this.#window;
+    const id = this.#id;
+    let sent = false;
+    while (this.#phase === 'open') {
+      let boundary = Infinity;
+      const markers = this.#markers;
+      if (markers.length > 0) {
+        const due = markers.find((m) => m.sentOn !== id && m.at <= this.#sentUpTo);
+        if (due) {
+          due.sentOn = id;
+          io.send(due.kind === 'end' ? clientMessages.end : clientMessages.finalize);
+          this.#lastSendAt = now;
+          if (due.kind === 'end') {
+            this.#endSentAt = now;
+            if (this.#firstEndSentAt === 0) this.#firstEndSentAt = now;
+          }
+          continue;
+        }
+        for (const m of markers) if (m.sentOn !== id && m.at < boundary) boundary = m.at;
+      }
+      const until = this.#framing.next(this.#sentUpTo, window.end, boundary);
+      if (until < 0) break;
+      if (io.bufferedAmount() >= s.highWaterMarkBytes) {
+        // Drain to half the mark, then send a burst: one wake-up per burst.
+        this.#drainWait = true;
+        io.awaitDrain(id, s.highWaterMarkBytes >> 1);
+        break;
+      }
+      if (s.realtimeFactor !== Infinity && this.#sentUpTo >= this.#replayEnd) {
+        // New audio goes no faster than realtimeFactor × real time (a replay goes at once).
+        const due = this.#openedAt + ((this.#sentUpTo - this.#replayEnd) / s.sampleRate / s.realtimeFactor) * 1000;
+        if (due - now > 1) {
+          this.#pacingUntil = due;
+          io.wakeAt(due);
+          break;
+        }
+      }
+      const data = window.read(this.#sentUpTo, until);
+      if (!data) {
+        // Unreachable: sent audio is dropped only up to `sentUpTo`, unsent audio only while disconnected.
+        this.#finish(new Error(`Internal error: audio at sample ${this.#sentUpTo} is no longer retained`));
+        return;
+      }
+      io.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      this.#sentUpTo += data.length / s.channels;
+      this.#lastSendAt = now;
+      this.#latency.recordSend(this.#sentUpTo, now);
+      sent = true;
+    }
+    if (sent) io.wakeWriter();
+  }
+
+  // ---- receiving -------------------------------------------------------------
+
+  #protocolError(message: string): void {
+    this.#io.notice('error', createSttError('protocol_error', `Server message rejected: ${message}`, { retryable: false }));
+  }
+
+  /** Checks a transcript against the stream, re-times it and delivers it (finals once, in order). */
+  #onTranscript(msg: WireTranscript, now: number): void {
+    const s = this.#s;
+    const rate = s.sampleRate;
+    const ch = msg.channel;
+    const kind = msg.isFinal ? 'final' : 'interim';
+    if (ch >= s.channels) {
+      this.#protocolError(`a ${kind} on channel ${ch} of a ${s.channels}-channel stream`);
+      return;
+    }
+    const sentSeconds = (this.#sentUpTo - this.#base) / rate;
+    if (msg.end > sentSeconds + TIME_TOLERANCE_S) {
+      this.#protocolError(`a ${kind} ending at ${msg.end} s, beyond the ${sentSeconds.toFixed(3)} s of audio sent on this connection`);
+      return;
+    }
+    const endSample = Math.min(this.#sentUpTo, this.#base + Math.round(msg.end * rate));
+    const commit = this.#window.commitOf(ch);
+    if (msg.isFinal) {
+      if (msg.start < this.#lastFinalEnd[ch]! - TIME_TOLERANCE_S) {
+        this.#protocolError(`a final starting at ${msg.start} s overlaps the previous final on channel ${ch} (it ended at ${this.#lastFinalEnd[ch]} s)`);
+        return;
+      }
+      this.#lastFinalEnd[ch] = msg.end;
+      this.#inUtterance[ch] = false;
+      // A final wholly before the commit point was delivered by an earlier connection.
+      if (endSample <= commit && !(endSample === commit && commit === 0)) return;
+      this.#window.commit(ch, endSample, this.#sentUpTo);
+      this.#policy.progress();
+      const committed = this.#window.committed();
+      if (this.#markers.length > 0) this.#markers = this.#markers.filter((m) => m.kind === 'end' || m.at > committed);
+      const event = this.#event(msg, 'final');
+      this.#io.emit(event);
+      const latencyMs = this.#latency.final(endSample, now);
+      if (!this.#io.wants('metrics')) return this.#io.wakeWriter();
+      const st = this.stats;
+      this.#io.notice('metrics', {
+        latencyMs,
+        final: event,
+        latency: st.latency,
+        connections: st.connections,
+        reconnects: st.reconnects,
+        replayedSeconds: st.replayedSeconds,
+        gapSeconds: st.gapSeconds,
+      });
+      this.#io.wakeWriter();
+      return;
+    }
+    if (endSample <= commit && msg.start !== msg.end) return; // an interim for audio that is already final
+    if (!this.#inUtterance[ch]) {
+      this.#inUtterance[ch] = true;
+      this.#latency.firstInterim(endSample, now);
+    }
+    this.#io.emit(this.#event(msg, 'interim'));
+  }
+
+  #event(msg: WireTranscript, type: 'final' | 'interim'): TranscriptSegmentEvent {
+    const offset = this.#base / this.#s.sampleRate;
+    return {
+      type,
+      text: msg.text,
+      start: offset + msg.start,
+      end: offset + msg.end,
+      confidence: msg.confidence,
+      language: msg.language,
+      channel: msg.channel,
+      words: msg.words ? msg.words.map((w) => ({ ...w, start: offset + w.start, end: offset + w.end })) : null,
+    };
+  }
+
+  // ---- ending ----------------------------------------------------------------
+
+  #throwIfDone(): void {
+    if (this.#phase !== 'done') return;
+    if (this.#error) throw this.#error;
+    throw new TypeError('The transcriber has already ended');
+  }
+
+  #finish(error: Error | null): void {
+    if (this.#phase === 'done') return;
+    const wasConnected = this.#phase === 'open';
+    this.#phase = 'done';
+    this.#error = error;
+    this.#id++;
+    if (wasConnected) this.#io.close(1000, error ? 'client ended the stream' : 'done');
+    this.#io.finish(error);
+  }
+}
