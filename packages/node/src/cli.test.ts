@@ -1,64 +1,24 @@
-import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { dtmfWav, startEmulator, type Emulator } from '@stt-stream/emulator';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI as cli, assertBuilt, runCli as run } from '../test/run-cli.ts';
 
-// The `stt-stream` CLI end to end: cli.ts bundled with esbuild (the
-// workspace packages from their sources), run as a real `node` process
-// against the real emulator.
+// The `stt-stream` CLI end to end: the built bin (packages/node/dist/cli.js,
+// from `pnpm build`), run as a real `node` process against the real emulator.
 
-const here = dirname(fileURLToPath(import.meta.url));
-const packages = join(here, '..', '..');
 const KEY = 'sk_test_cli_key';
 let dir: string;
-let cli: string;
 let emulator: Emulator;
 const path = (name: string) => join(dir, name);
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], options: { env?: Record<string, string | undefined>; input?: Buffer } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const env: Record<string, string | undefined> = { PATH: process.env.PATH, STT_STREAM_API_KEY: KEY, ...options.env };
-    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-    const child = execFile(process.execPath, [cli, ...args], { env: env as NodeJS.ProcessEnv, timeout: 60_000, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    if (options.input) child.stdin!.end(options.input);
-    else child.stdin!.end();
-  });
-}
+const runCli = (args: string[], options: { env?: Record<string, string | undefined>; input?: Buffer } = {}) =>
+  run(args, { ...options, env: { STT_STREAM_API_KEY: KEY, ...options.env } });
 
 beforeAll(async () => {
+  assertBuilt();
   dir = mkdtempSync(join(tmpdir(), 'stt-cli-'));
-  // Bundled next to the package's own node_modules is not needed: everything is bundled.
-  const out = join(dir, 'build');
-  mkdirSync(out);
-  cli = join(out, 'cli.mjs');
-  await build({
-    entryPoints: [join(here, 'cli.ts')],
-    outfile: cli,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'error',
-    alias: {
-      '@stt-stream/core': join(packages, 'core', 'src', 'index.ts'),
-      '@stt-stream/emulator': join(packages, 'emulator', 'src', 'index.ts'),
-    },
-    external: ['bufferutil', 'utf-8-validate'],
-    // CommonJS dependencies (ws, commander) call require() on Node built-ins.
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
   emulator = await startEmulator({ apiKeys: [KEY] });
   writeFileSync(path('keys.wav'), dtmfWav('123 45').wav);
 }, 60_000);
@@ -165,7 +125,7 @@ describe('stt-stream CLI', () => {
       '--recorder-command',
       `sox ${path('keys.wav')} -t s16 -r 16000 -c 1 -`,
     ]);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe('stt-stream: listening… (Ctrl-C to stop)\n');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('one two three\nfour five\n');
   });

@@ -42,6 +42,17 @@ export interface MicrophoneOptions {
 const RECORDERS: RecorderName[] = ['arecord', 'rec', 'sox', 'ffmpeg'];
 
 /**
+ * The end of the `recorder_not_found` message that names the options to
+ * pass (the CLI says its flags instead). Not exported from the package.
+ *
+ * @example
+ * ```ts
+ * message.replace(RECORDER_FIX, 'pass --recorder');
+ * ```
+ */
+export const RECORDER_FIX = 'pass `recorder`/`command`';
+
+/**
  * The arguments that make each recorder write raw s16le to stdout.
  *
  * @example
@@ -114,7 +125,8 @@ async function resolveCommand(options: MicrophoneOptions, rate: number, channels
   }
   throw createSttError(
     'recorder_not_found',
-    'No audio recorder found on the PATH (looked for arecord, rec, sox, ffmpeg). Install one (Debian/Ubuntu: `apt-get install alsa-utils` or `apt-get install sox`, macOS: `brew install sox`) or pass `recorder`/`command`',
+    'No audio recorder found on the PATH (looked for arecord, rec, sox, ffmpeg). Install one (Debian/Ubuntu: `apt-get install alsa-utils` or `apt-get install sox`, macOS: `brew install sox`) or ' +
+      RECORDER_FIX,
     { retryable: false },
   );
 }

@@ -20,6 +20,7 @@ import {
   type BatchOptions,
   type PCMFrame,
   type SttTransport,
+  type Transcriber,
   type TranscriptSegmentEvent,
   type TranscriptWord,
   type Transcription,
@@ -32,7 +33,8 @@ export interface TranscribeFileOptions extends BatchOptions {
   /**
    * `batch` uploads the file (at most 25 MB); `stream` sends it through the
    * streaming endpoint; `auto` uploads files up to 25 MB and streams larger
-   * ones.
+   * ones. In stream mode, `retries`, `minRetryDelayMs` and `maxRetryDelayMs`
+   * are the transcriber's reconnect settings (for failed connections).
    * @defaultValue 'auto'
    */
   mode?: 'auto' | 'batch' | 'stream';
@@ -53,6 +55,12 @@ export interface TranscribeFileOptions extends BatchOptions {
   onProgress?: (progress: { seconds: number }) => void;
   /** Stream mode: called with each final as it arrives. */
   onFinal?: (event: TranscriptSegmentEvent) => void;
+  /**
+   * Stream mode: called with the transcriber before any audio is written,
+   * to watch its `events` (`open`, `reconnecting`) and `stats` (audio sent
+   * and confirmed), e.g. for a status line or a progress bar.
+   */
+  onTranscriber?: (transcriber: Transcriber) => void;
 }
 
 /**
@@ -168,7 +176,17 @@ export async function transcribeFrames(frames: ReadableStream<PCMFrame>, options
     ...(options.providerId !== undefined ? { providerId: options.providerId } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
     ...(options.timeoutMs !== undefined ? { connectTimeoutMs: Math.min(options.timeoutMs, 60_000) } : {}),
+    ...(options.retries !== undefined || options.minRetryDelayMs !== undefined || options.maxRetryDelayMs !== undefined
+      ? {
+          reconnect: {
+            ...(options.retries !== undefined ? { retries: options.retries } : {}),
+            ...(options.minRetryDelayMs !== undefined ? { minDelayMs: options.minRetryDelayMs } : {}),
+            ...(options.maxRetryDelayMs !== undefined ? { maxDelayMs: options.maxRetryDelayMs } : {}),
+          },
+        }
+      : {}),
   });
+  options.onTranscriber?.(transcriber);
   let model: string | null = null;
   transcriber.events.on('open', (info) => {
     model ??= info.model;
