@@ -16,11 +16,27 @@ const runs = [
   { name: 'deno check examples/deno', cmd: denoBin(), args: ['check', 'main.ts'], cwd: 'examples/deno', check: true },
   { name: 'examples/deno', cmd: denoBin(), args: ['run', '--allow-net', '--allow-read', '--allow-env', '--cached-only', 'main.ts'], cwd: 'examples/deno' },
   { name: 'examples/bun', cmd: bunBin(), args: ['--no-install', 'main.ts'], cwd: 'examples/bun' },
+  // A relative path resolves against where the user ran the command: `pnpm --filter … start <path>`
+  // from the root runs the example in its own folder with INIT_CWD set to the root.
+  {
+    name: 'examples/deno <path relative to where pnpm ran>',
+    cmd: denoBin(),
+    args: ['run', '--allow-net', '--allow-read', '--allow-env', '--cached-only', 'main.ts', 'examples/audio/dtmf-demo.wav'],
+    cwd: 'examples/deno',
+    initCwd: root,
+  },
+  {
+    name: 'examples/bun <path relative to where pnpm ran>',
+    cmd: bunBin(),
+    args: ['--no-install', 'main.ts', 'examples/audio/dtmf-demo.wav'],
+    cwd: 'examples/bun',
+    initCwd: root,
+  },
 ];
 
-function run({ cmd, args, cwd }) {
+function run({ cmd, args, cwd, initCwd }) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: join(root, cwd), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: join(root, cwd), env: { ...env, INIT_CWD: initCwd }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (b) => (out += b));
     child.stderr.on('data', (b) => (out += b));

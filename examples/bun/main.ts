@@ -14,11 +14,16 @@ import { WavDecoder, createTranscriber, type PCMFrame } from '@stt-stream/core';
 
 // Structural, so no Bun type package is needed to read or check this file.
 declare const Bun: { argv: string[]; env: Record<string, string | undefined>; version: string; file(path: string | URL): { stream(): ReadableStream<Uint8Array> } };
-declare const process: { exitCode?: number };
+declare const process: { exitCode?: number; cwd(): string };
 
 const apiKey = Bun.env.STT_STREAM_API_KEY || Bun.env.LLM_STATS_API_KEY || undefined;
 const audio = (name: string) => new URL(`../audio/${name}`, import.meta.url);
-const file = Bun.argv[2] ?? audio(apiKey ? 'speech-en.wav' : 'dtmf-demo.wav');
+// A path you give is relative to where you ran the command: `pnpm --filter … start` runs this
+// in the example's folder and says where it was started in INIT_CWD (as `deno task` and npm do).
+const startedIn = Bun.env.INIT_CWD || process.cwd();
+const fromStart = (path: string) => (/^([A-Za-z]:)?[\\/]/.test(path) ? path : `${startedIn.replace(/[\\/]+$/, '')}/${path}`);
+const given = Bun.argv[2];
+const file = given !== undefined ? fromStart(given) : audio(apiKey ? 'speech-en.wav' : 'dtmf-demo.wav');
 
 let url = Bun.env.STT_STREAM_URL || undefined;
 let emulator: { url: string; close(): Promise<void> } | undefined;

@@ -14,7 +14,12 @@ import { WavDecoder, createTranscriber, type PCMFrame } from '@stt-stream/core';
 
 const apiKey = Deno.env.get('STT_STREAM_API_KEY') || Deno.env.get('LLM_STATS_API_KEY') || undefined;
 const audio = (name: string) => new URL(`../audio/${name}`, import.meta.url);
-const file = Deno.args.at(0) ?? audio(apiKey ? 'speech-en.wav' : 'dtmf-demo.wav');
+// A path you give is relative to where you ran the command: `pnpm --filter … start` runs this
+// in the example's folder and says where it was started in INIT_CWD (as `deno task` and npm do).
+const startedIn = Deno.env.get('INIT_CWD') || Deno.cwd();
+const fromStart = (path: string) => (/^([A-Za-z]:)?[\\/]/.test(path) ? path : `${startedIn.replace(/[\\/]+$/, '')}/${path}`);
+const given = Deno.args.at(0);
+const file = given !== undefined ? fromStart(given) : audio(apiKey ? 'speech-en.wav' : 'dtmf-demo.wav');
 
 let url = Deno.env.get('STT_STREAM_URL') || undefined;
 let emulator: { url: string; close(): Promise<void> } | undefined;

@@ -1,20 +1,25 @@
 #!/usr/bin/env node
-// The demo: stream a WAV through fileSource → createTranscriber and print
-// interims (one rewritten line in a terminal) and finals with their times.
+// The demo: stream a WAV through fileSource → createTranscriber, paced at
+// real time as a live source would be (`realtimeFactor: 1`), and print
+// interims (one rewritten line in a terminal, as they come) and finals with
+// their times.
 //
-//   node demo.mjs [file.wav]
+//   node demo.mjs [file]
 //
 // With no API key it starts the local emulator in-process (its tone engine
 // hears the DTMF keys of examples/audio/dtmf-demo.wav). With
 // STT_STREAM_API_KEY (or LLM_STATS_API_KEY) set, it talks to the real gateway
 // and streams a short English recording instead.
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTranscriber, fileSource } from '@stt-stream/node';
 import { startEmulator } from '@stt-stream/emulator';
 
 const apiKey = process.env.STT_STREAM_API_KEY || process.env.LLM_STATS_API_KEY || undefined;
 const audio = (name) => fileURLToPath(new URL(`../audio/${name}`, import.meta.url));
-const file = process.argv[2] ?? audio(apiKey ? 'speech-en.wav' : 'dtmf-demo.wav');
+// A path you give is relative to where you ran the command (`pnpm --filter … demo` runs this in
+// examples/node and says where it was started in INIT_CWD).
+const file = process.argv[2] ? resolve(process.env.INIT_CWD || process.cwd(), process.argv[2]) : audio(apiKey ? 'speech-en.wav' : 'dtmf-demo.wav');
 const tty = process.stdout.isTTY === true;
 
 let emulator;
@@ -26,12 +31,14 @@ if (!apiKey && !url) {
 } else if (apiKey) {
   console.log(`Using the gateway${url ? ` at ${url}` : ''}`);
 }
-console.log(`Streaming ${file}\n`);
+console.log(`Streaming ${file} at real time\n`);
 
 const transcriber = createTranscriber({
   model: process.env.STT_STREAM_MODEL || (apiKey ? 'whisper-1' : 'dtmf'),
   apiKey,
   url,
+  // Audio goes out no faster than it plays, so the interims arrive as they would live.
+  realtimeFactor: 1,
 });
 transcriber.events.on('reconnecting', ({ attempt, cause }) => console.error(`(reconnecting, attempt ${attempt}: ${cause.code})`));
 transcriber.events.on('error', (err) => console.error(`(warning: ${err.message})`));
