@@ -32,6 +32,10 @@
  * - `connection_failed`: could not connect (or gave up reconnecting); the
  *   message names the last cause's code and message
  * - `protocol_error`: the server sent something that is not the protocol
+ *   (a malformed message, a final beyond the audio sent or overlapping the
+ *   previous one, a message over the size limit: close 1002/1007/1009)
+ * - `slow_reader`: more transcript events waited for the reader than
+ *   `maxBufferedEvents` allows (interims replace each other, so these are finals)
  * - `timeout`: connecting, a request, or the end of a stream took too long
  * - `aborted`: the caller aborted (a signal, `cancel()`, `abort()`)
  *
@@ -78,6 +82,7 @@ export type SttErrorCode =
   | 'connection_lost'
   // the client's own
   | 'connection_failed'
+  | 'slow_reader'
   | 'protocol_error'
   | 'timeout'
   | 'aborted'

@@ -141,8 +141,8 @@ export class SessionCore {
   #started = false;
   #sessionEnded = false;
   #sessionEndedAt = 0;
-  #endSentAt = 0;
-  #firstEndSentAt = 0;
+  #endSentAt = -1;
+  #firstEndSentAt = -1;
   #lastSendAt = 0;
   #lastMessageAt = 0;
   #lastProgressAt = 0;
@@ -353,33 +353,35 @@ export class SessionCore {
   tick(now: number): void {
     const phase = this.#phase;
     if (phase === 'done' || phase === 'idle') return;
+    const s = this.#s;
+    // The end of the stream is bounded whatever the connection is doing.
+    const endBy = this.#firstEndSentAt >= 0 ? this.#firstEndSentAt + s.endTimeoutMs : Infinity;
+    if (now >= endBy && !(phase === 'open' && this.#sessionEnded)) {
+      this.#finish(createSttError('timeout', `No \`session.ended\` within ${s.endTimeoutMs} ms of the end of the audio`));
+      return;
+    }
     if (phase === 'waiting') {
       if (now >= this.#reconnectAt) this.#connect(now);
-      else this.#io.wakeAt(this.#reconnectAt);
+      else this.#io.wakeAt(Math.min(this.#reconnectAt, endBy));
       return;
     }
     if (phase === 'connecting') {
-      if (now - this.#connectStartedAt >= this.#s.connectTimeoutMs) {
-        const error = createSttError('timeout', `No connection within ${this.#s.connectTimeoutMs} ms (credentials and handshake)`);
+      if (now - this.#connectStartedAt >= s.connectTimeoutMs) {
+        const error = createSttError('timeout', `No connection within ${s.connectTimeoutMs} ms (credentials and handshake)`);
         this.#drop({ kind: 'refused', error }, now);
-      } else this.#io.wakeAt(this.#connectStartedAt + this.#s.connectTimeoutMs);
+      } else this.#io.wakeAt(Math.min(this.#connectStartedAt + s.connectTimeoutMs, endBy));
       return;
     }
     // open
-    const s = this.#s;
     const buffered = this.#io.bufferedAmount();
     if (buffered === 0 || buffered < this.#lastBuffered) this.#lastProgressAt = now;
     this.#lastBuffered = buffered;
-    const awaitingAnswer = this.#endSentAt > 0 && !this.#sessionEnded;
+    const awaitingAnswer = this.#endSentAt >= 0 && !this.#sessionEnded;
     const silent = now - this.#lastMessageAt >= s.stallTimeoutMs;
     let stall = '';
     if (!this.#started && now - this.#openedAt >= s.connectTimeoutMs) stall = `no \`session.started\` within ${s.connectTimeoutMs} ms`;
     else if (buffered > 0 && now - this.#lastProgressAt >= s.stallTimeoutMs) stall = `the server read nothing for ${s.stallTimeoutMs} ms`;
     else if (awaitingAnswer && silent) stall = `no answer to \`end\` for ${s.stallTimeoutMs} ms`;
-    if (this.#firstEndSentAt > 0 && !this.#sessionEnded && now - this.#firstEndSentAt >= s.endTimeoutMs) {
-      this.#finish(createSttError('timeout', `No \`session.ended\` within ${s.endTimeoutMs} ms of the end of the audio`));
-      return;
-    }
     if (stall) {
       this.#io.terminate();
       this.#io.notice('close', { code: 1006, reason: 'the connection stalled' });
@@ -422,7 +424,8 @@ export class SessionCore {
     this.#framing.reset(from);
     this.#latency.reset();
     this.#started = this.#sessionEnded = this.#drainWait = false;
-    this.#endSentAt = this.#lastBuffered = 0;
+    this.#endSentAt = -1;
+    this.#lastBuffered = 0;
     this.#serverError = undefined;
     this.#lastFinalEnd.fill(0);
     this.#inUtterance.fill(false);
@@ -457,7 +460,7 @@ export class SessionCore {
         if (this.done) return; // a listener aborted
         this.#reconnectAt = now + decision.delayMs;
         if (decision.delayMs === 0) this.#connect(now);
-        else this.#io.wakeAt(this.#reconnectAt);
+        else this.#io.wakeAt(this.#firstEndSentAt >= 0 ? Math.min(this.#reconnectAt, this.#firstEndSentAt + this.#s.endTimeoutMs) : this.#reconnectAt);
         this.#io.wakeWriter();
         return;
     }
@@ -489,7 +492,7 @@ export class SessionCore {
           this.#lastSendAt = now;
           if (due.kind === 'end') {
             this.#endSentAt = now;
-            if (this.#firstEndSentAt === 0) this.#firstEndSentAt = now;
+            if (this.#firstEndSentAt < 0) this.#firstEndSentAt = now;
           }
           continue;
         }

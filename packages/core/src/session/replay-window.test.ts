@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ReplayWindow, type ReplayWindowOptions } from './replay-window.ts';
+
+const opts: ReplayWindowOptions = { channels: 1, sampleRate: 1000, windowSamples: 1000, overflow: 'wait', windowWaitMs: 500, frameSamples: 100, slackSamples: 300 };
+const ramp = (from: number, n: number) => Int16Array.from({ length: n }, (_, i) => from + i);
+
+describe('ReplayWindow', () => {
+  it('ReplayWindow - keeps what no final confirmed; a final lets confirmed, sent audio go', () => {
+    const w = new ReplayWindow(opts);
+    w.store(ramp(0, 800), 0);
+    w.commit(0, 300, 800);
+    expect(w.start).toBe(300);
+    expect(w.read(300, 400)).toEqual(ramp(300, 100));
+    expect(w.replayStart()).toEqual({ from: 300, gap: null });
+  });
+
+  it('ReplayWindow - wait mode: a full window waits while disconnected, and at most windowWaitMs while connected', () => {
+    const w = new ReplayWindow(opts);
+    w.store(ramp(0, 1000), 1000);
+    expect(w.admit(100, false, 0)).toBe(false);
+    expect(w.admit(100, true, 0)).toBe(false);
+    expect(w.waitDeadline).toBe(500);
+    expect(w.admit(100, true, 499)).toBe(false);
+    expect(w.admit(100, true, 500)).toBe(true);
+    w.store(ramp(1000, 100), 1000);
+    expect(w.start).toBe(100); // the oldest sent audio went
+    expect(w.replayStart()).toEqual({ from: 100, gap: { start: 0, end: 100 } });
+    expect(w.replayStart().gap).toBeNull(); // reported once
+    expect(w.gapSamples).toBe(100);
+  });
+
+  it('ReplayWindow - drop-oldest: disconnected, the oldest goes to make room, and the replay reports it as one gap', () => {
+    const w = new ReplayWindow({ ...opts, overflow: 'drop-oldest' });
+    w.store(ramp(0, 1000), 200);
+    expect(w.admit(300, false, 0)).toBe(true);
+    w.store(ramp(1000, 300), 200);
+    expect(w.start).toBe(300);
+    expect(w.replayStart()).toEqual({ from: 300, gap: { start: 0, end: 300 } });
+    expect(w.committed()).toBe(300);
+  });
+
+  it('ReplayWindow - the commit point of a stream is the lowest of its channels', () => {
+    const w = new ReplayWindow({ ...opts, channels: 2 });
+    w.store(new Int16Array(1000), 500);
+    w.commit(0, 400, 500);
+    expect(w.committed()).toBe(0);
+    w.commit(1, 200, 500);
+    expect(w.committed()).toBe(200);
+    expect(w.start).toBe(200);
+  });
+});
