@@ -17,7 +17,7 @@ describe('EventQueue', () => {
     q.push(seg('interim', 'd e'));
     q.push({ type: 'gap', start: 1, end: 2, reason: 'replay_window_exceeded' });
     const out: string[] = [];
-    for (let e = q.shift(); e; e = q.shift()) out.push(e.type === 'gap' ? 'gap' : `${e.type}:${e.text}`);
+    for (let e = q.shift(); e; e = q.shift()) out.push(e.type === 'interim' || e.type === 'final' ? `${e.type}:${e.text}` : e.type);
     expect(out).toEqual(['interim:a b', 'interim:x', 'final:a b c', 'interim:d e', 'gap']);
   });
 

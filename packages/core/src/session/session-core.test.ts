@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SttError, createSttError } from '../errors.ts';
 import { parseServerMessage } from '../protocol/gateway-dialect.ts';
-import type { TranscriptEvent } from '../types.ts';
+import type { TranscriptEvent, TranscriptSegmentEvent } from '../types.ts';
 import { SessionCore, type SessionIO, type SessionNotices, type SessionSettings } from './session-core.ts';
 
 const RATE = 1000;
@@ -38,7 +38,7 @@ interface ServerConn {
   deaf: boolean;
 }
 
-type Final = Extract<TranscriptEvent, { type: 'final' }>;
+type Final = TranscriptSegmentEvent;
 
 /** A session core in a simulated world. */
 class World {
