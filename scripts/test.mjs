@@ -60,6 +60,9 @@ const extra = [
   ['core unit tests on Bun', 'node', ['conformance/core-tests.mjs', 'bun']],
   ['examples/deno and examples/bun', 'node', ['conformance/examples.mjs']],
   ['packages fit to publish (publint, attw, jsr.json)', 'node', ['scripts/check-packages.mjs']],
+  // The tarballs installed with npm into a project outside the workspace: declared = runtime
+  // exports on Node, Bun and Deno, a strict consumer compiles and runs, Vite + Chromium.
+  ['packages as installed (npm install of the tarballs; Node, Bun, Deno, tsc --strict, Vite + Chromium)', 'node', ['scripts/check-installed.mjs']],
   ['API reference (TypeDoc, warnings are errors)', 'pnpm', ['run', 'docs:api']],
 ];
 for (const [name, cmd, args] of extra) {
