@@ -34,9 +34,14 @@ export function packageOf(path) {
  *   `analyzeMetafile` text when `analyze` is set.
  */
 export async function bundleSize(contents, { resolveDir, label = 'entry', external = [], analyze = false }) {
+  // Split as the bundlers users have do (Vite, Rollup): what is loaded only
+  // on demand (`import()`: the resampler, when the input is not at the wire
+  // rate) is a chunk of its own, reported as `lazy`, not part of the entry.
   const result = await build({
     stdin: { contents, resolveDir, sourcefile: `${label}.ts`, loader: 'ts' },
     bundle: true,
+    splitting: true,
+    outdir: resolve(resolveDir, '.measure-out'),
     platform: 'browser',
     format: 'esm',
     target: 'es2022',
@@ -48,8 +53,37 @@ export async function bundleSize(contents, { resolveDir, label = 'entry', extern
     external,
     logLevel: 'silent',
   });
-  const code = result.outputFiles[0].contents;
-  const inputs = Object.values(result.metafile.outputs)[0].inputs;
+  const outputs = Object.entries(result.metafile.outputs).filter(([path]) => path.endsWith('.js'));
+  const [entryPath, entryMeta] = outputs.find(([, o]) => o.entryPoint !== undefined);
+  const file = (path) => result.outputFiles.find((f) => f.path === resolve(resolveDir, path));
+  const code = file(entryPath).contents;
+  // Chunks the entry imports statically load with it; the rest loads on demand.
+  const eager = new Set([entryPath]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const path of eager) {
+      for (const imp of result.metafile.outputs[path].imports) {
+        if (imp.kind === 'import-statement' && !eager.has(imp.path)) {
+          eager.add(imp.path);
+          grew = true;
+        }
+      }
+    }
+  }
+  let eagerBytes = new Uint8Array(0);
+  for (const path of eager) {
+    const c = file(path).contents;
+    const joined = new Uint8Array(eagerBytes.length + c.length);
+    joined.set(eagerBytes);
+    joined.set(c, eagerBytes.length);
+    eagerBytes = joined;
+  }
+  const lazy = outputs.filter(([path]) => !eager.has(path)).reduce((n, [path]) => n + file(path).contents.byteLength, 0);
+  const inputs = {};
+  for (const path of eager) {
+    for (const [relative, info] of Object.entries(result.metafile.outputs[path].inputs)) inputs[relative] = info;
+  }
+  void entryMeta;
   const byPackage = {};
   const byFile = {};
   for (const [relative, { bytesInOutput }] of Object.entries(inputs)) {
@@ -57,7 +91,8 @@ export async function bundleSize(contents, { resolveDir, label = 'entry', extern
     byPackage[key] = (byPackage[key] ?? 0) + bytesInOutput;
     if (bytesInOutput > 0) byFile[relative] = bytesInOutput;
   }
-  const out = { label, minified: code.byteLength, gzipped: gzipSync(code, { level: 9 }).byteLength, byPackage, byFile };
+  void code;
+  const out = { label, minified: eagerBytes.byteLength, gzipped: gzipSync(eagerBytes, { level: 9 }).byteLength, lazyMinified: lazy, byPackage, byFile };
   if (analyze) out.analysis = await analyzeMetafile(result.metafile);
   return out;
 }

@@ -227,6 +227,7 @@ class TranscriberSession implements Transcriber {
   #writing = false;
   #finalizeRequested = false;
   #closeWhenDrained = false;
+  #first = true;
 
   constructor(options: TranscriberOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('createTranscriber: expected an options object');
@@ -311,6 +312,11 @@ class TranscriberSession implements Transcriber {
   #write(frame: PCMFrame): Promise<void> | undefined {
     const core = this.#core;
     if (core.done) throw this.#doneError();
+    if (this.#first) {
+      this.#first = false;
+      const loading = this.#converter.ready(frame);
+      if (loading) return loading.then(() => this.#write(frame));
+    }
     let wire: Int16Array;
     try {
       wire = this.#converter.convert(frame);

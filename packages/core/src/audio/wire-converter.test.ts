@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { PCMFrame } from '../types.ts';
 import { downmix } from './downmix.ts';
 import { Resampler } from './resampler.ts';
@@ -41,7 +41,25 @@ const rms = (x: ArrayLike<number>, from: number, to: number) => {
   return Math.sqrt(sum / (to - from));
 };
 
+describe('WireConverter loading', () => {
+  it('WireConverter - a frame off the wire rate needs the resampler loaded first: ready() loads it, once', async () => {
+    const converter = new WireConverter({ sampleRate: 16000, channels: 1 });
+    const atWireRate = { data: new Float32Array(160), sampleRate: 16000, channels: 1 };
+    expect(converter.ready(atWireRate)).toBeUndefined();
+    const off = { data: new Float32Array(480), sampleRate: 48000, channels: 1 };
+    const loading = converter.ready(off);
+    expect(loading).toBeInstanceOf(Promise);
+    await loading;
+    expect(converter.ready(off)).toBeUndefined();
+    expect(converter.convert(off).length).toBeGreaterThan(0);
+  });
+
+});
+
 describe('WireConverter', () => {
+  // These convert at other rates: load the resampler once for them (the test above ran first).
+  beforeAll(() => new WireConverter({ sampleRate: 16000, channels: 1 }).ready({ data: new Float32Array(0), sampleRate: 48000, channels: 1 }));
+
   it('WireConverter - 16 kHz mono Int16 in comes out byte for byte, however it is split', () => {
     fc.assert(
       fc.property(

@@ -8,7 +8,21 @@
 import type { PCMFrame } from '../types.ts';
 import { downmix } from './downmix.ts';
 import { assertPCMFrame } from './pcm-frame.ts';
-import { Resampler } from './resampler.ts';
+import type { Resampler } from './resampler.ts';
+
+/**
+ * The resampler is loaded the first time a stream's input is not at the wire
+ * rate: bundlers that split (Vite, Rollup, esbuild with `splitting`) give it a
+ * chunk of its own, so a page that captures at the wire rate never loads it.
+ */
+let ResamplerClass: typeof Resampler | undefined;
+let loading: Promise<void> | undefined;
+function loadResampler(): Promise<void> {
+  loading ??= import('./resampler.ts').then((m) => {
+    ResamplerClass = m.Resampler;
+  });
+  return loading;
+}
 import { floatToInt16, int16ToFloat, sanitizeFloat } from './sample-convert.ts';
 
 const EMPTY = new Int16Array(0);
@@ -154,6 +168,22 @@ export class WireConverter {
   }
 
   /**
+   * Resolves when `frame` can be converted: the first frame whose rate is not
+   * the wire rate loads the resampler (once per program). `undefined` when
+   * there is nothing to wait for, which is every frame after the first.
+   *
+   * @example
+   * ```ts
+   * await converter.ready(frame);
+   * const wire = converter.convert(frame);
+   * ```
+   */
+  ready(frame: PCMFrame): Promise<void> | undefined {
+    if (this.#inRate !== 0 || ResamplerClass || typeof frame !== 'object' || frame === null) return undefined;
+    return frame.sampleRate !== this.sampleRate && typeof frame.sampleRate === 'number' ? loadResampler() : undefined;
+  }
+
+  /**
    * Validates, repairs, down-mixes, resamples and converts one frame, and
    * returns its wire samples (nothing is held back but the resampler's
    * look-ahead).
@@ -181,7 +211,8 @@ export class WireConverter {
       this.#inRate = sampleRate;
       this.#inChannels = channels;
       if (sampleRate !== this.sampleRate) {
-        this.#resampler = new Resampler({ inRate: sampleRate, outRate: this.sampleRate, channels: this.channels });
+        if (!ResamplerClass) throw new Error('Internal error: `WireConverter.ready(frame)` must resolve before a frame that needs resampling');
+        this.#resampler = new ResamplerClass({ inRate: sampleRate, outRate: this.sampleRate, channels: this.channels });
       }
     } else if (sampleRate !== this.#inRate) {
       throw new TypeError(
