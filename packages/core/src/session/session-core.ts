@@ -127,7 +127,6 @@ export class SessionCore {
   #ending = false;
   #everStarted = false;
   #connections = 0;
-  #reconnects = 0;
   #replayedTotal = 0;
 
   // the current connection
@@ -199,7 +198,7 @@ export class SessionCore {
       committedSamples: this.#window.committed(),
       retainedBytes: this.#window.byteLength,
       connections: this.#connections,
-      reconnects: this.#reconnects,
+      reconnects: Math.max(0, this.#connections - 1),
       replayedSeconds: this.#replayedTotal / rate,
       gapSeconds: this.#window.gapSamples / rate,
       latency: this.#latency.summary(),
@@ -325,7 +324,6 @@ export class SessionCore {
           this.#everStarted = true;
           this.#io.notice('open', { sessionId: msg.sessionId, model: msg.model });
         } else {
-          this.#reconnects++;
           this.#io.notice('reconnected', { sessionId: msg.sessionId, replayedSeconds: (this.#replayEnd - this.#base) / this.#s.sampleRate });
         }
         return;
