@@ -10,6 +10,7 @@ const src = (pkg: string, file = 'index.ts') => fileURLToPath(new URL(`./package
 // otherwise turn `@stt-stream/core/internal` into `…/src/index.ts/internal`.
 export const alias = {
   '@stt-stream/core/internal': src('core', 'internal.ts'),
+  '@stt-stream/core/resampler': src('core', 'resampler.ts'),
   '@stt-stream/core': src('core'),
   '@stt-stream/node': src('node'),
   '@stt-stream/browser': src('browser'),

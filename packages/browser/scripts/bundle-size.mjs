@@ -16,7 +16,7 @@ const args = process.argv.slice(2);
 // The budget for the whole entry (everything it exports, core included, so
 // also the batch client and the WAV decoder), min+gzip: the measured size
 // plus about 3%, so that growth fails CI. Lower it when the entry shrinks.
-const BUDGET = budgetArg(args, 25_800);
+const BUDGET = budgetArg(args, 28_100); // 27,280 B measured after issues 13 and 16 (the session core, bounds, validation)
 const json = args.includes('--json');
 const analyze = args.includes('--analyze');
 

@@ -63,7 +63,7 @@ export async function bundleSize(contents, { resolveDir, label = 'entry', extern
     grew = false;
     for (const path of eager) {
       for (const imp of result.metafile.outputs[path].imports) {
-        if (imp.kind === 'import-statement' && !eager.has(imp.path)) {
+        if (imp.kind === 'import-statement' && !imp.external && result.metafile.outputs[imp.path] && !eager.has(imp.path)) {
           eager.add(imp.path);
           grew = true;
         }

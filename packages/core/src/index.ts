@@ -35,7 +35,8 @@ export {
 } from './transcriber.ts';
 export { floatToInt16, int16ToFloat } from './audio/sample-convert.ts';
 export { downmix } from './audio/downmix.ts';
-export { Resampler, type ResamplerOptions } from './audio/resampler.ts';
+// `Resampler` is its own subpath, `@stt-stream/core/resampler`: a static export here would put it in
+// every bundle (bundlers give a module statically reachable from the entry to the entry's chunk).
 export { WireConverter, type WireConverterOptions, type AudioWarning } from './audio/wire-converter.ts';
 export { WavDecoder, decodeWav, type WavFormat, type WavEncoding, type WavDecoderOptions } from './audio/wav-decoder.ts';
 export { g711Decoder, type G711DecoderOptions } from './audio/g711-decoder.ts';
