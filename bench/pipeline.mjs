@@ -90,6 +90,9 @@ function transcriberPath(input, sampleRate, channels) {
 }
 
 const result = { rounds: ROUNDS, seconds: SECONDS };
+// The transcriber loads the resampler on demand, before its first frame off the wire rate
+// (`WireConverter.ready`); load it once here, outside the timings.
+await new WireConverter({ sampleRate: 16000, channels: 1 }).ready({ data: new Float32Array(0), sampleRate: 48000, channels: 2 });
 
 // --- 1a. passthrough: 16 kHz s16 mono, 4096-sample input blocks, to 100 ms frames (the transcriber's path)
 {
