@@ -15,167 +15,23 @@ import { SttError, createSttError, redactSecrets } from './errors.ts';
 import { resolveStreamCredentials, assertSubprotocolToken } from './protocol/credentials.ts';
 import { DEFAULT_STREAM_URL, buildStreamUrl, parseServerMessage, type ServerMessage } from './protocol/gateway-dialect.ts';
 import { EventQueue } from './session/event-queue.ts';
-import type { LatencySummary } from './session/latency.ts';
 import { resolveOptions } from './session/options.ts';
-import { SessionCore, type SessionIO, type SessionNotices, type TranscriptMetrics } from './session/session-core.ts';
+import { SessionCore, type SessionIO } from './session/session-core.ts';
 import type { SttTransport, TransportConnection } from './transport.ts';
 import type { PCMFrame, TranscriptEvent } from './types.ts';
 import { createWebSocketTransport } from './websocket-transport.ts';
 
-export type { LatencySummary, TranscriptMetrics };
+import type { Transcriber, TranscriberEvents, TranscriberOptions, TranscriberStats } from './transcriber-options.ts';
 
-/** Reconnect settings. A dead server ends the stream within `maxRetryTimeMs` plus one connect timeout. */
-export interface ReconnectOptions {
-  /**
-   * Failed attempts in one incident before the stream fails with
-   * `connection_failed`. The count starts again only after real progress (a
-   * final that confirmed audio), never on time alone. 0 to 100.
-   * @defaultValue 8
-   */
-  retries?: number;
-  /** The first backoff delay and the least time between two attempts, 0 to 60000 ms. @defaultValue 500 */
-  minDelayMs?: number;
-  /** The longest backoff delay (after jitter), up to 600000 ms. @defaultValue 5000 */
-  maxDelayMs?: number;
-  /** The most time one incident of reconnecting may take, from its first failure, up to 3600000 ms. @defaultValue 20000 */
-  maxRetryTimeMs?: number;
-}
-
-/** Options of {@link createTranscriber}. Every number has a range; a value outside it is a RangeError naming it. */
-export interface TranscriberOptions {
-  /** The gateway's `model_id`, e.g. `whisper-1`. */
-  model: string;
-  /**
-   * The gateway: an `http(s)` origin (as `transcribe`'s `baseUrl` takes) or a
-   * full `ws(s)` URL of the streaming endpoint.
-   * @defaultValue `wss://gateway.llm-stats.com/v1/stt/stream`
-   */
-  url?: string;
-  /** Sent as `Authorization: Bearer …` where the transport can send headers (Node, Deno, Bun). */
-  apiKey?: string;
-  /**
-   * A credential sent as the subprotocol pair `bearer`, `<token>` (what
-   * browsers can do). A function is called again for every connection, so
-   * short-lived tokens stay fresh.
-   */
-  token?: string | (() => string | Promise<string>);
-  language?: string;
-  providerId?: string;
-  /** Sample rate on the wire, 8000 to 48000; input is resampled to it. @defaultValue 16000 */
-  sampleRate?: number;
-  /** Channels on the wire; input is down-mixed to it. @defaultValue 1 */
-  channels?: 1 | 2;
-  /** @defaultValue true */
-  interimResults?: boolean;
-  /** Length of each audio message, 10 to 1000 ms. @defaultValue 100 */
-  frameMs?: number;
-  /** `false` fails the stream on the first drop. */
-  reconnect?: false | ReconnectOptions;
-  /** How much unconfirmed audio is kept for a replay, 1 to 300 s. @defaultValue 30 */
-  replayWindowSeconds?: number;
-  /**
-   * What happens when the replay window is full while disconnected: `wait`
-   * makes the writer wait (nothing is lost), `drop-oldest` drops the oldest
-   * audio (for live sources that cannot wait; the loss is reported as a `gap`).
-   * @defaultValue 'wait'
-   */
-  overflow?: 'wait' | 'drop-oldest';
-  /**
-   * With `overflow: 'wait'`, how long the writer waits, while connected and
-   * with a full window, for a final to confirm the oldest audio (0 to
-   * 600000 ms). After that the oldest audio already sent is let go (a
-   * replay that needs it later reports a `gap`), so a server that sends no
-   * finals cannot stop the stream.
-   * @defaultValue 5000
-   */
-  windowWaitMs?: number;
-  /** Aborting ends the stream with `SttError` code `aborted` and closes the socket. */
-  signal?: AbortSignal;
-  /** How to open WebSockets. @defaultValue the standard `WebSocket` ({@link createWebSocketTransport}) */
-  transport?: SttTransport;
-  /** Most bytes queued in the socket before the writer waits (1 KiB to 64 MiB); sending resumes once half of it has drained. @defaultValue 65536 */
-  highWaterMarkBytes?: number;
-  /** Send new audio no faster than this many times real time (0.1 to 1000; a replay goes at once). @defaultValue Infinity */
-  realtimeFactor?: number;
-  /** Send a keep-alive when nothing was sent for this long, 100 to 60000 ms. @defaultValue 5000 */
-  keepAliveMs?: number;
-  /**
-   * A connection is dropped (and replaced) when its send buffer has not
-   * drained for this long, or when `end` has had no answer for this long
-   * (100 to 300000 ms).
-   * @defaultValue 10000
-   */
-  stallTimeoutMs?: number;
-  /**
-   * Bounds opening a connection (credentials and handshake), and again the
-   * wait for `session.started` once open (100 to 300000 ms).
-   * @defaultValue 10000
-   */
-  connectTimeoutMs?: number;
-  /** How long to wait for `session.ended` after `end` was first sent (across reconnects), 100 to 600000 ms. @defaultValue 15000 */
-  endTimeoutMs?: number;
-  /** Transcript events buffered for a slow reader before the audio pauses, 1 to 10000. @defaultValue 64 */
-  readableHighWaterMark?: number;
-  /**
-   * Beyond `readableHighWaterMark`, how many events may wait for a slow
-   * reader (interims replace each other, so these are finals and gaps)
-   * before the stream fails with `slow_reader` rather than grow (16 to 1000000).
-   * @defaultValue 10000
-   */
-  maxBufferedEvents?: number;
-}
-
-/** Lifecycle events of a {@link Transcriber} (fatal errors go through the stream). */
-export interface TranscriberEvents {
-  open: (info: SessionNotices['open']) => void;
-  /** A connection ended or could not be made, and another is tried after `delayMs`. `attempt` counts the failures of this incident (0 for a routine reconnect, such as after 4010). */
-  reconnecting: (info: SessionNotices['reconnecting']) => void;
-  reconnected: (info: SessionNotices['reconnected']) => void;
-  close: (info: SessionNotices['close']) => void;
-  /** Non-fatal problems (`protocol_error`, …): the stream goes on. */
-  error: (error: SttError) => void;
-  /** Input problems that were repaired (`non_finite_samples`, `clipped_samples`). */
-  warning: (warning: { code: string; message: string }) => void;
-  /** After every final: its latency and the stream's figures so far. */
-  metrics: (metrics: TranscriptMetrics) => void;
-}
-
-/** Counters of a running transcriber. */
-export interface TranscriberStats {
-  /** Samples per channel written on the wire side (after resampling). */
-  writtenSamples: number;
-  /** Samples per channel handed to the socket (the stream position sent up to; it moves back on a replay). */
-  sentSamples: number;
-  /** Samples per channel up to the commit point (covered by finals). */
-  committedSamples: number;
-  /** Bytes of audio retained for a replay (what was not yet confirmed by a final). */
-  retainedBytes: number;
-  /** Bytes queued in the current socket. */
-  socketBufferedBytes: number;
-  /** Connections opened so far. */
-  connections: number;
-  /** Connections after the first that started a session. */
-  reconnects: number;
-  /** Seconds of audio sent again after reconnects. */
-  replayedSeconds: number;
-  /** Seconds of audio reported lost in `gap` events. */
-  gapSeconds: number;
-  /** Latency of finals (and first interims), measured from the last send of the audio they cover. */
-  latency: LatencySummary;
-  /** Where the stream is. */
-  state: 'idle' | 'connecting' | 'open' | 'reconnecting' | 'ending' | 'closed' | 'failed';
-}
-
-/**
- * A `TransformStream<PCMFrame, TranscriptEvent>` with lifecycle events.
- * Pipe audio into `writable`, read events from `readable`.
- */
-export interface Transcriber extends TransformStream<PCMFrame, TranscriptEvent> {
-  readonly events: EventEmitter<TranscriberEvents>;
-  /** Asks the server to emit finals for everything written so far. */
-  finalize(): void;
-  readonly stats: TranscriberStats;
-}
+export type {
+  LatencySummary,
+  ReconnectOptions,
+  Transcriber,
+  TranscriberEvents,
+  TranscriberOptions,
+  TranscriberStats,
+  TranscriptMetrics,
+} from './transcriber-options.ts';
 
 /** For transports without `drain`: polls until the socket drained or the connection is gone. */
 function pollDrain(conn: TransportConnection, bytes: number, gone: () => boolean): Promise<void> {

@@ -10,7 +10,7 @@
  */
 import { ReplayBuffer } from '../replay-buffer.ts';
 
-/** Settings of a {@link ReplayWindow}. */
+/** Settings of a {@link ReplayWindow} (a session's settings have them all). */
 export interface ReplayWindowOptions {
   channels: number;
   /** Samples per channel per second (the wire rate). */
@@ -21,8 +21,8 @@ export interface ReplayWindowOptions {
   windowWaitMs: number;
   /** Wire frame length in samples per channel: the ring's capacity stays a multiple of it. */
   frameSamples: number;
-  /** Room beyond the window: what is in flight (admitted parts, the socket's queue). */
-  slackSamples: number;
+  /** The socket's high-water mark: what may be in flight besides the window. */
+  highWaterMarkBytes: number;
 }
 
 /** A span of stream audio lost to the window, in samples per channel. */
@@ -37,7 +37,7 @@ export interface Gap {
  * @example
  * ```ts
  * const w = new ReplayWindow({ channels: 1, sampleRate: 16000, windowSamples: 480000, overflow: 'wait',
- *   windowWaitMs: 5000, frameSamples: 1600, slackSamples: 24000 });
+ *   windowWaitMs: 5000, frameSamples: 1600, highWaterMarkBytes: 65536 });
  * w.store(new Int16Array(16000), 0);
  * w.commit(0, 8000, 16000); // a final covered the first half second
  * w.replayStart();          // { from: 8000, gap: null }
@@ -58,14 +58,13 @@ export class ReplayWindow {
     this.#overflow = options.overflow;
     this.#windowWaitMs = options.windowWaitMs;
     this.#commits = new Array<number>(options.channels).fill(0);
-    // One ring for the stream, allocated at the first write: room for the
-    // slack at first, grown to the whole window (in one step) only when
-    // finals do not keep up.
-    this.#buffer = new ReplayBuffer(options.channels, {
-      capacity: options.slackSamples,
-      maxCapacity: options.windowSamples + options.slackSamples,
-      align: options.frameSamples,
-    });
+    // One ring for the stream, allocated at the first write. It starts with
+    // room for what is in flight (an admitted second, a few frames, what the
+    // socket may hold: a send is overwritten only after the socket took it)
+    // and grows to the whole window (in one step) only when finals do not keep up.
+    const { sampleRate, frameSamples, channels } = options;
+    const slack = sampleRate + 4 * frameSamples + Math.ceil(options.highWaterMarkBytes / 2 / channels);
+    this.#buffer = new ReplayBuffer(channels, { capacity: slack, maxCapacity: options.windowSamples + slack, align: frameSamples });
   }
 
   /** Position just past the last sample stored: the samples written so far. */

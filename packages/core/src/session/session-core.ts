@@ -13,90 +13,19 @@
  */
 import { SttError, createSttError } from '../errors.ts';
 import { clientMessages, type ServerMessage, type WireTranscript } from '../protocol/gateway-dialect.ts';
-import type { TranscriptEvent, TranscriptSegmentEvent } from '../types.ts';
 import { Framing } from './framing.ts';
-import { LatencyTracker, type LatencySummary } from './latency.ts';
-import { ReconnectPolicy, type DropCause, type ReconnectSettings } from './reconnect-policy.ts';
+import { LatencyTracker } from './latency.ts';
+import { Markers } from './markers.ts';
+import { ReconnectPolicy, type DropCause } from './reconnect-policy.ts';
 import { ReplayWindow } from './replay-window.ts';
+import { retime, transcriptProblem } from './transcripts.ts';
+import type { SessionIO, SessionSettings } from './session-io.ts';
 
-/** Resolved settings of a session (see `TranscriberOptions` for each). */
-export interface SessionSettings {
-  sampleRate: number;
-  channels: number;
-  frameSamples: number;
-  windowSamples: number;
-  overflow: 'wait' | 'drop-oldest';
-  windowWaitMs: number;
-  highWaterMarkBytes: number;
-  realtimeFactor: number;
-  keepAliveMs: number;
-  stallTimeoutMs: number;
-  connectTimeoutMs: number;
-  endTimeoutMs: number;
-  reconnect: ReconnectSettings | false;
-  /** Randomness for the backoff jitter, in [0, 1). @defaultValue Math.random */
-  random?: () => number;
-}
-
-/** What a final adds to the figures: the `metrics` event. */
-export interface TranscriptMetrics {
-  /** Milliseconds from the last send of the final's last sample to its arrival; `null` when not known. */
-  latencyMs: number | null;
-  final: TranscriptSegmentEvent;
-  latency: LatencySummary;
-  connections: number;
-  reconnects: number;
-  replayedSeconds: number;
-  gapSeconds: number;
-}
-
-/** Lifecycle notices the session gives (the transcriber's `events`). */
-export interface SessionNotices {
-  open: { sessionId: string; model: string | null };
-  reconnecting: { attempt: number; delayMs: number; cause: SttError };
-  reconnected: { sessionId: string; replayedSeconds: number };
-  close: { code: number; reason: string };
-  error: SttError;
-  metrics: TranscriptMetrics;
-}
-
-/** The effects a session asks for. Each is carried out at once; none reports back but through the inputs. */
-export interface SessionIO {
-  /** Open connection `id` now; answer with `opened`, `refused` (and later `message`, `closed`). */
-  open(id: number): void;
-  /** Send on the open connection. */
-  send(data: Uint8Array | string): void;
-  /** Bytes queued in the open connection's socket. */
-  bufferedAmount(): number;
-  /** Call `drained(id)` once the socket holds fewer than `bytes`. */
-  awaitDrain(id: number, bytes: number): void;
-  /** Close the open connection (a closing handshake); no `closed` input follows. */
-  close(code: number, reason: string): void;
-  /** Drop the open connection without a handshake; no `closed` input follows. */
-  terminate(): void;
-  /** Deliver a transcript event to the reader. */
-  emit(event: TranscriptEvent): void;
-  notice<K extends keyof SessionNotices>(name: K, info: SessionNotices[K]): void;
-  /** Whether anyone listens to a notice (the `metrics` figures are made only then). */
-  wants(name: keyof SessionNotices): boolean;
-  /** Call `tick` at (or after) time `at`. Earlier requests win; a tick may come early. */
-  wakeAt(at: number): void;
-  /** Something changed that a waiting writer may be waiting for. */
-  wakeWriter(): void;
-  /** The session is over: `error` is `null` when it ended normally. */
-  finish(error: Error | null): void;
-}
+export type { SessionIO, SessionNotices, SessionSettings, TranscriptMetrics } from './session-io.ts';
+export { TIME_TOLERANCE_S } from './transcripts.ts';
 
 type Phase = 'idle' | 'waiting' | 'connecting' | 'open' | 'done';
 
-interface Marker {
-  at: number;
-  kind: 'finalize' | 'end';
-  sentOn: number;
-}
-
-/** Slack for rounding when a server's times are checked against the audio sent, in seconds. */
-export const TIME_TOLERANCE_S = 0.02;
 /** How long to wait for the close after `session.ended` before ending anyway. */
 const ENDED_GRACE_MS = 2000;
 
@@ -123,7 +52,7 @@ export class SessionCore {
 
   #phase: Phase = 'idle';
   #error: Error | null = null;
-  #markers: Marker[] = [];
+  readonly #markers = new Markers();
   #ending = false;
   #everStarted = false;
   #connections = 0;
@@ -156,16 +85,7 @@ export class SessionCore {
     this.#s = settings;
     this.#io = io;
     this.#framing = new Framing(settings.frameSamples);
-    const slack = settings.sampleRate + 4 * settings.frameSamples + Math.ceil(settings.highWaterMarkBytes / 2 / settings.channels);
-    this.#window = new ReplayWindow({
-      channels: settings.channels,
-      sampleRate: settings.sampleRate,
-      windowSamples: settings.windowSamples,
-      overflow: settings.overflow,
-      windowWaitMs: settings.windowWaitMs,
-      frameSamples: settings.frameSamples,
-      slackSamples: slack,
-    });
+    this.#window = new ReplayWindow(settings);
     this.#policy = new ReconnectPolicy(settings.reconnect, settings.random);
     this.#tickMs = Math.max(25, Math.min(settings.keepAliveMs, settings.stallTimeoutMs) / 4);
     this.#lastFinalEnd = new Array<number>(settings.channels).fill(0);
@@ -238,7 +158,7 @@ export class SessionCore {
   /** Asks the server for finals of everything appended so far. */
   finalize(now: number): void {
     if (this.done || this.#window.end === 0) return;
-    this.#markers.push({ at: this.#window.end, kind: 'finalize', sentOn: 0 });
+    this.#markers.add(this.#window.end, 'finalize');
     this.#kick(now);
   }
 
@@ -250,7 +170,7 @@ export class SessionCore {
       this.#finish(null); // nothing was ever written: no session to end
       return;
     }
-    this.#markers.push({ at: this.#window.end, kind: 'end', sentOn: 0 });
+    this.#markers.add(this.#window.end, 'end');
     this.#kick(now);
   }
 
@@ -439,7 +359,7 @@ export class SessionCore {
       now,
       sessionEnded: this.#sessionEnded,
       endedAndAllSent: this.#ending && this.#sentUpTo >= end,
-      pending: this.#ending || this.#markers.length > 0 || end > this.#window.committed(),
+      pending: this.#ending || this.#markers.size > 0 || end > this.#window.committed(),
       uptimeMs: wasOpen ? now - this.#openedAt : 0,
     });
     switch (decision.action) {
@@ -482,19 +402,18 @@ export class SessionCore {
     while (this.#phase === 'open') {
       let boundary = Infinity;
       const markers = this.#markers;
-      if (markers.length > 0) {
-        const due = markers.find((m) => m.sentOn !== id && m.at <= this.#sentUpTo);
+      if (markers.size > 0) {
+        const due = markers.due(id, this.#sentUpTo);
         if (due) {
-          due.sentOn = id;
-          io.send(due.kind === 'end' ? clientMessages.end : clientMessages.finalize);
+          io.send(due === 'end' ? clientMessages.end : clientMessages.finalize);
           this.#lastSendAt = now;
-          if (due.kind === 'end') {
+          if (due === 'end') {
             this.#endSentAt = now;
             if (this.#firstEndSentAt < 0) this.#firstEndSentAt = now;
           }
           continue;
         }
-        for (const m of markers) if (m.sentOn !== id && m.at < boundary) boundary = m.at;
+        boundary = markers.boundary(id, this.#sentUpTo);
       }
       const until = this.#framing.next(this.#sentUpTo, window.end, boundary);
       if (until < 0) break;
@@ -537,47 +456,28 @@ export class SessionCore {
   /** Checks a transcript against the stream, re-times it and delivers it (finals once, in order). */
   #onTranscript(msg: WireTranscript, now: number): void {
     const s = this.#s;
-    const rate = s.sampleRate;
     const ch = msg.channel;
-    const kind = msg.isFinal ? 'final' : 'interim';
-    if (ch >= s.channels) {
-      this.#protocolError(`a ${kind} on channel ${ch} of a ${s.channels}-channel stream`);
+    const rejected = transcriptProblem(msg, s.channels, (this.#sentUpTo - this.#base) / s.sampleRate, this.#lastFinalEnd[ch]);
+    if (rejected) {
+      this.#protocolError(rejected);
       return;
     }
-    const sentSeconds = (this.#sentUpTo - this.#base) / rate;
-    if (msg.end > sentSeconds + TIME_TOLERANCE_S) {
-      this.#protocolError(`a ${kind} ending at ${msg.end} s, beyond the ${sentSeconds.toFixed(3)} s of audio sent on this connection`);
-      return;
-    }
-    const endSample = Math.min(this.#sentUpTo, this.#base + Math.round(msg.end * rate));
+    const endSample = Math.min(this.#sentUpTo, this.#base + Math.round(msg.end * s.sampleRate));
     const commit = this.#window.commitOf(ch);
     if (msg.isFinal) {
-      if (msg.start < this.#lastFinalEnd[ch]! - TIME_TOLERANCE_S) {
-        this.#protocolError(`a final starting at ${msg.start} s overlaps the previous final on channel ${ch} (it ended at ${this.#lastFinalEnd[ch]} s)`);
-        return;
-      }
       this.#lastFinalEnd[ch] = msg.end;
       this.#inUtterance[ch] = false;
       // A final wholly before the commit point was delivered by an earlier connection.
       if (endSample <= commit && !(endSample === commit && commit === 0)) return;
       this.#window.commit(ch, endSample, this.#sentUpTo);
       this.#policy.progress();
-      const committed = this.#window.committed();
-      if (this.#markers.length > 0) this.#markers = this.#markers.filter((m) => m.kind === 'end' || m.at > committed);
-      const event = this.#event(msg, 'final');
+      this.#markers.confirm(this.#window.committed());
+      const event = retime(msg, this.#base / s.sampleRate);
       this.#io.emit(event);
       const latencyMs = this.#latency.final(endSample, now);
       if (!this.#io.wants('metrics')) return this.#io.wakeWriter();
-      const st = this.stats;
-      this.#io.notice('metrics', {
-        latencyMs,
-        final: event,
-        latency: st.latency,
-        connections: st.connections,
-        reconnects: st.reconnects,
-        replayedSeconds: st.replayedSeconds,
-        gapSeconds: st.gapSeconds,
-      });
+      const { latency, connections, reconnects, replayedSeconds, gapSeconds } = this.stats;
+      this.#io.notice('metrics', { latencyMs, final: event, latency, connections, reconnects, replayedSeconds, gapSeconds });
       this.#io.wakeWriter();
       return;
     }
@@ -586,21 +486,7 @@ export class SessionCore {
       this.#inUtterance[ch] = true;
       this.#latency.firstInterim(endSample, now);
     }
-    this.#io.emit(this.#event(msg, 'interim'));
-  }
-
-  #event(msg: WireTranscript, type: 'final' | 'interim'): TranscriptSegmentEvent {
-    const offset = this.#base / this.#s.sampleRate;
-    return {
-      type,
-      text: msg.text,
-      start: offset + msg.start,
-      end: offset + msg.end,
-      confidence: msg.confidence,
-      language: msg.language,
-      channel: msg.channel,
-      words: msg.words ? msg.words.map((w) => ({ ...w, start: offset + w.start, end: offset + w.end })) : null,
-    };
+    this.#io.emit(retime(msg, this.#base / s.sampleRate));
   }
 
   // ---- ending ----------------------------------------------------------------
