@@ -30,8 +30,7 @@ type Phase = 'idle' | 'waiting' | 'connecting' | 'open' | 'done';
 const ENDED_GRACE_MS = 2000;
 
 /**
- * One streaming session. See the module doc; `session-core.test.ts` drives
- * it with no network.
+ * One streaming session (see the module doc; `session-core.test.ts` drives it with no network).
  *
  * @example
  * ```ts
@@ -95,13 +94,9 @@ export class SessionCore {
   // ---- what the wrapper reads ----------------------------------------------
 
   /** The error the session failed with, or `null`. */
-  get error(): Error | null {
-    return this.#error;
-  }
+  get error(): Error | null { return this.#error; }
 
-  get done(): boolean {
-    return this.#phase === 'done';
-  }
+  get done(): boolean { return this.#phase === 'done'; }
 
   /** Whether `id` is the connection the session wants (late results of others are to be closed). */
   isCurrent(id: number): boolean {
@@ -189,6 +184,7 @@ export class SessionCore {
     this.#pacingUntil = 0;
     // While connecting, `drop-oldest` may have let go of audio this connection was to start with.
     if (this.#window.start > this.#base) this.#prepare();
+    this.#replayedTotal += this.#replayEnd - this.#base;
     this.#pump(now);
     this.#io.wakeWriter();
     this.#io.wakeAt(now + this.#tickMs);
@@ -240,12 +236,10 @@ export class SessionCore {
           return;
         }
         this.#started = true;
-        if (!this.#everStarted) {
-          this.#everStarted = true;
-          this.#io.notice('open', { sessionId: msg.sessionId, model: msg.model });
-        } else {
+        if (this.#everStarted) {
           this.#io.notice('reconnected', { sessionId: msg.sessionId, replayedSeconds: (this.#replayEnd - this.#base) / this.#s.sampleRate });
-        }
+        } else this.#io.notice('open', { sessionId: msg.sessionId, model: msg.model });
+        this.#everStarted = true;
         return;
       case 'transcript':
         this.#onTranscript(msg, now);
@@ -259,9 +253,6 @@ export class SessionCore {
         return;
       case 'error':
         this.#serverError = msg.error;
-        return;
-      default:
-        return;
     }
   }
 
@@ -353,7 +344,6 @@ export class SessionCore {
     const wasOpen = this.#phase === 'open';
     this.#id++; // nothing more from that connection
     this.#phase = 'waiting';
-    this.#replayedTotal += Math.max(0, this.#replayEnd - this.#base);
     const end = this.#window.end;
     const decision = this.#policy.decide(cause, {
       now,
