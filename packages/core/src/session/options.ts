@@ -6,7 +6,8 @@
  */
 import { frameMsOption, frameSamples } from './framing.ts';
 import type { ReconnectSettings } from './reconnect-policy.ts';
-import type { SessionSettings } from './session-core.ts';
+import type { SessionSettings } from './session-io.ts';
+import type { TranscriberOptions } from '../transcriber-options.ts';
 
 /** Defaults and ranges of the numeric options (documented on `TranscriberOptions`). */
 export const LIMITS = {
@@ -62,23 +63,12 @@ export interface ResolvedOptions {
 }
 
 /** The numeric and choice options of `TranscriberOptions` (the rest is checked where it is used). */
-export interface NumericOptions {
-  sampleRate?: number;
-  channels?: 1 | 2;
-  frameMs?: number;
-  reconnect?: false | { retries?: number; minDelayMs?: number; maxDelayMs?: number; maxRetryTimeMs?: number };
-  replayWindowSeconds?: number;
-  overflow?: 'wait' | 'drop-oldest';
-  windowWaitMs?: number;
-  highWaterMarkBytes?: number;
-  realtimeFactor?: number;
-  keepAliveMs?: number;
-  stallTimeoutMs?: number;
-  connectTimeoutMs?: number;
-  endTimeoutMs?: number;
-  readableHighWaterMark?: number;
-  maxBufferedEvents?: number;
-}
+export type NumericOptions = Pick<
+  TranscriberOptions,
+  | 'sampleRate' | 'channels' | 'frameMs' | 'reconnect' | 'replayWindowSeconds' | 'overflow' | 'windowWaitMs'
+  | 'highWaterMarkBytes' | 'realtimeFactor' | 'keepAliveMs' | 'stallTimeoutMs' | 'connectTimeoutMs' | 'endTimeoutMs'
+  | 'readableHighWaterMark' | 'maxBufferedEvents'
+>;
 
 /**
  * Checks the options and resolves the defaults.
