@@ -4,8 +4,9 @@
 // server always in another process. Writes bench/RESULTS.md and
 // bench/out/results.json. Never part of the test command.
 //
-//   node bench/run.mjs [--only pipeline,bulk,concurrency,stall,weight] [--quick]
+//   node bench/run.mjs [--only pipeline,bulk,concurrency,stall,weight,telephony] [--quick]
 //     [--reps N] [--bulk-seconds S] [--sessions 200,500] [--conc-seconds S] [--stall-ms MS]
+//     [--calls N]   (telephony; default 200, or the first of --sessions when that is given)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildSubjects, benchDir } from './lib/build.mjs';
 import { makeCert } from './lib/cert.mjs';
@@ -15,12 +16,15 @@ import { writeResults } from './lib/report.mjs';
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const quick = args.includes('--quick');
-const only = new Set(opt('--only', 'pipeline,bulk,concurrency,stall,weight').split(','));
+const ALL_ROWS = 'pipeline,bulk,concurrency,stall,weight,telephony';
+const only = new Set(opt('--only', ALL_ROWS).split(','));
+const fullRun = ALL_ROWS.split(',').every((r) => only.has(r));
 const REPS = Number(opt('--reps', quick ? 1 : 3));
 const BULK_SECONDS = Number(opt('--bulk-seconds', quick ? 300 : 3600));
 const SESSIONS = opt('--sessions', quick ? '50' : '200,500').split(',').map(Number);
 const CONC_SECONDS = Number(opt('--conc-seconds', quick ? 5 : 20));
 const CONC_REPS = Number(opt('--conc-reps', quick ? 1 : 2));
+const CALLS = Number(opt('--calls', args.includes('--sessions') ? SESSIONS[0] : quick ? 50 : 200));
 const STALL_MS = Number(opt('--stall-ms', quick ? 5000 : 30000));
 const log = (...a) => console.error('[bench]', ...a);
 
@@ -34,9 +38,9 @@ try {
 }
 const machine = machineInfo();
 // The machine line describes the last full run; a partial run is noted beside it.
-if (only.size >= 5 || !results.machine) results.machine = machine;
+if (fullRun || !results.machine) results.machine = machine;
 else results.lastPartialRun = { rows: [...only], ...machine };
-if (only.size >= 5 || !results.settings) results.settings = { quick, reps: REPS, bulkSeconds: BULK_SECONDS, sessions: SESSIONS, concSeconds: CONC_SECONDS, concReps: CONC_REPS, stallMs: STALL_MS };
+if (fullRun || !results.settings) results.settings = { quick, reps: REPS, bulkSeconds: BULK_SECONDS, sessions: SESSIONS, concSeconds: CONC_SECONDS, concReps: CONC_REPS, stallMs: STALL_MS, calls: CALLS };
 log(`machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`);
 
 await buildSubjects();
@@ -49,7 +53,7 @@ if (only.has('pipeline')) {
 }
 
 let server = null;
-const needServer = ['bulk', 'concurrency', 'stall'].some((r) => only.has(r));
+const needServer = ['bulk', 'concurrency', 'stall', 'telephony'].some((r) => only.has(r));
 if (needServer) {
   server = await startNode('lib/server.mjs', ['--cert', tls.cert, '--key', tls.key]);
   env.BENCH_URLS = JSON.stringify(server.info);
@@ -90,6 +94,19 @@ try {
       }
       results.concurrency[n] = summarize(runs, ['cpuSeconds', 'p50LatenessMs', 'p99LatenessMs', 'maxLatenessMs', 'peakRss', 'window', 'framesOnWire', 'endFailures']);
     }
+  }
+
+  if (only.has('telephony')) {
+    // Row 7: phone calls, 20 ms µ-law packets, through g711Decoder and the transcriber against raw ws (same audio as PCM16).
+    const runs = {};
+    for (let r = 0; r < CONC_REPS; r++) {
+      for (const kind of ['null', 'raw', 'ours', 'ours-20ms']) {
+        log(`row 7: ${CALLS} calls ${kind} (${r + 1}/${CONC_REPS})`);
+        const res = await runNode('telephony-client.mjs', [kind, CALLS, CONC_SECONDS], { env, timeoutMs: 300_000 });
+        (runs[kind] ??= []).push(res);
+      }
+    }
+    results.telephony = { calls: CALLS, seconds: CONC_SECONDS, subjects: summarize(runs, ['cpuSeconds', 'peakRss', 'messagesOnWire', 'endFailures']) };
   }
 
   if (only.has('stall')) {

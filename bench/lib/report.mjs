@@ -29,7 +29,7 @@ export function writeResults(res, file) {
   if (res.lastPartialRun) out.push(`**Last partial run** (rows ${res.lastPartialRun.rows.join(', ')}): ${res.lastPartialRun.date}, load ${res.lastPartialRun.loadavgAtStart.join(' / ')}.`);
   out.push('');
   out.push('## How to rerun\n');
-  out.push('```sh\npnpm install\npnpm bench                       # everything (~25 min): writes bench/RESULTS.md and bench/out/results.json\npnpm bench -- --only pipeline,weight   # some rows; other rows keep their last numbers\npnpm bench -- --quick            # a smoke run (short, 1 rep)\nnode bench/size-check.mjs        # the CI size check of the browser entry\n```\n');
+  out.push('```sh\npnpm install\npnpm bench                       # everything (~30 min): writes bench/RESULTS.md and bench/out/results.json\npnpm bench -- --only pipeline,weight   # some rows; other rows keep their last numbers\nnode bench/run.mjs --only telephony    # row 7 alone (200 calls; --calls N, --conc-seconds S)\npnpm bench -- --quick            # a smoke run (short, 1 rep)\nnode bench/size-check.mjs        # the CI size check of the browser entry\n```\n');
   out.push('The subjects are bundled from the workspace sources (`source` condition) into `bench/.build/` at start, so a run measures the tree as it is. `sox` is used for the resampler reference when installed; `openssl` makes the self-signed certificate for `wss://`.\n');
 
   const p = res.pipeline;
@@ -132,6 +132,27 @@ export function writeResults(res, file) {
       out.push('\nOver time (ws, every 2 s):\n');
       out.push(table(['t (s)', 'state', 'connections', 'retainedBytes', 'socketBufferedBytes', 'RSS'], v.samples.filter((_, i) => i % 4 === 3).map((s) => [f(s.t / 1000, 1), s.state, s.connections, int(s.retainedBytes), int(s.socketBufferedBytes), MiB(s.rss)])));
     }
+  }
+
+  const tel = res.telephony;
+  if (tel) {
+    const { calls, seconds, subjects: t } = tel;
+    out.push(`\n## 7. Telephony: ${calls} concurrent calls, 20 ms packets of 8 kHz µ-law for ${seconds} s each\n`);
+    out.push('What a media-stream server does per call: each 160-byte µ-law packet (as Twilio Media Streams deliver them, base64 already decoded) goes through `g711Decoder({ law: \'mulaw\' })` into `createTranscriber({ sampleRate: 8000 })` (`ours`: default options, 100 ms messages; `ours-20ms`: `frameMs: 20`, one message per packet). `raw`: raw `ws`, each packet decoded to PCM16 by a 256-entry table and sent at once (320 bytes). All against the emulator whose engine confirms every second, in another process; one process per subject, calls spread over the 20 ms period. Client CPU is user+system over the paced window minus `null` (the same timers and packets, no sockets), per call-second; ratios paired by round.\n');
+    const nul = t.null;
+    const per = (v) => (i) => ((v.all[i].cpuSeconds - nul.all[i].cpuSeconds) * 1e3) / (calls * seconds);
+    const rows = [];
+    for (const [name, v] of Object.entries(t)) {
+      if (name === 'null') {
+        rows.push(['null (harness)', `${f((v.cpuSeconds * 1e3) / (calls * seconds), 3)} (not subtracted)`, '', '', MiB(v.peakRss)]);
+        continue;
+      }
+      const idx = [...Array(Math.min(v.all.length, nul.all.length, t.raw.all.length)).keys()];
+      const ratio = median(idx.map((i) => per(v)(i) / per(t.raw)(i)));
+      rows.push([name, f(median(idx.map(per(v))), 3), f(ratio, 2), int(v.messagesOnWire / (calls * seconds)), MiB(v.peakRss)]);
+      if (name === 'ours') targets.push([`${calls} calls of 20 ms µ-law: g711Decoder + transcriber CPU per call-second ≤ 1.1× raw ws`, f(ratio, 2), ratio <= 1.1]);
+    }
+    out.push(table(['subject', 'CPU ms per call-second', 'vs raw', 'messages per call-second', 'peak RSS'], rows));
   }
 
   const w = res.weight;

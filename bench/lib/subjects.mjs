@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import WebSocket from 'ws';
 // BENCH_CLIENT swaps in another build of the client (for experiments with a patched copy).
-const { createTranscriber, createWsTransport } = await import(process.env.BENCH_CLIENT ?? '../.build/client.mjs');
+const { createTranscriber, createWsTransport, g711Decoder } = await import(process.env.BENCH_CLIENT ?? '../.build/client.mjs');
 
 const require = createRequire(import.meta.url);
 
@@ -175,3 +175,53 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
       throw new Error(`unknown subject ${kind}`);
   }
 }
+
+/**
+ * Opens one telephony call of `kind` (row 7): 8 kHz mono against the
+ * confirming emulator. `send(packet)` takes 20 ms of µ-law (160 bytes).
+ * - `raw`: raw `ws`; each packet decoded to PCM16 by a table of its own and sent as it is (320 bytes);
+ * - `ours`: `g711Decoder` → `createTranscriber({ sampleRate: 8000 })`, default options (100 ms messages);
+ * - `ours-20ms`: the same with `frameMs: 20`, one message per packet as raw sends.
+ */
+export async function openCall(kind, urls) {
+  const url = urls.confirming.ws;
+  if (kind === 'raw') {
+    const raw = await openRawEmulator(`${url}?model_id=bench&encoding=pcm_s16le&sample_rate=8000&channels=1`);
+    return {
+      send(packet) {
+        const pcm = new Int16Array(packet.length);
+        for (let i = 0; i < packet.length; i++) pcm[i] = MULAW[packet[i]];
+        raw.ws.send(pcm);
+      },
+      end: () => raw.end(),
+    };
+  }
+  if (kind !== 'ours' && kind !== 'ours-20ms') throw new Error(`unknown telephony subject ${kind}`);
+  const transcriber = createTranscriber({ url, model: 'bench', transport: createWsTransport(), sampleRate: 8000, ...(kind === 'ours-20ms' ? { frameMs: 20 } : {}) });
+  const stage = g711Decoder({ law: 'mulaw' });
+  const input = stage.writable.getWriter();
+  const done = stage.readable.pipeThrough(transcriber).pipeTo(new WritableStream());
+  const opened = new Promise((resolve) => transcriber.events.once('open', resolve));
+  return {
+    opened,
+    write: (packet) => input.write(packet),
+    send(packet) {
+      input.write(packet).catch(() => undefined);
+    },
+    async end() {
+      await input.close();
+      await done;
+    },
+  };
+}
+
+/** µ-law to PCM16 as a hand-written bridge has it (ITU-T G.711). */
+const MULAW = (() => {
+  const t = new Int16Array(256);
+  for (let i = 0; i < 256; i++) {
+    const u = ~i & 0xff;
+    const v = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
+    t[i] = u & 0x80 ? 0x84 - v : v - 0x84;
+  }
+  return t;
+})();

@@ -1,0 +1,103 @@
+// Row 7 (one run, one subject, fresh process): N concurrent phone calls, each
+// delivering 20 ms packets of 8 kHz µ-law (160 bytes) at real-time pace for
+// S seconds, as a media-stream server receives them. Reports this process's
+// CPU over the paced window and peak RSS. The `null` subject runs the same
+// timers and packets and sends nothing: its CPU is the harness cost that
+// run.mjs subtracts.
+//
+//   BENCH_URLS='{…}' node telephony-client.mjs <null|raw|ours|ours-20ms> <calls> <seconds>
+import { hooks, openCall, patchWs } from './lib/subjects.mjs';
+
+const [kind, nArg, secondsArg] = process.argv.slice(2);
+const N = Number(nArg);
+const SECONDS = Number(secondsArg);
+const PACKET_MS = 20;
+const PACKET = 160;
+const urls = JSON.parse(process.env.BENCH_URLS);
+
+patchWs();
+let messagesOnWire = 0;
+let measuring = false;
+hooks.onFlushed = () => {
+  if (measuring) messagesOnWire++;
+};
+
+// One second of µ-law noise per call offset; packets are views of it (content is irrelevant to the silent engines).
+const audio = new Uint8Array(8000 * 2);
+let seed = 7;
+for (let i = 0; i < audio.length; i++) audio[i] = (seed = (seed * 1664525 + 1013904223) >>> 0) >>> 24;
+
+const calls = new Array(N);
+if (kind !== 'null') {
+  let next = 0;
+  const worker = async () => {
+    while (next < N) {
+      const i = next++;
+      const call = await openCall(kind, urls);
+      // Ours connects on its first packet: prime it so the window holds only steady-state work.
+      if (call.opened) {
+        await call.write(audio.subarray(0, PACKET));
+        await call.opened;
+      }
+      calls[i] = call;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(25, N) }, worker));
+}
+
+let peakRss = process.memoryUsage.rss();
+const rssTimer = setInterval(() => {
+  const r = process.memoryUsage.rss();
+  if (r > peakRss) peakRss = r;
+}, 250);
+
+const packetCount = Math.round((SECONDS * 1000) / PACKET_MS);
+let sent = 0;
+const t0 = performance.now() + 200;
+const done = new Promise((resolveAll) => {
+  let finished = 0;
+  for (let i = 0; i < N; i++) {
+    const offset = (i / N) * PACKET_MS; // calls spread over one packet period
+    let k = 0;
+    const tick = () => {
+      const at = ((i * 37 + k) % 50) * PACKET;
+      const packet = audio.subarray(at, at + PACKET);
+      if (kind !== 'null') calls[i].send(packet);
+      sent++;
+      k++;
+      if (k === packetCount) {
+        if (++finished === N) resolveAll();
+        return;
+      }
+      setTimeout(tick, Math.max(0, t0 + offset + k * PACKET_MS - performance.now()));
+    };
+    setTimeout(tick, Math.max(0, t0 + offset - performance.now()));
+  }
+});
+await new Promise((r) => setTimeout(r, Math.max(0, t0 - performance.now())));
+measuring = true;
+const cpu0 = process.cpuUsage();
+const w0 = performance.now();
+await done;
+// Let the last packets reach the wire before the window closes.
+await new Promise((r) => setTimeout(r, 150));
+const cpu = process.cpuUsage(cpu0);
+const window = (performance.now() - w0) / 1000;
+measuring = false;
+clearInterval(rssTimer);
+
+const ended = await Promise.allSettled(calls.filter(Boolean).map((c) => c.end()));
+console.log(
+  JSON.stringify({
+    kind,
+    calls: N,
+    seconds: SECONDS,
+    window,
+    packetsSent: sent,
+    messagesOnWire,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    peakRss,
+    endFailures: ended.filter((r) => r.status === 'rejected').length,
+  }),
+);
+process.exit(0);
