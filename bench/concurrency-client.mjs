@@ -1,19 +1,21 @@
 // Row 3 (one run, one subject, fresh process): N sessions, each sending
-// 100 ms frames at real-time pace for S seconds. Reports this process's CPU
+// frames of F ms (100 by default; 20 is telephony's 50 writes a second) at
+// real-time pace for S seconds. Ours sends one message per frame
+// (`frameMs: F`), as the other subjects do. Reports this process's CPU
 // over the paced window, lateness of frames on the wire (ws's send callback,
 // i.e. handed to the kernel, against the frame's due time), peak RSS.
 // The `null` subject runs the same timers and frames and sends nothing: its
 // CPU is the harness cost that run.mjs subtracts.
 //
-//   BENCH_URLS='{…}' node concurrency-client.mjs <null|ours|raw|deepgram|assemblyai> <ws|wss> <sessions> <seconds>
+//   BENCH_URLS='{…}' node concurrency-client.mjs <null|ours|ours-confirmed|raw|raw-writable|deepgram|assemblyai> <ws|wss> <sessions> <seconds> [frameMs]
 import { hooks, openSession, patchWs } from './lib/subjects.mjs';
 import { percentile } from './lib/util.mjs';
 
-const [kind, scheme, nArg, secondsArg] = process.argv.slice(2);
+const [kind, scheme, nArg, secondsArg, frameMsArg] = process.argv.slice(2);
 const N = Number(nArg);
 const SECONDS = Number(secondsArg);
-const FRAME_MS = 100;
-const FRAME = 1600;
+const FRAME_MS = Number(frameMsArg ?? 100);
+const FRAME = (16000 * FRAME_MS) / 1000; // samples of 16 kHz mono
 const urls = JSON.parse(process.env.BENCH_URLS);
 
 patchWs();
@@ -35,7 +37,7 @@ if (kind !== 'null') {
   const worker = async () => {
     while (next < N) {
       const i = next++;
-      sessions[i] = await openSession(kind, urls, scheme === 'wss');
+      sessions[i] = await openSession(kind, urls, scheme === 'wss', FRAME_MS === 100 ? {} : { frameMs: FRAME_MS });
       // Ours connects on its first frame: prime it with one so the window holds only steady-state work.
       if (kind.startsWith('ours')) {
         // Connect (on the first write) and wait for session.started, as the
@@ -103,6 +105,7 @@ console.log(
     scheme,
     sessions: N,
     seconds: SECONDS,
+    frameMs: FRAME_MS,
     window,
     framesSent: sent,
     framesOnWire: lateness.length,

@@ -7,6 +7,9 @@
 //   node bench/run.mjs [--only pipeline,bulk,concurrency,stall,weight,telephony] [--quick]
 //     [--reps N] [--bulk-seconds S] [--sessions 200,500] [--conc-seconds S] [--stall-ms MS]
 //     [--calls N]   (telephony; default 200, or the first of --sessions when that is given)
+//     [--frame-ms 100,20]   (concurrency: frame lengths, one table each; 20 ms is telephony's 50 writes a second)
+//     [--conc-subjects raw,ours,…] [--conc-schemes ws,wss]   (concurrency: a subset of the subjects; null always runs)
+//     [--out DIR]   (write results.json and RESULTS.md into DIR instead of bench/out and bench/, e.g. for a quick look)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildSubjects, benchDir } from './lib/build.mjs';
 import { makeCert } from './lib/cert.mjs';
@@ -26,10 +29,15 @@ const CONC_SECONDS = Number(opt('--conc-seconds', quick ? 5 : 20));
 const CONC_REPS = Number(opt('--conc-reps', quick ? 1 : 2));
 const CALLS = Number(opt('--calls', args.includes('--sessions') ? SESSIONS[0] : quick ? 50 : 200));
 const STALL_MS = Number(opt('--stall-ms', quick ? 5000 : 30000));
+const FRAME_MS = opt('--frame-ms', '100,20').split(',').map(Number);
+const CONC_SUBJECTS = opt('--conc-subjects', null)?.split(',');
+const CONC_SCHEMES = opt('--conc-schemes', 'ws,wss').split(',');
+const OUT_DIR = opt('--out', null);
 const log = (...a) => console.error('[bench]', ...a);
 
 mkdirSync(`${benchDir}out`, { recursive: true });
-const resultsFile = `${benchDir}out/results.json`;
+if (OUT_DIR) mkdirSync(OUT_DIR, { recursive: true });
+const resultsFile = OUT_DIR ? `${OUT_DIR}/results.json` : `${benchDir}out/results.json`;
 let results = {};
 try {
   results = JSON.parse(readFileSync(resultsFile, 'utf8')); // rows not rerun keep their last numbers
@@ -40,7 +48,7 @@ const machine = machineInfo();
 // The machine line describes the last full run; a partial run is noted beside it.
 if (fullRun || !results.machine) results.machine = machine;
 else results.lastPartialRun = { rows: [...only], ...machine };
-if (fullRun || !results.settings) results.settings = { quick, reps: REPS, bulkSeconds: BULK_SECONDS, sessions: SESSIONS, concSeconds: CONC_SECONDS, concReps: CONC_REPS, stallMs: STALL_MS, calls: CALLS };
+if (fullRun || !results.settings) results.settings = { quick, reps: REPS, bulkSeconds: BULK_SECONDS, sessions: SESSIONS, concSeconds: CONC_SECONDS, concReps: CONC_REPS, stallMs: STALL_MS, calls: CALLS, frameMs: FRAME_MS };
 log(`machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`);
 
 await buildSubjects();
@@ -82,17 +90,23 @@ try {
       ['null', 'ws'], ['raw', 'ws'], ['ours', 'ws'], ['ours-confirmed', 'ws'], ['raw-writable', 'ws'], ['deepgram', 'ws'],
       ['raw', 'wss'], ['ours', 'wss'], ['ours-confirmed', 'wss'], ['raw-writable', 'wss'], ['assemblyai', 'wss'],
     ];
-    results.concurrency = {};
-    for (const n of SESSIONS) {
-      const runs = {};
-      for (let r = 0; r < CONC_REPS; r++) {
-        for (const [kind, scheme] of subjects) {
-          log(`row 3: ${n} sessions ${kind} ${scheme} (${r + 1}/${CONC_REPS})`);
-          const res = await runNode('concurrency-client.mjs', [kind, scheme, n, CONC_SECONDS], { env, timeoutMs: 300_000 });
-          (runs[`${kind} ${scheme}`] ??= []).push(res);
+    const chosen = subjects.filter(([kind, scheme]) => kind === 'null' || ((!CONC_SUBJECTS || CONC_SUBJECTS.includes(kind)) && CONC_SCHEMES.includes(scheme)));
+    for (const frameMs of FRAME_MS) {
+      // 100 ms frames stay `results.concurrency` (row 3); other lengths are `results.concurrencyByFrame[ms]`.
+      const table = {};
+      if (frameMs === 100) results.concurrency = table;
+      else (results.concurrencyByFrame ??= {})[frameMs] = table;
+      for (const n of SESSIONS) {
+        const runs = {};
+        for (let r = 0; r < CONC_REPS; r++) {
+          for (const [kind, scheme] of chosen) {
+            log(`row 3: ${n} sessions ${kind} ${scheme}, ${frameMs} ms frames (${r + 1}/${CONC_REPS})`);
+            const res = await runNode('concurrency-client.mjs', [kind, scheme, n, CONC_SECONDS, frameMs], { env, timeoutMs: 300_000 });
+            (runs[`${kind} ${scheme}`] ??= []).push(res);
+          }
         }
+        table[n] = summarize(runs, ['cpuSeconds', 'p50LatenessMs', 'p99LatenessMs', 'maxLatenessMs', 'peakRss', 'window', 'framesOnWire', 'endFailures']);
       }
-      results.concurrency[n] = summarize(runs, ['cpuSeconds', 'p50LatenessMs', 'p99LatenessMs', 'maxLatenessMs', 'peakRss', 'window', 'framesOnWire', 'endFailures']);
     }
   }
 
@@ -126,8 +140,9 @@ if (only.has('weight')) {
 }
 
 writeFileSync(resultsFile, JSON.stringify(results, null, 1));
-writeResults(results, `${benchDir}RESULTS.md`);
-log(`wrote bench/RESULTS.md and bench/out/results.json`);
+const resultsMd = OUT_DIR ? `${OUT_DIR}/RESULTS.md` : `${benchDir}RESULTS.md`;
+writeResults(results, resultsMd);
+log(`wrote ${resultsMd} and ${resultsFile}`);
 
 function summarize(runs, keys) {
   const out = {};
