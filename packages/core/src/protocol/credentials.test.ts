@@ -62,6 +62,8 @@ describe('credentials', () => {
     expect((err as Error).message).toBe('The `token` function failed: refresh endpoint said 503 for [redacted]');
     const coded = await resolveStreamCredentials({ token: () => { throw new SttError('timeout', 'took 5 s'); } }, true).catch((e: unknown) => e);
     expect((coded as Error).message).toBe('The `token` function failed: timeout: took 5 s');
+    const typed = await resolveStreamCredentials({ token: () => Promise.reject(new TypeError('fetch failed')) }, true).catch((e: unknown) => e);
+    expect((typed as Error).message).toBe('The `token` function failed: TypeError: fetch failed');
   });
 
   it('redactSecrets - every occurrence, longest first, URL-encoded too; short values left alone', () => {

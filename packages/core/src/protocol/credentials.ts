@@ -163,7 +163,10 @@ export async function resolveStreamCredentials(
     try {
       value = typeof token === 'function' ? await token() : token;
     } catch (cause) {
-      const detail = cause instanceof SttError ? `${cause.code}: ${cause.message}` : cause instanceof Error ? cause.message : String(cause);
+      const detail =
+        cause instanceof SttError ? `${cause.code}: ${cause.message}`
+        : cause instanceof Error ? (cause.name && cause.name !== 'Error' ? `${cause.name}: ${cause.message}` : cause.message)
+        : String(cause);
       throw createSttError('unauthenticated', `The \`token\` function failed: ${redactSecrets(detail, secrets)}`, { cause, retryable: false });
     }
     assertSubprotocolToken(value);
