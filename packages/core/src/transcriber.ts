@@ -344,7 +344,11 @@ class TranscriberSession implements Transcriber {
       return;
     }
     if (msg.type === 'error' && this.#secrets.length > 0) {
-      msg = { type: 'error', error: { ...msg.error, message: this.#redact(msg.error.message) } };
+      // Everything the server said goes into the SttError: its message, code and param.
+      const { code, message, param } = msg.error;
+      const error = { ...msg.error, code: this.#redact(code), message: this.#redact(message) };
+      if (param !== undefined) error.param = this.#redact(param);
+      msg = { type: 'error', error };
     }
     this.#core.message(id, msg, Date.now());
   }
