@@ -21,10 +21,10 @@ export const TIME_TOLERANCE_S = 0.02;
  * ```
  */
 export function transcriptProblem(msg: WireTranscript, channels: number, sentSeconds: number, lastFinalEnd: number | undefined): string | null {
-  const kind = msg.isFinal ? 'final' : 'interim';
-  if (msg.channel >= channels) return `a ${kind} on channel ${msg.channel} of a ${channels}-channel stream`;
+  const kind = msg.isFinal ? 'a final' : 'an interim';
+  if (msg.channel >= channels) return `${kind} on channel ${msg.channel} of a ${channels}-channel stream`;
   if (msg.end > sentSeconds + TIME_TOLERANCE_S) {
-    return `a ${kind} ending at ${msg.end} s, beyond the ${sentSeconds.toFixed(3)} s of audio sent on this connection`;
+    return `${kind} ending at ${msg.end} s, beyond the ${sentSeconds.toFixed(3)} s of audio sent on this connection`;
   }
   if (msg.isFinal && lastFinalEnd !== undefined && msg.start < lastFinalEnd - TIME_TOLERANCE_S) {
     return `a final starting at ${msg.start} s overlaps the previous final on channel ${msg.channel} (it ended at ${lastFinalEnd} s)`;
