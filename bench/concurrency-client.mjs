@@ -7,6 +7,9 @@
 // The `null` subject runs the same timers and frames and sends nothing: its
 // CPU is the harness cost that run.mjs subtracts.
 //
+// BENCH_CPU_PROF=file.cpuprofile profiles the paced window only (not the
+// connects before it), for bench/lib/prof-summary.mjs.
+//
 //   BENCH_URLS='{…}' node concurrency-client.mjs <null|ours|ours-confirmed|raw|raw-writable|deepgram|assemblyai> <ws|wss> <sessions> <seconds> [frameMs]
 import { hooks, openSession, patchWs } from './lib/subjects.mjs';
 import { percentile } from './lib/util.mjs';
@@ -85,6 +88,7 @@ const done = new Promise((resolveAll) => {
 });
 await new Promise((r) => setTimeout(r, Math.max(0, t0 - performance.now())));
 measuring = true;
+const profiler = process.env.BENCH_CPU_PROF ? await startProfile() : null;
 const cpu0 = process.cpuUsage();
 const elu0 = performance.eventLoopUtilization();
 const w0 = performance.now();
@@ -96,6 +100,7 @@ const elu = performance.eventLoopUtilization(elu0);
 const window = (performance.now() - w0) / 1000;
 measuring = false;
 clearInterval(rssTimer);
+if (profiler) await profiler.stop(process.env.BENCH_CPU_PROF);
 
 const ended = await Promise.allSettled(sessions.filter(Boolean).map((s) => s.end()));
 const failures = ended.filter((r) => r.status === 'rejected').length;
@@ -120,3 +125,21 @@ console.log(
   }),
 );
 process.exit(0);
+
+/** A CPU profile of this process from now until `stop(file)`. */
+async function startProfile() {
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}

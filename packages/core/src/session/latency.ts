@@ -21,16 +21,25 @@ export interface LatencySummary {
 const MAX_SENDS = 4096;
 /** Latencies kept for the percentiles (the most recent). */
 const MAX_SAMPLES = 8192;
+/** The rings start this small and double up to their bound (200 sessions would otherwise hold 38 MB of empty rings). */
+const FIRST_SIZE = 64;
 
 /** A bounded ring of the most recent values. */
 class Recent {
-  readonly #values = new Float64Array(MAX_SAMPLES);
+  #values = new Float64Array(FIRST_SIZE);
   #count = 0;
   add(v: number): void {
-    this.#values[this.#count++ % MAX_SAMPLES] = v;
+    let values = this.#values;
+    if (this.#count === values.length && values.length < MAX_SAMPLES) {
+      // Still in order (nothing was overwritten yet): a larger ring keeps the same places.
+      values = new Float64Array(values.length * 2);
+      values.set(this.#values);
+      this.#values = values;
+    }
+    values[this.#count++ % values.length] = v;
   }
   sorted(): Float64Array {
-    return this.#values.slice(0, Math.min(this.#count, MAX_SAMPLES)).sort();
+    return this.#values.slice(0, Math.min(this.#count, this.#values.length)).sort();
   }
 }
 
@@ -50,8 +59,8 @@ function quantile(sorted: Float64Array, q: number): number | null {
  * ```
  */
 export class LatencyTracker {
-  readonly #ends = new Float64Array(MAX_SENDS);
-  readonly #times = new Float64Array(MAX_SENDS);
+  #ends = new Float64Array(FIRST_SIZE);
+  #times = new Float64Array(FIRST_SIZE);
   #first = 0;
   #next = 0;
   #count = 0;
@@ -66,23 +75,40 @@ export class LatencyTracker {
 
   /** Audio up to `endSample` (stream position) was handed to the socket at `now`. */
   recordSend(endSample: number, now: number): void {
-    const i = this.#next++ % MAX_SENDS;
+    if (this.#next - this.#first === this.#ends.length && this.#ends.length < MAX_SENDS) this.#grow();
+    const size = this.#ends.length;
+    const i = this.#next++ % size;
     this.#ends[i] = endSample;
     this.#times[i] = now;
-    if (this.#next - this.#first > MAX_SENDS) this.#first = this.#next - MAX_SENDS;
+    if (this.#next - this.#first > size) this.#first = this.#next - size;
+  }
+
+  /** Twice the room, each remembered send at its place in the larger ring. */
+  #grow(): void {
+    const oldEnds = this.#ends;
+    const oldTimes = this.#times;
+    const oldSize = oldEnds.length;
+    const size = oldSize * 2;
+    this.#ends = new Float64Array(size);
+    this.#times = new Float64Array(size);
+    for (let k = this.#first; k < this.#next; k++) {
+      this.#ends[k % size] = oldEnds[k % oldSize]!;
+      this.#times[k % size] = oldTimes[k % oldSize]!;
+    }
   }
 
   /** When the sample before `position` was last sent; `-1` when not known. */
   sentAt(position: number): number {
     // Sends on one connection come in order: the first whose end reaches the position.
+    const size = this.#ends.length;
     let lo = this.#first;
     let hi = this.#next;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#ends[mid % MAX_SENDS]! < position) lo = mid + 1;
+      if (this.#ends[mid % size]! < position) lo = mid + 1;
       else hi = mid;
     }
-    return lo < this.#next ? this.#times[lo % MAX_SENDS]! : -1;
+    return lo < this.#next ? this.#times[lo % size]! : -1;
   }
 
   /** A final ending at `endSample` came at `now`: its latency, or `null` when the send is not known. */
