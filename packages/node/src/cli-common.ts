@@ -28,7 +28,7 @@ export interface CliIo {
   stderr: Writable & { isTTY?: boolean };
   stdin: Readable;
   env: Record<string, string | undefined>;
-  /** Registers a Ctrl-C handler; returns its removal. */
+  /** Registers a Ctrl-C handler, called on every Ctrl-C (the bin exits after the second); returns its removal. */
   onInterrupt?: (handler: () => void) => () => void;
 }
 

@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import type { TranscriptSegmentEvent } from '@stt-stream/core';
 import { gatewayFrom, reportConnection, say, writeTo, type CliIo, type CommonOptions, type Format } from './cli-common.ts';
+import { watchStats } from './cli-stats.ts';
 import { createTranscriber } from './index.ts';
 import { microphone, type RecorderName } from './microphone.ts';
 import { srtCue } from './srt-writer.ts';
@@ -25,6 +26,7 @@ export interface ListenOptions extends CommonOptions {
   device?: string;
   sampleRate: number;
   interim: boolean;
+  stats?: boolean;
 }
 
 const RECORDERS: readonly RecorderName[] = ['arecord', 'rec', 'sox', 'ffmpeg'];
@@ -93,8 +95,10 @@ export async function commandListen(opts: ListenOptions, io: CliIo): Promise<voi
     },
     cancel: (reason) => micReader.cancel(reason),
   });
+  let printStats: (() => void) | undefined;
   const removeInterrupt = io.onInterrupt?.(() => {
-    if (stopping) return;
+    // A second Ctrl-C quits at once (cli.ts): the figures so far go out first.
+    if (stopping) return printStats?.();
     stopping = true;
     void micReader.cancel().catch(() => {});
     if (io.stderr.isTTY) io.stderr.write('\nstopping: waiting for the last finals…\n');
@@ -110,6 +114,7 @@ export async function commandListen(opts: ListenOptions, io: CliIo): Promise<voi
     ...(opts.provider ? { providerId: opts.provider } : {}),
   });
   reportConnection(io, transcriber, gateway.origin);
+  if (opts.stats) printStats = watchStats(io, transcriber, opts.interim);
   let listening = false;
   transcriber.events.on('open', () => {
     if (!listening) say(io, 'listening… (Ctrl-C to stop)');
@@ -121,6 +126,7 @@ export async function commandListen(opts: ListenOptions, io: CliIo): Promise<voi
   const live = io.stdout.isTTY === true && !opts.output && opts.format === 'text';
   let interimShown = false;
   let words = false;
+  let ended = false;
   const width = () => Math.max(20, (io.stdout.columns ?? 80) - 1);
   try {
     if (writer.head) await writeTo(out, writer.head);
@@ -141,10 +147,13 @@ export async function commandListen(opts: ListenOptions, io: CliIo): Promise<voi
         say(io, `${(ev.end - ev.start).toFixed(2)} s of audio were lost (${ev.reason})`);
       }
     }
+    ended = true;
   } finally {
     removeInterrupt?.();
     if (interimShown) io.stdout.write('\r\x1b[2K');
     if (out !== io.stdout) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
+    if (!ended) printStats?.();
   }
   if (!words) say(io, 'the transcript is empty: no words were recognised');
+  printStats?.();
 }

@@ -125,6 +125,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--ffmpeg <path>', 'ffmpeg executable for formats other than WAV')
     .option('--retries <n>', 'retries on 429/5xx (batch) or failed connections (streaming)', parseIntOption('--retries', 0, 10))
     .option('--no-progress', 'no progress on stderr')
+    .option('--stats', 'when streaming: latency and connection figures on stderr at the end')
     .action((file: string, opts: TranscribeOptions) => {
       run = () => commandTranscribe(file, opts, io);
     });
@@ -136,6 +137,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--device <device>', 'input device, in the recorder’s terms')
     .option('--sample-rate <hz>', 'capture rate', parseIntOption('--sample-rate', 8000, 48000), 16000)
     .option('--no-interim', 'only finals')
+    .option('--stats', 'latency and connection figures on stderr at the end (Ctrl-C included)')
     .action((opts: ListenOptions) => {
       run = () => commandListen(opts, io);
     });

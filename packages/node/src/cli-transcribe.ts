@@ -13,6 +13,7 @@ import { MAX_BATCH_BYTES, SttError, transcribe, type Transcriber, type Transcrip
 import { GATEWAY_AUDIO_EXTENSIONS, SNIFF_BYTES, fileExtension, sniffAudioFormat } from '@stt-stream/core/internal';
 import { audioStreamSource } from './audio-stream-source.ts';
 import { UsageError, WIRE_RATE, gatewayFrom, reportConnection, say, writeTo, type CliIo, type CommonOptions, type Format } from './cli-common.ts';
+import { watchStats } from './cli-stats.ts';
 import { toSrt } from './srt-writer.ts';
 import { transcribeFile, transcribeFrames } from './transcribe-file.ts';
 import { toWebVtt } from './webvtt-writer.ts';
@@ -24,6 +25,7 @@ export interface TranscribeOptions extends CommonOptions {
   ffmpeg?: string;
   progress: boolean;
   retries?: number;
+  stats?: boolean;
 }
 
 /** The result in the chosen format (subtitles from the finals when the stream gave some). */
@@ -132,9 +134,19 @@ const tooBigForBatch = (what: string) =>
     retryable: false,
   });
 
-/** `transcribe <file>`. */
+/** `transcribe <file>`; with `--stats`, the figures go out last (after the transcript, or before the error). */
 export async function commandTranscribe(file: string, opts: TranscribeOptions, io: CliIo): Promise<void> {
+  const stats: { print?: () => void } = {};
+  try {
+    await transcribeCommand(file, opts, io, stats);
+  } finally {
+    stats.print?.();
+  }
+}
+
+async function transcribeCommand(file: string, opts: TranscribeOptions, io: CliIo, stats: { print?: () => void }): Promise<void> {
   if (opts.stream && opts.batch) throw new UsageError('--stream and --batch exclude each other');
+  if (opts.stats && opts.batch) throw new UsageError("--stats reports the streaming endpoint's figures: use it with --stream (or without --batch)");
   const gateway = gatewayFrom(opts, io);
   const mode = opts.stream ? 'stream' : opts.batch ? 'batch' : 'auto';
   const base = {
@@ -156,6 +168,7 @@ export async function commandTranscribe(file: string, opts: TranscribeOptions, i
         onTranscriber(transcriber: Transcriber) {
           reportConnection(io, transcriber, gateway.origin);
           bar?.watch(transcriber);
+          if (opts.stats) stats.print = watchStats(io, transcriber, false);
         },
       },
       stop: () => bar?.stop(),
@@ -172,6 +185,7 @@ export async function commandTranscribe(file: string, opts: TranscribeOptions, i
     if (mode === 'batch' && !bytes) throw tooBigForBatch('stdin');
     if (mode === 'batch' && bytes && !batchTakes(null, bytes.subarray(0, SNIFF_BYTES))) throw notForBatch('stdin');
     if (bytes && batchTakes(null, bytes.subarray(0, SNIFF_BYTES))) {
+      if (opts.stats) say(io, '--stats: no streaming figures, stdin went to the batch endpoint (add --stream to stream it)');
       result = await transcribe(bytes, base);
     } else {
       const rest = io.stdin;
@@ -198,6 +212,7 @@ export async function commandTranscribe(file: string, opts: TranscribeOptions, i
     const stream = mode === 'stream' || (mode === 'auto' && (size > MAX_BATCH_BYTES || (!takes && size > 0)));
     if (!stream && opts.progress && io.stderr.isTTY) io.stderr.write(`Uploading ${file} (${(size / 1e6).toFixed(1)} MB)…\n`);
     const s = stream ? streaming(opts.progress && io.stderr.isTTY ? await probeDuration(file, opts.ffmpeg) : null) : null;
+    if (!s && opts.stats) say(io, '--stats: no streaming figures, the file went to the batch endpoint (add --stream to stream it)');
     try {
       result = await transcribeFile(file, {
         ...(s ? s.options : base),

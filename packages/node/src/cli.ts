@@ -15,9 +15,9 @@ const code = await runCli(process.argv.slice(2), {
   onInterrupt(handler) {
     let count = 0;
     const onSigint = () => {
-      // A second Ctrl-C does not wait for the last finals.
-      if (++count > 1) process.exit(130);
+      // A second Ctrl-C does not wait for the last finals; the handler hears it first (listen --stats prints its figures).
       handler();
+      if (++count > 1) process.exit(130);
     };
     process.on('SIGINT', onSigint);
     return () => process.off('SIGINT', onSigint);
