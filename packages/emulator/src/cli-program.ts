@@ -64,6 +64,7 @@ export function createCliProgram(): Command {
     .option('--stall-after-bytes <n>', 'stall once this much audio has come', integer('--stall-after-bytes'))
     .option('--delay-ms <ms>', 'send every server message this late', number('--delay-ms'))
     .option('--no-url-faults', 'ignore the `fault` query parameter')
+    .option('--server-time', 'stamp transcript messages with server_time (ms since the epoch, as sent)')
     .option('--batch-statuses <list>', 'answer the first batch requests with these statuses, e.g. 429,502', (v: string) =>
       v.split(',').map((s) => integer('--batch-statuses')(s.trim())))
     .option('--ffmpeg <path>', 'ffmpeg executable for non-WAV batch uploads', 'ffmpeg')
@@ -117,6 +118,7 @@ export function parseCliArgs(
     urlFaults: o.urlFaults,
     ffmpeg: o.ffmpeg === false ? false : (o.ffmpeg as string),
   };
+  if (o.serverTime) options.serverTime = true;
   if (o.apiKey) options.apiKeys = o.apiKey;
   if (o.maxSessionSeconds !== undefined) options.maxSessionSeconds = o.maxSessionSeconds;
   if (Object.keys(plan).some((k) => k !== 'times')) options.faults = validateFaultPlan(plan, 'fault flags');

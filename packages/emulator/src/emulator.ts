@@ -129,6 +129,15 @@ export interface EmulatorOptions {
   ffmpeg?: string | false;
   /** Faults of the batch endpoint: see {@link BatchFaultPlan}. */
   batchFaults?: BatchFaultPlan | ((ctx: BatchFaultContext) => BatchFault | undefined);
+  /**
+   * Adds `server_time` to every `transcript` message: the wall clock
+   * (`Date.now()`, ms) when the emulator handed it to the socket, after any
+   * `delayMs`. Clients ignore unknown fields (PROTOCOL.md); this is for
+   * measuring latency from outside a client, e.g. `Date.now() - server_time`
+   * on receipt is the return leg when client and emulator share a clock.
+   * @defaultValue false
+   */
+  serverTime?: boolean;
 }
 
 /**
@@ -180,7 +189,8 @@ export interface Emulator {
  * ```
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const { port = 0, host = '127.0.0.1', apiKeys, idleTimeoutMs = 10_000, maxSessionSeconds, faults, batchFaults, urlFaults = true, ffmpeg = 'ffmpeg' } = options;
+  const { port = 0, host = '127.0.0.1', apiKeys, idleTimeoutMs = 10_000, maxSessionSeconds, faults, batchFaults, urlFaults = true, ffmpeg = 'ffmpeg', serverTime = false } = options;
+  if (typeof serverTime !== 'boolean') throw new TypeError(`Invalid option \`serverTime\`: expected a boolean, got ${JSON.stringify(serverTime)}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`Invalid option \`port\`: expected an integer from 0 to 65535, got ${port}`);
   if (!(Number.isFinite(idleTimeoutMs) && idleTimeoutMs > 0)) throw new RangeError(`Invalid option \`idleTimeoutMs\`: expected a positive number, got ${idleTimeoutMs}`);
   if (maxSessionSeconds !== undefined && !(maxSessionSeconds > 0)) throw new RangeError(`Invalid option \`maxSessionSeconds\`: expected a positive number, got ${maxSessionSeconds}`);
@@ -276,6 +286,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         engine,
         idleTimeoutMs,
         maxSessionSeconds,
+        serverTime,
         plan,
         record,
         onAudio: (bytes) => {

@@ -31,6 +31,8 @@ export interface StreamSessionOptions {
   engine: EngineFactory;
   idleTimeoutMs: number;
   maxSessionSeconds: number | undefined;
+  /** Stamp `transcript` messages with `server_time` (ms, `Date.now()` as they are sent). */
+  serverTime?: boolean;
   plan: FaultPlan | null;
   record: ConnectionRecord;
   /** Called once, when the connection is closed and every timer is cleared. */
@@ -103,10 +105,11 @@ export function startStreamSession(ws: WebSocket, options: StreamSessionOptions)
 
   function send(message: ServerMessage): void {
     if (state === 'closed') return;
-    const data = JSON.stringify(message);
+    const stamp = options.serverTime === true && message.type === 'transcript';
+    const data = stamp ? '' : JSON.stringify(message);
     deliver(() => {
       if (ws.readyState !== WebSocket.OPEN) return;
-      ws.send(data);
+      ws.send(stamp ? JSON.stringify({ ...message, server_time: Date.now() }) : data);
       record.messagesOut++;
     });
   }
