@@ -86,7 +86,7 @@ export class SessionCore {
     this.#framing = new Framing(settings.frameSamples);
     this.#window = new ReplayWindow(settings);
     this.#policy = new ReconnectPolicy(settings.reconnect, settings.random);
-    this.#tickMs = Math.max(25, Math.min(settings.keepAliveMs, settings.stallTimeoutMs) / 4);
+    this.#tickMs = Math.max(25, Math.min(settings.keepAliveMs, settings.stallTimeoutMs, settings.connectTimeoutMs, settings.endTimeoutMs) / 4);
     this.#lastFinalEnd = new Array<number>(settings.channels).fill(0);
     this.#inUtterance = new Array<boolean>(settings.channels).fill(false);
   }
