@@ -275,6 +275,26 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     expect(await closeServer(srv)).toBe(0);
   });
 
+  it('connectTimeoutMs alone (other bounds at their defaults) bounds the wait for session.started', async ({ expect }) => {
+    const srv = await wsServer(() => undefined);
+    const out = await stream(srv.url, { connectTimeoutMs: 300, reconnect: false });
+    expect(out.error).toMatchObject({ code: 'connection_lost', message: 'Connection dropped: no `session.started` within 300 ms' });
+    expect(out.elapsed).toBeGreaterThanOrEqual(300);
+    expect(out.elapsed).toBeLessThan(700);
+    expect(srv.peers).toHaveLength(1);
+    expect(await closeServer(srv)).toBe(0);
+  });
+
+  it('endTimeoutMs alone (other bounds at their defaults) bounds the wait for session.ended', async ({ expect }) => {
+    const srv = await wsServer((peer) => peer.ws.send(started()));
+    const out = await stream(srv.url, { endTimeoutMs: 300 });
+    expect(out.error).toMatchObject({ code: 'timeout', message: 'No `session.ended` within 300 ms of the end of the audio' });
+    expect(out.elapsed).toBeGreaterThanOrEqual(300);
+    expect(out.elapsed).toBeLessThan(700);
+    expect(srv.peers).toHaveLength(1);
+    expect(await closeServer(srv)).toBe(0);
+  });
+
   it(
     'with the default options, a silent server ends a live session with connection_failed in well under a minute',
     { timeout: 60_000 },
