@@ -4,9 +4,10 @@
 // server always in another process. Writes bench/RESULTS.md and
 // bench/out/results.json. Never part of the test command.
 //
-//   node bench/run.mjs [--only pipeline,bulk,concurrency,stall,weight,telephony] [--quick]
+//   node bench/run.mjs [--only pipeline,bulk,concurrency,stall,weight,telephony,latency] [--quick]
 //     [--reps N] [--bulk-seconds S] [--sessions 200,500] [--conc-seconds S] [--stall-ms MS]
 //     [--calls N]   (telephony; default 200, or the first of --sessions when that is given)
+//     [--latency-sessions N]   (latency: sessions of ours against the confirming engine; default as --calls; for --conc-seconds S)
 //     [--frame-ms 100,20]   (concurrency: frame lengths, one table each; 20 ms is telephony's 50 writes a second)
 //     [--conc-subjects raw,ours,…] [--conc-schemes ws,wss]   (concurrency: a subset of the subjects; null always runs)
 //     [--out DIR]   (write results.json and RESULTS.md into DIR instead of bench/out and bench/, e.g. for a quick look)
@@ -19,7 +20,7 @@ import { writeResults } from './lib/report.mjs';
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const quick = args.includes('--quick');
-const ALL_ROWS = 'pipeline,bulk,concurrency,stall,weight,telephony';
+const ALL_ROWS = 'pipeline,bulk,concurrency,stall,weight,telephony,latency';
 const only = new Set(opt('--only', ALL_ROWS).split(','));
 const fullRun = ALL_ROWS.split(',').every((r) => only.has(r));
 const REPS = Number(opt('--reps', quick ? 1 : 3));
@@ -29,6 +30,7 @@ const CONC_SECONDS = Number(opt('--conc-seconds', quick ? 5 : 20));
 const CONC_REPS = Number(opt('--conc-reps', quick ? 1 : 2));
 const CALLS = Number(opt('--calls', args.includes('--sessions') ? SESSIONS[0] : quick ? 50 : 200));
 const STALL_MS = Number(opt('--stall-ms', quick ? 5000 : 30000));
+const LATENCY_SESSIONS = Number(opt('--latency-sessions', CALLS));
 const FRAME_MS = opt('--frame-ms', '100,20').split(',').map(Number);
 const CONC_SUBJECTS = opt('--conc-subjects', null)?.split(',');
 const CONC_SCHEMES = opt('--conc-schemes', 'ws,wss').split(',');
@@ -61,7 +63,7 @@ if (only.has('pipeline')) {
 }
 
 let server = null;
-const needServer = ['bulk', 'concurrency', 'stall', 'telephony'].some((r) => only.has(r));
+const needServer = ['bulk', 'concurrency', 'stall', 'telephony', 'latency'].some((r) => only.has(r));
 if (needServer) {
   server = await startNode('lib/server.mjs', ['--cert', tls.cert, '--key', tls.key]);
   env.BENCH_URLS = JSON.stringify(server.info);
@@ -121,6 +123,12 @@ try {
       }
     }
     results.telephony = { calls: CALLS, seconds: CONC_SECONDS, subjects: summarize(runs, ['cpuSeconds', 'peakRss', 'messagesOnWire', 'endFailures']) };
+  }
+
+  if (only.has('latency')) {
+    // Row 8: latency of finals as the SDK measures it, beside the wire and the server's timestamps.
+    log(`row 8: latency, ${LATENCY_SESSIONS} sessions × ${CONC_SECONDS} s against the confirming engine`);
+    results.latency = await runNode('latency-client.mjs', [LATENCY_SESSIONS, CONC_SECONDS], { env, timeoutMs: 300_000 });
   }
 
   if (only.has('stall')) {

@@ -29,7 +29,7 @@ export function writeResults(res, file) {
   if (res.lastPartialRun) out.push(`**Last partial run** (rows ${res.lastPartialRun.rows.join(', ')}): ${res.lastPartialRun.date}, load ${res.lastPartialRun.loadavgAtStart.join(' / ')}.`);
   out.push('');
   out.push('## How to rerun\n');
-  out.push('```sh\npnpm install\npnpm bench                       # everything (~30 min): writes bench/RESULTS.md and bench/out/results.json\npnpm bench -- --only pipeline,weight   # some rows; other rows keep their last numbers\nnode bench/run.mjs --only telephony    # row 7 alone (200 calls; --calls N, --conc-seconds S)\npnpm bench -- --quick            # a smoke run (short, 1 rep)\nnode bench/size-check.mjs        # the CI size check of the browser entry\n```\n');
+  out.push('```sh\npnpm install\npnpm bench                       # everything (~30 min): writes bench/RESULTS.md and bench/out/results.json\npnpm bench -- --only pipeline,weight   # some rows; other rows keep their last numbers\nnode bench/run.mjs --only telephony    # row 7 alone (200 calls; --calls N, --conc-seconds S)\nnode bench/run.mjs --only latency      # row 8 alone (200 sessions; --latency-sessions N, --conc-seconds S)\npnpm bench -- --quick            # a smoke run (short, 1 rep)\nnode bench/size-check.mjs        # the CI size check of the browser entry\n```\n');
   out.push('The subjects are bundled from the workspace sources (`source` condition) into `bench/.build/` at start, so a run measures the tree as it is. `sox` is used for the resampler reference when installed; `openssl` makes the self-signed certificate for `wss://`.\n');
 
   const p = res.pipeline;
@@ -167,6 +167,17 @@ export function writeResults(res, file) {
       if (name === 'ours') targets.push([`${calls} calls of 20 ms µ-law: g711Decoder + transcriber CPU per call-second ≤ 1.1× raw ws`, f(ratio, 2), ratio <= 1.1]);
     }
     out.push(table(['subject', 'CPU ms per call-second', 'vs raw', 'messages per call-second', 'peak RSS'], rows));
+  }
+
+  const lat = res.latency;
+  if (lat) {
+    out.push(`\n## 8. Latency of finals: the SDK's figure against two measured outside it (${lat.sessions} sessions, ${lat.seconds} s)\n`);
+    out.push("Ours (`createTranscriber`, 100 ms frames at real-time pace) against the emulator whose engine confirms every second, started with `serverTime` so every transcript carries `server_time` (its `Date.now()` as it sent it), in another process on the same machine. For each final: **SDK** is `latencyMs` from the `metrics` event (the last send of the final's last sample to the final's arrival); **wire** is the same span taken on `ws` itself (its `send` and `message` event, patched in the bench, unknown to the SDK); **return leg** is arrival minus `server_time`, the server's timestamps: the way back alone, so the SDK's figure minus it is the way up plus the server's work. All in whole ms (`Date.now()`), each final paired with its own figures.\n");
+    const row = (name, v) => [name, int(v.p50), int(v.p95), int(v.max)];
+    out.push(table(['measure (ms)', 'p50', 'p95', 'max'], [row('SDK `latencyMs`', lat.sdk), row('wire (`ws` send → `ws` message)', lat.wire), row('return leg (arrival − `server_time`)', lat.returnLeg), row('per final: \\|SDK − wire\\|', lat.sdkVsWire)]));
+    out.push(`\n${int(lat.finals)} finals paired (${int(lat.unpaired)} not), ${int(lat.stampedFinals)} of them stamped by the server; SDK within 1 ms of the wire for ${f(lat.sdkVsWire.within1ms * 100, 1)} % of finals; SDK below the return leg (impossible beyond 1 ms of clock rounding) for ${int(lat.sdkBelowReturnLeg)}. The sessions' own \`stats.latency\`: ${int(lat.statsLatency.count)} finals counted, median p50 ${int(lat.statsLatency.medianP50)} ms, max ${int(lat.statsLatency.max)} ms.`);
+    targets.push([`latency: SDK latencyMs within 1 ms of the wire for ≥ 99 % of finals (${lat.sessions} sessions)`, `${f(lat.sdkVsWire.within1ms * 100, 1)} %`, lat.sdkVsWire.within1ms >= 0.99 && lat.unpaired === 0]);
+    targets.push(['latency: SDK latencyMs never below the return leg by server timestamps (beyond 1 ms)', int(lat.sdkBelowReturnLeg), lat.sdkBelowReturnLeg === 0]);
   }
 
   const w = res.weight;

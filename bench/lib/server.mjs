@@ -1,6 +1,7 @@
 // The server side of the loopback benches, in its own process: the emulator
 // with its `silent` engine (and a second one whose engine confirms every
-// second with an empty final), a server speaking just enough of Deepgram's
+// second with an empty final, and a third like it that stamps each transcript
+// with `server_time`), a server speaking just enough of Deepgram's
 // (/v1/listen) and AssemblyAI's (/v3/ws) streaming dialects for their SDKs,
 // and, given a certificate, TLS-terminating proxies in front of both (the
 // emulator has no TLS). Binds 127.0.0.1 only. Prints one JSON line with the
@@ -50,6 +51,8 @@ function createConfirmingEngine({ sampleRate, channels }) {
   };
 }
 const confirming = await startEmulator({ engine: createConfirmingEngine, host: HOST, idleTimeoutMs: 120_000 });
+// The same engine, each transcript stamped with `server_time` (row 8 measures latency outside the SDK with it).
+const latency = await startEmulator({ engine: createConfirmingEngine, host: HOST, idleTimeoutMs: 120_000, serverTime: true });
 
 // --- peers' dialects -------------------------------------------------------
 const peers = createServer((req, res) => res.writeHead(404).end());
@@ -143,6 +146,7 @@ const info = {
   pid: process.pid,
   emulator: { ws: emulator.url },
   confirming: { ws: confirming.url },
+  latency: { ws: latency.url },
   deepgram: { ws: `ws://${HOST}:${peersPort}` },
   assemblyai: { ws: `ws://${HOST}:${peersPort}/v3/ws` },
 };
