@@ -26,6 +26,8 @@ beforeAll(async () => {
   // Stops reading after a tenth of a second of audio (before the first key ends), for longer than any test: no final comes.
   stalling = await startEmulator({ faults: { stall: { afterBytes: 3200, forMs: 60_000 } } });
   writeFileSync(path('keys.wav'), dtmfWav('123 45').wav);
+  // Keys only after 3 s of silence: however many bytes the stalling server takes in before it stops reading, it hears no key.
+  writeFileSync(path('late-keys.wav'), dtmfWav('123 45', { leadMs: 3000 }).wav);
 }, 60_000);
 
 afterAll(async () => {
@@ -140,7 +142,7 @@ describe('stt-stream --stats', () => {
   });
 
   it('listen --stats, a second Ctrl-C while no final comes: the figures so far, then exit 130', async () => {
-    const child = startCli(['listen', '--stats', '--url', stalling.httpUrl, '--recorder-command', `sox ${path('keys.wav')} -t s16 -r 16000 -c 1 -; exec sleep 30`]);
+    const child = startCli(['listen', '--stats', '--url', stalling.httpUrl, '--recorder-command', `sox ${path('late-keys.wav')} -t s16 -r 16000 -c 1 -; exec sleep 30`]);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
