@@ -237,7 +237,7 @@ export class ReconnectPolicy {
     const delayMs = backoffDelay(this.#failures, this.settings, this.#random(), err.retryAfterMs);
     const elapsed = ctx.now - this.#incidentStart;
     if (this.#failures > retries || elapsed + delayMs > maxRetryTimeMs) {
-      const why = this.#failures > retries ? `${this.#failures} failed attempt(s)` : `${Math.round(elapsed / 100) / 10} s of reconnecting`;
+      const why = this.#failures > retries ? `${this.#failures} failed attempt(s)` : `${(elapsed / 1000).toFixed(1)} s of reconnecting`;
       return {
         action: 'fail',
         error: createSttError('connection_failed', `Gave up after ${why}; last: ${err.code}: ${err.message}`, {
