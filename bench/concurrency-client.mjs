@@ -9,6 +9,8 @@
 //
 // BENCH_CPU_PROF=file.cpuprofile profiles the paced window only (not the
 // connects before it), for bench/lib/prof-summary.mjs.
+// BENCH_HEAP_PROF=file.heapprofile samples the allocations of the paced
+// window (collected ones included), for bench/lib/heap-summary.mjs.
 //
 //   BENCH_URLS='{…}' node concurrency-client.mjs <null|ours|ours-confirmed|raw|raw-writable|deepgram|assemblyai> <ws|wss> <sessions> <seconds> [frameMs]
 import { hooks, openSession, patchWs } from './lib/subjects.mjs';
@@ -88,7 +90,7 @@ const done = new Promise((resolveAll) => {
 });
 await new Promise((r) => setTimeout(r, Math.max(0, t0 - performance.now())));
 measuring = true;
-const profiler = process.env.BENCH_CPU_PROF ? await startProfile() : null;
+const profiler = process.env.BENCH_CPU_PROF ? await startProfile() : process.env.BENCH_HEAP_PROF ? await startHeapProfile() : null;
 const cpu0 = process.cpuUsage();
 const elu0 = performance.eventLoopUtilization();
 const w0 = performance.now();
@@ -100,7 +102,7 @@ const elu = performance.eventLoopUtilization(elu0);
 const window = (performance.now() - w0) / 1000;
 measuring = false;
 clearInterval(rssTimer);
-if (profiler) await profiler.stop(process.env.BENCH_CPU_PROF);
+if (profiler) await profiler.stop(process.env.BENCH_CPU_PROF ?? process.env.BENCH_HEAP_PROF);
 
 const ended = await Promise.allSettled(sessions.filter(Boolean).map((s) => s.end()));
 const failures = ended.filter((r) => r.status === 'rejected').length;
@@ -126,18 +128,39 @@ console.log(
 );
 process.exit(0);
 
-/** A CPU profile of this process from now until `stop(file)`. */
-async function startProfile() {
+/** An inspector session on this process. */
+async function inspector() {
   const { Session } = await import('node:inspector');
-  const { writeFileSync } = await import('node:fs');
   const session = new Session();
   session.connect();
   const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  return { session, post };
+}
+
+/** A CPU profile of this process from now until `stop(file)`. */
+async function startProfile() {
+  const { writeFileSync } = await import('node:fs');
+  const { session, post } = await inspector();
   await post('Profiler.enable');
   await post('Profiler.start');
   return {
     async stop(file) {
       const { profile } = await post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+/** A sampled allocation profile (every 4 KiB allocated, garbage included) from now until `stop(file)`. */
+async function startHeapProfile() {
+  const { writeFileSync } = await import('node:fs');
+  const { session, post } = await inspector();
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: process.env.BENCH_HEAP_LIVE !== '1', includeObjectsCollectedByMinorGC: !process.env.BENCH_HEAP_LIVE });
+  return {
+    async stop(file) {
+      const { profile } = await post('HeapProfiler.stopSampling');
       writeFileSync(file, JSON.stringify(profile));
       session.disconnect();
     },

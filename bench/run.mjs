@@ -89,8 +89,8 @@ try {
 
   if (only.has('concurrency')) {
     const subjects = [
-      ['null', 'ws'], ['raw', 'ws'], ['ours', 'ws'], ['ours-confirmed', 'ws'], ['raw-writable', 'ws'], ['deepgram', 'ws'],
-      ['raw', 'wss'], ['ours', 'wss'], ['ours-confirmed', 'wss'], ['raw-writable', 'wss'], ['assemblyai', 'wss'],
+      ['null', 'ws'], ['raw', 'ws'], ['ours', 'ws'], ['ours-confirmed', 'ws'], ['raw-writable', 'ws'], ['raw-writable-confirmed', 'ws'], ['deepgram', 'ws'],
+      ['raw', 'wss'], ['ours', 'wss'], ['ours-confirmed', 'wss'], ['raw-writable', 'wss'], ['raw-writable-confirmed', 'wss'], ['assemblyai', 'wss'],
     ];
     const chosen = subjects.filter(([kind, scheme]) => kind === 'null' || ((!CONC_SUBJECTS || CONC_SUBJECTS.includes(kind)) && CONC_SCHEMES.includes(scheme)));
     for (const frameMs of FRAME_MS) {

@@ -87,10 +87,13 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
   switch (kind) {
     case 'raw':
       return openRawEmulator(streamUrl(urls.emulator[scheme]));
-    case 'raw-writable': {
+    case 'raw-writable':
+    case 'raw-writable-confirmed': {
       // Raw ws behind a WritableStream: what the Web Streams API costs by
       // itself, the floor for any client that is a TransformStream.
-      const raw = await openRawEmulator(streamUrl(urls.emulator[scheme]));
+      // -confirmed: against the engine that confirms every second (the
+      // floor for ours-confirmed: the same messages arrive and are parsed).
+      const raw = await openRawEmulator(streamUrl((kind === 'raw-writable' ? urls.emulator : urls.confirming)[scheme]));
       const writer = new WritableStream({ write: (frame) => raw.ws.send(frame) }).getWriter();
       return {
         ws: raw.ws,
