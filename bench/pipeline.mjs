@@ -64,16 +64,17 @@ const blocks = (data, size) => {
 
 /**
  * What the transcriber does with each written frame: `WireConverter.convert`
- * (validate, repair, down-mix, resample, convert), copy into its replay ring
- * (in parts of at most a second), and cut the 100 ms wire frames that are complete as
- * views of the ring (what it hands the socket); at the end of the stream the
- * partial frame goes too. The ring is as large as the transcriber's grows for
- * the default 30 s window (a long stream that no final confirms).
+ * (validate, repair, down-mix, resample, convert), copy into its replay
+ * blocks (in parts of at most a second), and cut the 100 ms wire frames that
+ * are complete as views of the blocks (what it hands the socket); at the end
+ * of the stream the partial frame goes too. The buffer keeps the default
+ * 30 s window (a long stream that no final confirms) and hands older blocks
+ * back to the shared pool as it goes, as the transcriber's does.
  */
 const FRAME = 1600;
-// One ring for every round, as one long stream has (a preallocated, warm
-// destination, like the copy baseline's).
-const ring = new ReplayBuffer(1, { capacity: 16000 * 30 + 16000 + 4 * FRAME + 16384 });
+// One buffer for every round, as one long stream has; its blocks
+// (5 frames, 16 KB, as the transcriber's) come back from the pool warm.
+const ring = new ReplayBuffer(1, { blockSamples: 5 * FRAME });
 function transcriberPath(input, sampleRate, channels) {
   const p = new WireConverter({ sampleRate: 16000, channels: 1 });
   let sent = ring.end;
@@ -83,6 +84,7 @@ function transcriberPath(input, sampleRate, channels) {
     for (let at = 0; at < wire.length; at += 16000) ring.append(wire.length <= 16000 ? wire : wire.subarray(at, at + 16000));
     for (; sent + FRAME <= ring.end; sent += FRAME) sink += ring.read(sent, sent + FRAME).length;
     ring.dropBefore(ring.end - 16000 * 30);
+    if (ring.releasable) ring.release(sent);
   };
   for (const b of input) take(p.convert({ data: b, sampleRate, channels }));
   take(p.convertTail());

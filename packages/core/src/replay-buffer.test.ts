@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ReplayBuffer } from './replay-buffer.ts';
+import { MAX_SPARE_BYTES, ReplayBuffer, spareBlockBytes } from './replay-buffer.ts';
 
 const ramp = (from: number, n: number, channels = 1) => Int16Array.from({ length: n * channels }, (_, i) => (from * channels + i) % 32768);
 
@@ -17,32 +17,38 @@ function readAll(buf: ReplayBuffer, from: number): number[] {
 }
 
 describe('ReplayBuffer', () => {
-  it('ReplayBuffer - reads back any retained position as the samples written there, across wrap-arounds and growth', () => {
+  it('ReplayBuffer - reads back any retained position as the samples written there, across blocks, drops and releases', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 700 }),
-        fc.array(fc.tuple(fc.integer({ min: 1, max: 500 }), fc.nat()), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 500 }), fc.nat(), fc.nat()), { minLength: 1, maxLength: 40 }),
         fc.nat(),
-        (capacity, steps, b) => {
-          const buf = new ReplayBuffer(2, { capacity });
+        (blockSamples, steps, b) => {
+          const buf = new ReplayBuffer(2, { blockSamples });
           let pos = 0;
-          for (const [n, drop] of steps) {
+          for (const [n, drop, keep] of steps) {
             const input = ramp(pos, n, 2);
             buf.append(input);
             input.fill(-1); // the buffer copied it
             pos += n;
             buf.dropBefore(buf.start + (drop % (buf.length + 1)));
+            // A reader may still hold views of the last `keep` samples: release stops before them.
+            buf.release(buf.start - (keep % 1000));
           }
           const drop = buf.start;
           expect(buf.end).toBe(pos);
           expect(buf.byteLength).toBe((pos - drop) * 4);
-          expect(buf.capacity).toBeGreaterThanOrEqual(buf.length);
+          expect(buf.heldBytes).toBeGreaterThanOrEqual(buf.byteLength);
           // Reading from the drop point to the end gives every sample once, in order.
           expect(readAll(buf, drop)).toEqual([...ramp(drop, pos - drop, 2)]);
           if (pos > drop) {
             const from = drop + (b % (pos - drop));
             expect(buf.read(from, from + 1)).toEqual(ramp(from, 1, 2));
           }
+          // Released up to the start, it holds the retained audio rounded out to whole blocks, no more.
+          buf.release();
+          expect(buf.heldBytes).toBeLessThanOrEqual((Math.ceil((pos - drop) / blockSamples) + 1) * blockSamples * 4);
+          buf.clear();
         },
       ),
     );
@@ -56,60 +62,73 @@ describe('ReplayBuffer', () => {
     expect(buf.read(100, 200)).toBeNull();
     expect(buf.read(40, 40)).toBeNull();
     expect(buf.read(40, 45)).toEqual(ramp(40, 5));
+    buf.clear();
+    expect(buf.read(40, 45)).toBeNull();
+    expect(buf.byteLength).toBe(0);
+    expect(buf.heldBytes).toBe(0);
   });
 
-  it('ReplayBuffer - a read stops where the ring wraps; the rest follows from the start of the ring', () => {
-    const buf = new ReplayBuffer(1, { capacity: 1000 });
-    buf.append(ramp(0, 900));
-    buf.dropBefore(800);
-    buf.append(ramp(900, 300)); // 900..1000 at the end of the ring, 1000..1200 at its start
-    expect(buf.capacity).toBe(1000);
+  it('ReplayBuffer - a read stops where a block ends; the rest follows from the next block', () => {
+    const buf = new ReplayBuffer(1, { blockSamples: 1000 });
+    buf.append(ramp(0, 1200));
     expect(buf.read(850, 1100)).toEqual(ramp(850, 150));
     expect(buf.read(1000, 1100)).toEqual(ramp(1000, 100));
+    expect(buf.heldBytes).toBe(2 * 1000 * 2);
   });
 
-  it('ReplayBuffer - grows to maxCapacity in one step, past it only as far as needed; without it, doubles', () => {
-    const buf = new ReplayBuffer(1, { capacity: 100, maxCapacity: 300 });
-    buf.append(ramp(0, 150));
-    expect(buf.capacity).toBe(300);
-    buf.append(ramp(150, 160));
-    expect(buf.capacity).toBe(310);
-    expect(readAll(buf, 0)).toEqual([...ramp(0, 310)]);
-    const doubling = new ReplayBuffer(1, { capacity: 100 });
-    doubling.append(ramp(0, 150));
-    expect(doubling.capacity).toBe(200);
-  });
-
-  it('ReplayBuffer - with align, the capacity stays a multiple of it, so aligned frames never straddle the wrap', () => {
-    const buf = new ReplayBuffer(1, { capacity: 1000, align: 160 });
-    expect(buf.capacity).toBe(1120);
+  it('ReplayBuffer - with blocks a multiple of the frame, frames cut from the start never straddle a block', () => {
+    const buf = new ReplayBuffer(2, { blockSamples: 160 * 7 });
     for (let i = 0; i < 40; i++) {
-      buf.append(ramp(i * 160, 160));
-      expect(buf.read(i * 160, (i + 1) * 160)).toHaveLength(160);
+      buf.append(ramp(i * 160, 160, 2));
+      expect(buf.read(i * 160, (i + 1) * 160)).toEqual(ramp(i * 160, 160, 2));
       buf.dropBefore(i * 160 - 320);
+      buf.release();
     }
-    buf.dropBefore(buf.end); // keep nothing
-    buf.append(ramp(6400, 3000)); // grows: 3000 → 3040
-    expect(buf.capacity % 160).toBe(0);
-    expect(buf.capacity).toBeGreaterThanOrEqual(3000);
   });
 
-  it('ReplayBuffer - a full ring grows and keeps every retained sample', () => {
-    const buf = new ReplayBuffer(1, { capacity: 100 });
-    buf.append(ramp(0, 80));
-    buf.dropBefore(30);
-    buf.append(ramp(80, 60)); // wraps: 50 + 60 retained, 110 > 100
-    expect(buf.capacity).toBeGreaterThanOrEqual(110);
-    expect(readAll(buf, 30)).toEqual([...ramp(30, 110)]);
+  it('ReplayBuffer - release hands back only whole blocks before both the retained start and the given position', () => {
+    const buf = new ReplayBuffer(1, { blockSamples: 100 });
+    buf.append(ramp(0, 450)); // five blocks
+    buf.dropBefore(320);
+    expect(buf.releasable).toBe(true);
+    buf.release(150); // a socket may still read from 150: only block 0 goes
+    expect(buf.heldBytes).toBe(4 * 200);
+    buf.release(Infinity); // blocks 1 and 2 go; block 3 still holds 320..400
+    expect(buf.heldBytes).toBe(2 * 200);
+    expect(buf.releasable).toBe(false);
+    expect(readAll(buf, 320)).toEqual([...ramp(320, 130)]);
   });
 
-  it('ReplayBuffer - a long stream through a ring large enough costs no new memory', () => {
-    const buf = new ReplayBuffer(1, { capacity: 1600 });
+  it('ReplayBuffer - blocks a stream released are the blocks the next stream takes; the pool keeps at most its bound', () => {
+    const first = new ReplayBuffer(1, { blockSamples: 3333 });
+    first.append(ramp(0, 3333 * 10));
+    const before = spareBlockBytes();
+    first.clear();
+    expect(spareBlockBytes()).toBe(before + 10 * 3333 * 2);
+    // A second stream takes those blocks (reads only what it wrote) and gives them back when over.
+    const second = new ReplayBuffer(1, { blockSamples: 3333 });
+    second.append(ramp(5, 3333 * 4));
+    expect(spareBlockBytes()).toBe(before + 6 * 3333 * 2);
+    expect(readAll(second, 0)).toEqual([...ramp(5, 3333 * 4)]);
+    second.clear();
+    expect(spareBlockBytes()).toBe(before + 10 * 3333 * 2);
+    // A flood of released audio leaves the pool at its bound; the rest is the garbage collector's.
+    const flood = new ReplayBuffer(1, { blockSamples: 65536 });
+    flood.append(new Int16Array(MAX_SPARE_BYTES));
+    flood.clear();
+    expect(spareBlockBytes()).toBeLessThanOrEqual(MAX_SPARE_BYTES);
+  });
+
+  it('ReplayBuffer - a long stream released as it goes holds a constant few blocks', () => {
+    const buf = new ReplayBuffer(1, { blockSamples: 1600 });
+    let held = 0;
     for (let i = 0; i < 10_000; i++) {
       buf.append(ramp(i * 160, 160));
       buf.dropBefore(i * 160 - 800);
+      buf.release();
+      held = Math.max(held, buf.heldBytes);
     }
-    expect(buf.capacity).toBe(1600);
+    expect(held).toBe(2 * 1600 * 2);
     expect(buf.length).toBe(960);
     expect(buf.read(buf.end - 10, Infinity)).toEqual(ramp(buf.end - 10, 10));
   });

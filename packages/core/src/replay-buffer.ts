@@ -1,68 +1,90 @@
 /**
  * The audio a stream may still need: everything written since the commit
- * point, as the wire frames that carried it, addressed by stream sample
- * position (per channel).
+ * point, addressed by stream sample position (per channel), in blocks of
+ * fixed size that every stream of the process shares through one pool.
  *
  * @module
  */
 
 /**
+ * Spare blocks by length (Int16 values), shared by every stream of the
+ * process: a block a stream let go is the next block another stream takes,
+ * so a process with many streams reuses memory that is already resident
+ * instead of asking for fresh memory (and making the garbage collector
+ * account for it) at every stream's growth.
+ */
+const spare = new Map<number, Int16Array[]>();
+let spareBytes = 0;
+/** The most the pool keeps for later: past it, a returned block is left to the garbage collector. */
+export const MAX_SPARE_BYTES = 16 * 1024 * 1024;
+
+function takeBlock(length: number): Int16Array {
+  const block = spare.get(length)?.pop();
+  if (!block) return new Int16Array(length);
+  spareBytes -= block.byteLength;
+  // Another stream's audio never shows through, even to a read past what was written.
+  block.fill(0);
+  return block;
+}
+
+function giveBlock(block: Int16Array): void {
+  if (spareBytes + block.byteLength > MAX_SPARE_BYTES) return;
+  let list = spare.get(block.length);
+  if (!list) spare.set(block.length, (list = []));
+  list.push(block);
+  spareBytes += block.byteLength;
+}
+
+/** Bytes the shared pool holds for later (for tests and benchmarks). */
+export function spareBlockBytes(): number {
+  return spareBytes;
+}
+
+/**
  * The retained audio of a stream: interleaved Int16 samples addressed by
- * stream sample position (per channel), stored in one ring buffer.
+ * stream sample position (per channel), in blocks of `blockSamples` each.
  *
  * {@link ReplayBuffer.append} copies the samples in, so the caller may reuse
- * its array at once; dropping from the front only moves a position. Once the
- * ring is as large as the most audio ever retained, a stream of any length
- * costs no allocation at all (nothing for the garbage collector to trace or
- * free). When more must be retained than fits, the ring grows (a copy): to
- * `maxCapacity` at once where one is given, else to twice its size, and
- * never less than needed.
+ * its array at once. Dropping from the front ({@link ReplayBuffer.dropBefore})
+ * only moves a position; {@link ReplayBuffer.release} hands the blocks wholly
+ * before a position back to the pool (the caller says how far: a block must
+ * stay while a socket may still hold a view of it). So a stream holds about
+ * what it retains, rounded up to a block, and a long stream costs no
+ * allocation once the pool has blocks.
  *
- * Reads are views of the ring, valid until that audio has been dropped and
- * the ring has taken `capacity` more samples: use them at once (send, copy).
+ * Reads are views of a block, valid until the block is released: use them
+ * at once (send, copy). A read stops at a block's end (read on from there);
+ * with `blockSamples` a multiple of the wire frame, reads of whole frames
+ * never straddle one.
  *
  * @example
  * ```ts
- * const buf = new ReplayBuffer(1);
- * buf.append(new Int16Array(1600));  // samples 0..1600
- * buf.dropBefore(400);               // a final committed the first 25 ms
- * buf.read(400, Infinity)?.length;   // 1200
+ * const buf = new ReplayBuffer(1, { blockSamples: 1600 });
+ * buf.append(new Int16Array(4000)); // samples 0..4000, in three blocks
+ * buf.dropBefore(2000);             // a final committed the first 125 ms
+ * buf.release(2000);                // the first block goes back to the pool
+ * buf.read(2000, Infinity)?.length; // 1200: up to the second block's end
  * ```
  */
 export class ReplayBuffer {
   readonly channels: number;
-  #ring: Int16Array;
-  #capacity: number;
-  readonly #maxCapacity: number;
-  readonly #align: number;
+  /** Samples per channel in one block. */
+  readonly blockSamples: number;
+  readonly #blockLength: number;
+  /** `#blocks[i]` holds positions `#base + i·blockSamples` up to the next block's. */
+  readonly #blocks: Int16Array[] = [];
+  #base = 0;
   #start = 0;
   #end = 0;
 
   /**
    * @param channels Interleaved channels.
-   * @param options `capacity`: samples per channel the ring holds before it
-   *   first grows (allocated at the first append; default 16384).
-   *   `maxCapacity`: the size to grow to when it first fills (default none:
-   *   it doubles). One step to the largest expected size, so that a ring
-   *   that must grow leaves a single smaller ring behind, not several.
-   *   `align`: the capacity is always a multiple of it (default 1): with the
-   *   wire frame's length, reads of whole frames never straddle the wrap.
+   * @param options `blockSamples`: samples per channel in one block (default 8192).
    */
-  constructor(channels: number, options: { capacity?: number; maxCapacity?: number; align?: number } = {}) {
+  constructor(channels: number, options: { blockSamples?: number } = {}) {
     this.channels = channels;
-    this.#align = Math.max(1, Math.round(options.align ?? 1));
-    this.#capacity = this.#aligned(Math.max(1, options.capacity ?? 16384));
-    this.#maxCapacity = options.maxCapacity ?? Infinity;
-    this.#ring = EMPTY;
-  }
-
-  #aligned(samples: number): number {
-    return Math.ceil(samples / this.#align) * this.#align;
-  }
-
-  /** Samples per channel the ring holds before it grows. */
-  get capacity(): number {
-    return this.#capacity;
+    this.blockSamples = Math.max(1, Math.round(options.blockSamples ?? 8192));
+    this.#blockLength = this.blockSamples * channels;
   }
 
   /** Position of the first retained sample. */
@@ -85,18 +107,26 @@ export class ReplayBuffer {
     return (this.#end - this.#start) * this.channels * 2;
   }
 
+  /** Bytes of the blocks this stream holds (retained audio, rounded up to blocks, plus blocks not yet released). */
+  get heldBytes(): number {
+    return this.#blocks.length * this.#blockLength * 2;
+  }
+
   /** Copies interleaved samples in at the end (a whole number of sample frames). */
   append(data: Int16Array): void {
-    const n = data.length / this.channels;
-    if (n === 0) return;
-    if (this.#end - this.#start + n > this.#capacity) this.#grow(this.#end - this.#start + n);
-    else if (this.#ring === EMPTY) this.#ring = new Int16Array(this.#capacity * this.channels);
-    const ring = this.#ring;
-    const at = (this.#end % this.#capacity) * this.channels;
-    const first = Math.min(data.length, ring.length - at);
-    ring.set(first === data.length ? data : data.subarray(0, first), at);
-    if (first < data.length) ring.set(data.subarray(first), 0);
-    this.#end += n;
+    const ch = this.channels;
+    let at = 0;
+    while (at < data.length) {
+      const offset = (this.#end - this.#base) * ch;
+      const index = Math.floor(offset / this.#blockLength);
+      if (index === this.#blocks.length) this.#blocks.push(takeBlock(this.#blockLength));
+      const block = this.#blocks[index]!;
+      const into = offset - index * this.#blockLength;
+      const n = Math.min(data.length - at, this.#blockLength - into);
+      block.set(n === data.length ? data : data.subarray(at, at + n), into);
+      at += n;
+      this.#end += n / ch;
+    }
   }
 
   /** Forgets every sample before `position` (clamped to what is retained). */
@@ -105,38 +135,44 @@ export class ReplayBuffer {
     if (pos > this.#start) this.#start = pos;
   }
 
+  /** Whether a block is wholly before the first retained sample (what {@link release} could hand back). */
+  get releasable(): boolean {
+    return this.#blocks.length > 0 && this.#base + this.blockSamples <= this.#start;
+  }
+
   /**
-   * The retained samples from `from` up to `until`, or fewer where the ring
-   * wraps around (read on from there). `null` when nothing is retained at
-   * `from`.
+   * Hands the blocks wholly before both the first retained sample and
+   * `upTo` back to the pool. Pass how far no reader may still use a view:
+   * for audio handed to a socket, what the socket has let go of.
+   */
+  release(upTo: number = Infinity): void {
+    const limit = Math.min(upTo, this.#start);
+    let n = 0;
+    while (n < this.#blocks.length && this.#base + (n + 1) * this.blockSamples <= limit) n++;
+    if (n === 0) return;
+    for (const block of this.#blocks.splice(0, n)) giveBlock(block);
+    this.#base += n * this.blockSamples;
+  }
+
+  /** Hands every block back to the pool: the stream is over. Reads return `null` after it. */
+  clear(): void {
+    for (const block of this.#blocks) giveBlock(block);
+    this.#blocks.length = 0;
+    this.#base = this.#start = this.#end;
+  }
+
+  /**
+   * The retained samples from `from` up to `until`, or fewer where a block
+   * ends (read on from there). `null` when nothing is retained at `from`.
    */
   read(from: number, until: number): Int16Array | null {
     if (from < this.#start || from >= this.#end || until <= from) return null;
     const stop = Math.min(until, this.#end);
-    const at = from % this.#capacity;
-    const n = Math.min(stop - from, this.#capacity - at);
-    return this.#ring.subarray(at * this.channels, (at + n) * this.channels);
-  }
-
-  /** A larger ring with the retained samples at their places. */
-  #grow(needed: number): void {
-    const old = this.#ring;
-    const oldCapacity = this.#capacity;
-    const target = Number.isFinite(this.#maxCapacity) ? this.#maxCapacity : oldCapacity * 2;
-    this.#capacity = this.#aligned(Math.max(needed, target));
-    this.#ring = new Int16Array(this.#capacity * this.channels);
-    if (old === EMPTY) return;
-    for (let pos = this.#start; pos < this.#end; ) {
-      const at = pos % oldCapacity;
-      const n = Math.min(this.#end - pos, oldCapacity - at);
-      const part = old.subarray(at * this.channels, (at + n) * this.channels);
-      const to = (pos % this.#capacity) * this.channels;
-      const first = Math.min(part.length, this.#ring.length - to);
-      this.#ring.set(part.subarray(0, first), to);
-      if (first < part.length) this.#ring.set(part.subarray(first), 0);
-      pos += n;
-    }
+    const rel = from - this.#base;
+    const index = Math.floor(rel / this.blockSamples);
+    const at = rel - index * this.blockSamples;
+    const n = Math.min(stop - from, this.blockSamples - at);
+    const ch = this.channels;
+    return this.#blocks[index]!.subarray(at * ch, (at + n) * ch);
   }
 }
-
-const EMPTY = new Int16Array(0);

@@ -23,7 +23,7 @@ describe('LatencyTracker', () => {
     expect(l.summary()).toMatchObject({ count: 100, p50: 50, p95: 95, max: 100 });
   });
 
-  it('LatencyTracker - rings that start small and grow answer as the full ones: the last 4096 sends, the last 8192 finals', () => {
+  it('LatencyTracker - rings that start small and grow answer as the full ones: the last 4096 sends, the last 1024 finals', () => {
     const l = new LatencyTracker();
     const sends: [number, number][] = [];
     for (let i = 1; i <= 5000; i++) {
@@ -40,7 +40,23 @@ describe('LatencyTracker', () => {
       l.final(60000 + i, 1e6 + i * 1000 + ms);
       latencies.push(ms);
     }
-    const recent = latencies.slice(-8192).sort((a, b) => a - b);
+    const recent = latencies.slice(-1024).sort((a, b) => a - b);
     expect(l.summary()).toMatchObject({ count: 10000, p50: recent[Math.ceil(0.5 * recent.length) - 1], p95: recent[Math.ceil(0.95 * recent.length) - 1], max: 999 });
+  });
+
+  it('LatencyTracker - sends of confirmed audio are forgotten; the rest still measure', () => {
+    const l = new LatencyTracker();
+    for (let i = 1; i <= 3000; i++) {
+      l.recordSend(i * 160, i * 10);
+      // A final every 50 sends confirms up to 10 sends back.
+      if (i % 50 === 0) {
+        expect(l.final((i - 10) * 160, i * 10 + 5)).toBe(105);
+        l.forgetBefore((i - 10) * 160);
+      }
+    }
+    expect(l.sentAt(2990 * 160)).toBe(-1); // confirmed: forgotten
+    expect(l.sentAt(2000 * 160)).toBe(-1);
+    expect(l.sentAt(2990 * 160 + 1)).toBe(29910);
+    expect(l.sentAt(3000 * 160)).toBe(30000);
   });
 });

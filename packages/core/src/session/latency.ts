@@ -17,10 +17,14 @@ export interface LatencySummary {
   firstInterimP50: number | null;
 }
 
-/** Sends remembered per connection (a ring: the oldest go first). */
+/**
+ * Sends remembered per connection (a ring: the oldest go first). Sends of
+ * confirmed audio are forgotten as finals come, so a session holds about
+ * one entry per frame of unconfirmed audio, whatever the call's length.
+ */
 const MAX_SENDS = 4096;
-/** Latencies kept for the percentiles (the most recent). */
-const MAX_SAMPLES = 8192;
+/** Latencies kept for the percentiles (the most recent; 8 KiB a ring). */
+const MAX_SAMPLES = 1024;
 /** The rings start this small and double up to their bound (200 sessions would otherwise hold 38 MB of empty rings). */
 const FIRST_SIZE = 64;
 
@@ -65,6 +69,8 @@ export class LatencyTracker {
   #next = 0;
   #count = 0;
   #max = -Infinity;
+  /** Audio before this position is confirmed: its sends are forgotten. */
+  #forgotten = 0;
   readonly #finals = new Recent();
   readonly #interims = new Recent();
 
@@ -83,6 +89,17 @@ export class LatencyTracker {
     if (this.#next - this.#first > size) this.#first = this.#next - size;
   }
 
+  /**
+   * Audio before `position` is confirmed: no transcript will be measured
+   * against its sends any more, so they are forgotten (the ring stays as
+   * small as the unconfirmed audio).
+   */
+  forgetBefore(position: number): void {
+    if (position > this.#forgotten) this.#forgotten = position;
+    const size = this.#ends.length;
+    while (this.#first < this.#next && this.#ends[this.#first % size]! < position) this.#first++;
+  }
+
   /** Twice the room, each remembered send at its place in the larger ring. */
   #grow(): void {
     const oldEnds = this.#ends;
@@ -99,6 +116,7 @@ export class LatencyTracker {
 
   /** When the sample before `position` was last sent; `-1` when not known. */
   sentAt(position: number): number {
+    if (position <= this.#forgotten) return -1;
     // Sends on one connection come in order: the first whose end reaches the position.
     const size = this.#ends.length;
     let lo = this.#first;

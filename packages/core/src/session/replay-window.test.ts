@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReplayWindow, type ReplayWindowOptions } from './replay-window.ts';
 
-const opts: ReplayWindowOptions = { channels: 1, sampleRate: 1000, windowSamples: 1000, overflow: 'wait', windowWaitMs: 500, frameSamples: 100, highWaterMarkBytes: 1024 };
+const opts: ReplayWindowOptions = { channels: 1, windowSamples: 1000, overflow: 'wait', windowWaitMs: 500, frameSamples: 100 };
 const ramp = (from: number, n: number) => Int16Array.from({ length: n }, (_, i) => from + i);
 
 describe('ReplayWindow', () => {

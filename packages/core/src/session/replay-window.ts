@@ -10,19 +10,18 @@
  */
 import { ReplayBuffer } from '../replay-buffer.ts';
 
+/** About how large one block of retained audio is: what a stream holds beyond what it retains is less than one. */
+const BLOCK_BYTES = 16 * 1024;
+
 /** Settings of a {@link ReplayWindow} (a session's settings have them all). */
 export interface ReplayWindowOptions {
   channels: number;
-  /** Samples per channel per second (the wire rate). */
-  sampleRate: number;
   /** The most unconfirmed audio kept, in samples per channel. */
   windowSamples: number;
   overflow: 'wait' | 'drop-oldest';
   windowWaitMs: number;
-  /** Wire frame length in samples per channel: the ring's capacity stays a multiple of it. */
+  /** Wire frame length in samples per channel: a block holds a whole number of frames. */
   frameSamples: number;
-  /** The socket's high-water mark: what may be in flight besides the window. */
-  highWaterMarkBytes: number;
 }
 
 /** A span of stream audio lost to the window, in samples per channel. */
@@ -36,8 +35,8 @@ export interface Gap {
  *
  * @example
  * ```ts
- * const w = new ReplayWindow({ channels: 1, sampleRate: 16000, windowSamples: 480000, overflow: 'wait',
- *   windowWaitMs: 5000, frameSamples: 1600, highWaterMarkBytes: 65536 });
+ * const w = new ReplayWindow({ channels: 1, windowSamples: 480000, overflow: 'wait',
+ *   windowWaitMs: 5000, frameSamples: 1600 });
  * w.store(new Int16Array(16000), 0);
  * w.commit(0, 8000, 16000); // a final covered the first half second
  * w.replayStart();          // { from: 8000, gap: null }
@@ -58,13 +57,10 @@ export class ReplayWindow {
     this.#overflow = options.overflow;
     this.#windowWaitMs = options.windowWaitMs;
     this.#commits = new Array<number>(options.channels).fill(0);
-    // One ring for the stream, allocated at the first write. It starts with
-    // room for what is in flight (an admitted second, a few frames, what the
-    // socket may hold: a send is overwritten only after the socket took it)
-    // and grows to the whole window (in one step) only when finals do not keep up.
-    const { sampleRate, frameSamples, channels } = options;
-    const slack = sampleRate + 4 * frameSamples + Math.ceil(options.highWaterMarkBytes / 2 / channels);
-    this.#buffer = new ReplayBuffer(channels, { capacity: slack, maxCapacity: options.windowSamples + slack, align: frameSamples });
+    // Blocks of about 16 KiB, a whole number of wire frames each (so a frame never straddles two),
+    // taken from the process's shared pool as audio comes and handed back once confirmed and sent.
+    const frameBytes = options.frameSamples * options.channels * 2;
+    this.#buffer = new ReplayBuffer(options.channels, { blockSamples: options.frameSamples * Math.max(1, Math.round(BLOCK_BYTES / frameBytes)) });
   }
 
   /** Position just past the last sample stored: the samples written so far. */
@@ -80,6 +76,30 @@ export class ReplayWindow {
   /** Retained bytes (Int16, all channels). */
   get byteLength(): number {
     return this.#buffer.byteLength;
+  }
+
+  /** Bytes of the blocks the stream holds: what it retains, rounded up to blocks, and blocks a socket may still read. */
+  get heldBytes(): number {
+    return this.#buffer.heldBytes;
+  }
+
+  /** Whether {@link release} could hand a block back. */
+  get releasable(): boolean {
+    return this.#buffer.releasable;
+  }
+
+  /**
+   * Hands the blocks of audio that is no longer retained back to the shared
+   * pool, up to `upTo`: sent audio only once the socket has let go of it
+   * (a send is a view of a block).
+   */
+  release(upTo: number): void {
+    this.#buffer.release(upTo);
+  }
+
+  /** The stream is over: every block goes back to the pool. */
+  clear(): void {
+    this.#buffer.clear();
   }
 
   /** The stream's commit point: the lowest of the channels'. */

@@ -74,6 +74,11 @@ export class SessionCore {
   #lastMessageAt = 0;
   #lastProgressAt = 0;
   #lastBuffered = 0;
+  /**
+   * At least what the socket holds: what it held when last asked plus what
+   * was sent since. Below the mark, a send needs no look at the socket.
+   */
+  #bufferedBound = 0;
   #drainWait = false;
   #pacingUntil = 0;
   #serverError: Extract<ServerMessage, { type: 'error' }>['error'] | undefined;
@@ -147,6 +152,7 @@ export class SessionCore {
   /** Admitted wire samples (interleaved Int16); copied in, so the caller may reuse its array. */
   append(chunk: Int16Array, now: number): void {
     this.#window.store(chunk, this.#sentUpTo);
+    if (this.#window.releasable) this.#release();
     if (this.#phase === 'open') this.#pump(now);
   }
 
@@ -284,7 +290,7 @@ export class SessionCore {
     // open
     const buffered = this.#io.bufferedAmount();
     if (buffered === 0 || buffered < this.#lastBuffered) this.#lastProgressAt = now;
-    this.#lastBuffered = buffered;
+    this.#lastBuffered = this.#bufferedBound = buffered;
     const awaitingAnswer = this.#endSentAt >= 0 && !this.#sessionEnded;
     const silent = now - this.#lastMessageAt >= s.stallTimeoutMs;
     let stall = '';
@@ -303,6 +309,7 @@ export class SessionCore {
     }
     if (now - this.#lastSendAt >= s.keepAliveMs && buffered === 0) {
       this.#io.send(clientMessages.keepalive);
+      this.#bufferedBound += clientMessages.keepalive.length;
       this.#lastSendAt = now;
     }
     this.#pump(now);
@@ -335,6 +342,7 @@ export class SessionCore {
     this.#started = this.#sessionEnded = this.#drainWait = false;
     this.#endSentAt = -1;
     this.#lastBuffered = 0;
+    this.#bufferedBound = 0;
     this.#serverError = undefined;
     this.#lastFinalEnd.fill(0);
     this.#inUtterance.fill(false);
@@ -395,7 +403,9 @@ export class SessionCore {
       if (markers.size > 0) {
         const due = markers.due(id, this.#sentUpTo);
         if (due) {
-          io.send(due === 'end' ? clientMessages.end : clientMessages.finalize);
+          const text = due === 'end' ? clientMessages.end : clientMessages.finalize;
+          io.send(text);
+          this.#bufferedBound += text.length;
           this.#lastSendAt = now;
           if (due === 'end') {
             this.#endSentAt = now;
@@ -407,7 +417,7 @@ export class SessionCore {
       }
       const until = this.#framing.next(this.#sentUpTo, window.end, boundary);
       if (until < 0) break;
-      if (io.bufferedAmount() >= s.highWaterMarkBytes) {
+      if (this.#bufferedBound >= s.highWaterMarkBytes && (this.#bufferedBound = io.bufferedAmount()) >= s.highWaterMarkBytes) {
         // Drain to half the mark, then send a burst: one wake-up per burst.
         this.#drainWait = true;
         io.awaitDrain(id, s.highWaterMarkBytes >> 1);
@@ -429,12 +439,25 @@ export class SessionCore {
         return;
       }
       io.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      this.#bufferedBound += data.byteLength;
       this.#sentUpTo += data.length / s.channels;
       this.#lastSendAt = now;
       this.#latency.recordSend(this.#sentUpTo, now);
       sent = true;
     }
     if (sent) io.wakeWriter();
+  }
+
+  /**
+   * Hands the blocks of audio no longer retained back to the shared pool;
+   * connected, only those the socket has let go of (a send is a view of a
+   * block, and the socket holds at most its `bufferedAmount` of the most
+   * recent bytes).
+   */
+  #release(): void {
+    if (this.#phase !== 'open') return this.#window.release(Infinity);
+    const inSocket = Math.ceil(this.#io.bufferedAmount() / (2 * this.#s.channels));
+    this.#window.release(this.#sentUpTo - inSocket);
   }
 
   // ---- receiving -------------------------------------------------------------
@@ -460,11 +483,13 @@ export class SessionCore {
       // A final wholly before the commit point was delivered by an earlier connection.
       if (endSample <= commit && !(endSample === commit && commit === 0)) return;
       this.#window.commit(ch, endSample, this.#sentUpTo);
+      if (this.#window.releasable) this.#release();
       this.#policy.progress();
       this.#markers.confirm(this.#window.committed());
       const event = retime(msg, this.#base / s.sampleRate);
       this.#io.emit(event);
       const latencyMs = this.#latency.final(endSample, now);
+      this.#latency.forgetBefore(this.#window.committed());
       if (!this.#io.wants('metrics')) return this.#io.wakeWriter();
       const { latency, connections, reconnects, replayedSeconds, gapSeconds } = this.stats;
       this.#io.notice('metrics', { latencyMs, final: event, latency, connections, reconnects, replayedSeconds, gapSeconds });
@@ -494,6 +519,7 @@ export class SessionCore {
     this.#error = error;
     this.#id++;
     if (wasConnected) this.#io.close(1000, error ? 'client ended the stream' : 'done');
+    this.#window.clear();
     this.#io.finish(error);
   }
 }
