@@ -3,7 +3,7 @@
  * (`@stt-stream/node`, `@stt-stream/browser`, `@stt-stream/emulator`) share
  * with core but users should not rely on: the error-envelope and close-code
  * mapping, the wire dialect, the connect-attempt helper, audio-format
- * sniffing, the batch request's pieces, the replay ring.
+ * sniffing, the batch request's pieces, the replay blocks.
  *
  * No semver promise: anything here may change or go in any release. Import
  * from `@stt-stream/core` (or `@stt-stream/node`, `@stt-stream/browser`)

@@ -35,9 +35,11 @@ export interface TransportConnection {
   readonly bufferedAmount: number;
   /**
    * Queues a message; never throws once the connection is closing. Binary
-   * `data` is a view of the transcriber's replay ring: hand it to the socket
-   * (which copies it) or copy it before returning. The ring overwrites it
-   * only after at least `highWaterMarkBytes` more has been sent.
+   * `data` is a view of one of the transcriber's replay blocks: hand it to
+   * the socket (which copies it) or copy it before returning. The block
+   * goes back to a pool that every transcriber of the process shares once
+   * its audio is confirmed and the connection's `bufferedAmount` says the
+   * socket has let go of it, or when the stream ends.
    */
   send(data: string | Uint8Array): void;
   /**

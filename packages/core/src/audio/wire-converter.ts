@@ -116,7 +116,7 @@ function kindOf(value: unknown): string {
  * rate and channel count: NaN and ±Infinity become silence and Float32
  * beyond [-1, 1] is clipped (each reported once through `onWarning`), then
  * down-mix, anti-aliased resampling and conversion. The transcriber stores
- * the result in its replay ring and cuts wire frames from there.
+ * the result in its replay blocks and cuts wire frames from there.
  *
  * @example Convert, then keep a copy
  * ```ts

@@ -14,7 +14,7 @@ describe('framing', () => {
     expect(f.next(500, 500, 500)).toBe(-1);
   });
 
-  it('Framing - a read stopped early (the ring wrapped) keeps the frame end; a reset starts frames at the replay point', () => {
+  it('Framing - a read stopped early (a block ended) keeps the frame end; a reset starts frames at the replay point', () => {
     const f = new Framing(100);
     f.reset(0);
     expect(f.next(0, 1000, Infinity)).toBe(100);

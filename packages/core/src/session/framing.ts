@@ -1,6 +1,6 @@
 /**
  * Framing: the only place wire frames are cut. Audio is stored in the
- * replay ring as it comes; each binary message sent is the next
+ * replay blocks as it comes; each binary message sent is the next
  * `frameSamples` of it, except that a frame is cut short where a
  * `finalize` or `end` must follow (the partial frame goes at once).
  *
@@ -81,7 +81,7 @@ export class Framing {
   next(sentUpTo: number, available: number, boundary: number): number {
     const limit = boundary < available ? boundary : available;
     if (sentUpTo >= limit) return -1;
-    // A read that stopped early (at the ring's wrap) keeps the frame's end.
+    // A read that stopped early (at a block's end) keeps the frame's end.
     if (sentUpTo >= this.#frameEnd) this.#frameEnd = sentUpTo + this.frameSamples;
     const end = this.#frameEnd;
     if (end <= limit) return end;

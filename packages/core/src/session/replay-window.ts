@@ -177,8 +177,8 @@ export class ReplayWindow {
   }
 
   /**
-   * The retained samples from `from` up to `until`, or fewer where the ring
-   * wraps (read on from there); `null` when `from` is not retained. A view:
+   * The retained samples from `from` up to `until`, or fewer where a block
+   * ends (read on from there); `null` when `from` is not retained. A view:
    * use it at once.
    */
   read(from: number, until: number): Int16Array | null {
