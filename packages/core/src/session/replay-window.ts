@@ -22,6 +22,8 @@ export interface ReplayWindowOptions {
   windowWaitMs: number;
   /** Wire frame length in samples per channel: a block holds a whole number of frames. */
   frameSamples: number;
+  /** About how large a block is, in bytes (default 16 KiB). */
+  blockBytes?: number;
 }
 
 /** A span of stream audio lost to the window, in samples per channel. */
@@ -60,7 +62,7 @@ export class ReplayWindow {
     // Blocks of about 16 KiB, a whole number of wire frames each (so a frame never straddles two),
     // taken from the process's shared pool as audio comes and handed back once confirmed and sent.
     const frameBytes = options.frameSamples * options.channels * 2;
-    this.#buffer = new ReplayBuffer(options.channels, { blockSamples: options.frameSamples * Math.max(1, Math.round(BLOCK_BYTES / frameBytes)) });
+    this.#buffer = new ReplayBuffer(options.channels, { blockSamples: options.frameSamples * Math.max(1, Math.round((options.blockBytes ?? BLOCK_BYTES) / frameBytes)) });
   }
 
   /** Position just past the last sample stored: the samples written so far. */

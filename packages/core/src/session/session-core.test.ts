@@ -15,6 +15,7 @@ const base: SessionSettings = {
   channels: 1,
   frameSamples: 100,
   windowSamples: 5000,
+  blockBytes: 400, // two frames: the streams here span many blocks
   overflow: 'wait',
   windowWaitMs: 500,
   highWaterMarkBytes: 1 << 20,
@@ -60,6 +61,7 @@ class World {
   deafAll = false;
   written = 0;
   maxRetained = 0;
+  maxHeld = 0;
 
   constructor(settings: SessionSettings) {
     const io: SessionIO = {
@@ -181,6 +183,7 @@ class World {
     this.written += n;
     this.core.append(chunk, this.now);
     this.maxRetained = Math.max(this.maxRetained, this.core.stats.retainedBytes / 2);
+    this.maxHeld = Math.max(this.maxHeld, this.core.heldBytes / 2);
   }
 
   advance(ms: number): void {
@@ -290,6 +293,10 @@ function checkInvariants(world: World, settings: SessionSettings): void {
   }
   // Retained audio stays within the window (plus at most one write).
   expect(world.maxRetained).toBeLessThanOrEqual(settings.windowSamples + 700);
+  // The blocks held stay within it too, but for a block of rounding at each end (the fake socket holds nothing,
+  // so every confirmed, sent block goes back at once); when the stream is over, every block is back in the pool.
+  expect(world.maxHeld).toBeLessThanOrEqual(settings.windowSamples + 700 + 2 * blockSamples(settings));
+  expect(world.core.heldBytes).toBe(0);
   // Gaps are disjoint and never overlap a final.
   const gaps = world.events.filter((e): e is Extract<TranscriptEvent, { type: 'gap' }> => e.type === 'gap');
   const spans = [...gaps.map((g) => [g.start, g.end, 'gap'] as const), ...finals.map((f) => [f.start, f.end, 'final'] as const)].sort(
@@ -328,6 +335,9 @@ function checkInvariants(world: World, settings: SessionSettings): void {
   if (world.error) expect(world.error).toBeInstanceOf(SttError);
 }
 
+/** Samples per block of the session's replay window (about `blockBytes`, whole frames). */
+const blockSamples = (s: SessionSettings) => s.frameSamples * Math.max(1, Math.round((s.blockBytes ?? 16 * 1024) / (s.frameSamples * 2 * s.channels)));
+
 describe('SessionCore', () => {
   it('SessionCore - random interleavings keep every invariant (wait and drop-oldest)', () => {
     fc.assert(
@@ -359,6 +369,23 @@ describe('SessionCore', () => {
     expect(world.core.done).toBe(true);
     expect(world.opens).toHaveLength(1);
     expect(world.finals().map((f) => f.text)).toEqual(['0-800', '800-2300']);
+  });
+
+  it('SessionCore - a long confirmed stream holds a few blocks, and hands every one back when it ends', () => {
+    const world = new World(base);
+    world.write(100);
+    world.accept();
+    for (let i = 1; i <= 300; i++) {
+      world.write(100);
+      if (i % 10 === 0) world.serverFinal(i * 100 - 200); // a final every second of audio, a little behind
+    }
+    world.end();
+    world.advance(100);
+    expect(world.error).toBeNull();
+    expect(world.written).toBe(30100);
+    // Unconfirmed audio is at most about 1,200 samples: with blocks of 200, at most 8 blocks at once.
+    expect(world.maxHeld).toBeLessThanOrEqual(8 * blockSamples(base));
+    expect(world.core.heldBytes).toBe(0);
   });
 
   it('SessionCore - a drop replays from the commit point and the finals stay whole', () => {

@@ -108,6 +108,11 @@ export class SessionCore {
     return id === this.#id && (this.#phase === 'connecting' || this.#phase === 'open');
   }
 
+  /** Bytes of replay blocks the session holds (retained audio rounded up to blocks, and blocks the socket may still read). */
+  get heldBytes(): number {
+    return this.#window.heldBytes;
+  }
+
   /** Counters for `transcriber.stats`. */
   get stats() {
     const rate = this.#s.sampleRate;

@@ -16,6 +16,8 @@ export interface SessionSettings {
   channels: number;
   frameSamples: number;
   windowSamples: number;
+  /** About how large a replay block is, in bytes (default 16 KiB; tests use small blocks). */
+  blockBytes?: number;
   overflow: 'wait' | 'drop-oldest';
   windowWaitMs: number;
   highWaterMarkBytes: number;
