@@ -166,13 +166,20 @@ export class ReplayBuffer {
    * ends (read on from there). `null` when nothing is retained at `from`.
    */
   read(from: number, until: number): Int16Array | null {
+    const bytes = this.readBytes(from, until);
+    return bytes && new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1);
+  }
+
+  /** {@link read} as bytes (little-endian Int16, what goes on the wire): one view, nothing copied. */
+  readBytes(from: number, until: number): Uint8Array | null {
     if (from < this.#start || from >= this.#end || until <= from) return null;
     const stop = Math.min(until, this.#end);
     const rel = from - this.#base;
     const index = Math.floor(rel / this.blockSamples);
     const at = rel - index * this.blockSamples;
     const n = Math.min(stop - from, this.blockSamples - at);
-    const ch = this.channels;
-    return this.#blocks[index]!.subarray(at * ch, (at + n) * ch);
+    const block = this.#blocks[index]!;
+    const bytesPerSample = 2 * this.channels;
+    return new Uint8Array(block.buffer, block.byteOffset + at * bytesPerSample, n * bytesPerSample);
   }
 }

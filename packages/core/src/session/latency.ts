@@ -63,8 +63,9 @@ function quantile(sorted: Float64Array, q: number): number | null {
  * ```
  */
 export class LatencyTracker {
-  #ends = new Float64Array(FIRST_SIZE);
-  #times = new Float64Array(FIRST_SIZE);
+  /** Remembered sends, interleaved: the end position of send `k` at `2·(k mod size)`, its time after it (one array: one cache line per send). */
+  #sends = new Float64Array(2 * FIRST_SIZE);
+  #size = FIRST_SIZE;
   #first = 0;
   #next = 0;
   #count = 0;
@@ -81,11 +82,11 @@ export class LatencyTracker {
 
   /** Audio up to `endSample` (stream position) was handed to the socket at `now`. */
   recordSend(endSample: number, now: number): void {
-    if (this.#next - this.#first === this.#ends.length && this.#ends.length < MAX_SENDS) this.#grow();
-    const size = this.#ends.length;
-    const i = this.#next++ % size;
-    this.#ends[i] = endSample;
-    this.#times[i] = now;
+    if (this.#next - this.#first === this.#size && this.#size < MAX_SENDS) this.#grow();
+    const size = this.#size;
+    const i = 2 * (this.#next++ % size);
+    this.#sends[i] = endSample;
+    this.#sends[i + 1] = now;
     if (this.#next - this.#first > size) this.#first = this.#next - size;
   }
 
@@ -96,37 +97,37 @@ export class LatencyTracker {
    */
   forgetBefore(position: number): void {
     if (position > this.#forgotten) this.#forgotten = position;
-    const size = this.#ends.length;
-    while (this.#first < this.#next && this.#ends[this.#first % size]! < position) this.#first++;
+    const size = this.#size;
+    while (this.#first < this.#next && this.#sends[2 * (this.#first % size)]! < position) this.#first++;
   }
 
   /** Twice the room, each remembered send at its place in the larger ring. */
   #grow(): void {
-    const oldEnds = this.#ends;
-    const oldTimes = this.#times;
-    const oldSize = oldEnds.length;
+    const old = this.#sends;
+    const oldSize = this.#size;
     const size = oldSize * 2;
-    this.#ends = new Float64Array(size);
-    this.#times = new Float64Array(size);
+    const sends = new Float64Array(2 * size);
     for (let k = this.#first; k < this.#next; k++) {
-      this.#ends[k % size] = oldEnds[k % oldSize]!;
-      this.#times[k % size] = oldTimes[k % oldSize]!;
+      sends[2 * (k % size)] = old[2 * (k % oldSize)]!;
+      sends[2 * (k % size) + 1] = old[2 * (k % oldSize) + 1]!;
     }
+    this.#sends = sends;
+    this.#size = size;
   }
 
   /** When the sample before `position` was last sent; `-1` when not known. */
   sentAt(position: number): number {
     if (position <= this.#forgotten) return -1;
     // Sends on one connection come in order: the first whose end reaches the position.
-    const size = this.#ends.length;
+    const size = this.#size;
     let lo = this.#first;
     let hi = this.#next;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#ends[mid % size]! < position) lo = mid + 1;
+      if (this.#sends[2 * (mid % size)]! < position) lo = mid + 1;
       else hi = mid;
     }
-    return lo < this.#next ? this.#times[lo % size]! : -1;
+    return lo < this.#next ? this.#sends[2 * (lo % size) + 1]! : -1;
   }
 
   /** A final ending at `endSample` came at `now`: its latency, or `null` when the send is not known. */

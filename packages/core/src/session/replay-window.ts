@@ -186,4 +186,9 @@ export class ReplayWindow {
   read(from: number, until: number): Int16Array | null {
     return this.#buffer.read(from, until);
   }
+
+  /** {@link read} as the bytes that go on the wire (one view). */
+  readBytes(from: number, until: number): Uint8Array | null {
+    return this.#buffer.readBytes(from, until);
+  }
 }

@@ -437,15 +437,15 @@ export class SessionCore {
           break;
         }
       }
-      const data = window.read(this.#sentUpTo, until);
+      const data = window.readBytes(this.#sentUpTo, until);
       if (!data) {
         // Unreachable: sent audio is dropped only up to `sentUpTo`, unsent audio only while disconnected.
         this.#finish(new Error(`Internal error: audio at sample ${this.#sentUpTo} is no longer retained`));
         return;
       }
-      io.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      io.send(data);
       this.#bufferedBound += data.byteLength;
-      this.#sentUpTo += data.length / s.channels;
+      this.#sentUpTo += data.byteLength / (2 * s.channels);
       this.#lastSendAt = now;
       this.#latency.recordSend(this.#sentUpTo, now);
       sent = true;
