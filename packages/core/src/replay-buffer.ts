@@ -18,19 +18,23 @@ let spareBytes = 0;
 /** The most the pool keeps for later: past it, a returned block is left to the garbage collector. */
 export const MAX_SPARE_BYTES = 16 * 1024 * 1024;
 
-function takeBlock(length: number): Int16Array {
-  const block = spare.get(length)?.pop();
+/** The pool's list of spare blocks of `length` values (one list per length, shared by the streams that use it). */
+function spareList(length: number): Int16Array[] {
+  let list = spare.get(length);
+  if (!list) spare.set(length, (list = []));
+  return list;
+}
+
+function takeBlock(list: Int16Array[], length: number): Int16Array {
+  const block = list.pop();
   if (!block) return new Int16Array(length);
+  // Not zeroed: a stream reads only positions it wrote itself (from `start` to `end`).
   spareBytes -= block.byteLength;
-  // Another stream's audio never shows through, even to a read past what was written.
-  block.fill(0);
   return block;
 }
 
-function giveBlock(block: Int16Array): void {
+function giveBlock(list: Int16Array[], block: Int16Array): void {
   if (spareBytes + block.byteLength > MAX_SPARE_BYTES) return;
-  let list = spare.get(block.length);
-  if (!list) spare.set(block.length, (list = []));
   list.push(block);
   spareBytes += block.byteLength;
 }
@@ -71,6 +75,7 @@ export class ReplayBuffer {
   /** Samples per channel in one block. */
   readonly blockSamples: number;
   readonly #blockLength: number;
+  readonly #spare: Int16Array[];
   /** `#blocks[i]` holds positions `#base + i·blockSamples` up to the next block's. */
   readonly #blocks: Int16Array[] = [];
   #base = 0;
@@ -85,6 +90,7 @@ export class ReplayBuffer {
     this.channels = channels;
     this.blockSamples = Math.max(1, Math.round(options.blockSamples ?? 8192));
     this.#blockLength = this.blockSamples * channels;
+    this.#spare = spareList(this.#blockLength);
   }
 
   /** Position of the first retained sample. */
@@ -115,15 +121,15 @@ export class ReplayBuffer {
   /** Copies interleaved samples in at the end (a whole number of sample frames). */
   append(data: Int16Array): void {
     const ch = this.channels;
+    const blockLength = this.#blockLength;
     let at = 0;
     while (at < data.length) {
       const offset = (this.#end - this.#base) * ch;
-      const index = Math.floor(offset / this.#blockLength);
-      if (index === this.#blocks.length) this.#blocks.push(takeBlock(this.#blockLength));
-      const block = this.#blocks[index]!;
-      const into = offset - index * this.#blockLength;
-      const n = Math.min(data.length - at, this.#blockLength - into);
-      block.set(n === data.length ? data : data.subarray(at, at + n), into);
+      const index = Math.floor(offset / blockLength);
+      if (index === this.#blocks.length) this.#blocks.push(takeBlock(this.#spare, blockLength));
+      const into = offset - index * blockLength;
+      const n = Math.min(data.length - at, blockLength - into);
+      this.#blocks[index]!.set(n === data.length ? data : data.subarray(at, at + n), into);
       at += n;
       this.#end += n / ch;
     }
@@ -149,14 +155,13 @@ export class ReplayBuffer {
     const limit = Math.min(upTo, this.#start);
     let n = 0;
     while (n < this.#blocks.length && this.#base + (n + 1) * this.blockSamples <= limit) n++;
-    if (n === 0) return;
-    for (const block of this.#blocks.splice(0, n)) giveBlock(block);
+    for (let i = 0; i < n; i++) giveBlock(this.#spare, this.#blocks.shift()!);
     this.#base += n * this.blockSamples;
   }
 
   /** Hands every block back to the pool: the stream is over. Reads return `null` after it. */
   clear(): void {
-    for (const block of this.#blocks) giveBlock(block);
+    for (const block of this.#blocks) giveBlock(this.#spare, block);
     this.#blocks.length = 0;
     this.#base = this.#start = this.#end;
   }
@@ -166,8 +171,13 @@ export class ReplayBuffer {
    * ends (read on from there). `null` when nothing is retained at `from`.
    */
   read(from: number, until: number): Int16Array | null {
-    const bytes = this.readBytes(from, until);
-    return bytes && new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1);
+    if (from < this.#start || from >= this.#end || until <= from) return null;
+    const rel = from - this.#base;
+    const index = Math.floor(rel / this.blockSamples);
+    const at = rel - index * this.blockSamples;
+    const n = Math.min(Math.min(until, this.#end) - from, this.blockSamples - at);
+    const ch = this.channels;
+    return this.#blocks[index]!.subarray(at * ch, (at + n) * ch);
   }
 
   /** {@link read} as bytes (little-endian Int16, what goes on the wire): one view, nothing copied. */
