@@ -6,25 +6,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { transcribe } from '@stt-stream/node';
 import { MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BYTES } from '@stt-stream/core/internal';
 import { dtmfWav } from '@stt-stream/emulator';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { handles, leftRunning, listen } from './hostile-servers.ts';
+import { describe, expect, it } from 'vitest';
+import { listen, nothingLeftRunning } from './hostile-servers.ts';
 import { rejection } from './rejection.ts';
 
 const KEY = 'sk_test_hostile_batch_77';
 const WAV = dtmfWav('1').wav;
 const fast = { minRetryDelayMs: 1, maxRetryDelayMs: 2 };
 
-let cleanups: (() => unknown)[] = [];
-let baseline: string[] = [];
-beforeEach(async () => {
-  await new Promise((r) => setTimeout(r, 20));
-  baseline = handles();
-  cleanups = [];
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  expect(await leftRunning(baseline)).toEqual([]);
-});
+const cleanup = nothingLeftRunning();
 
 /** A raw HTTP server; `requests` counts what reached it (the body read to its end first). */
 async function httpServer(handle: (req: IncomingMessage, res: ServerResponse) => void) {
@@ -38,7 +28,7 @@ async function httpServer(handle: (req: IncomingMessage, res: ServerResponse) =>
     });
   });
   const l = await listen(server);
-  cleanups.push(l.close);
+  cleanup(l.close);
   return { ...l, base: `http://${l.origin}`, requests };
 }
 

@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { TransportHandlers } from '@stt-stream/core';
+import { afterEach, beforeEach, expect } from 'vitest';
 
 /** Active handles, less the ones a test runner keeps (as in no-leaks.test.ts). */
 export const handles = (): string[] =>
@@ -71,4 +73,41 @@ export function flood(socket: Socket, bytes: number, chunk = Buffer.alloc(1 << 2
   };
   socket.on('error', () => undefined);
   pump();
+}
+
+/**
+ * Registers the hooks of a test file whose tests must leave nothing running:
+ * each test's cleanups run last-in first-out after it, then no socket,
+ * server or timer may be left beside the ones there were before it.
+ * Returns `cleanup(fn)`, to register a test's cleanup.
+ */
+export function nothingLeftRunning(): (fn: () => unknown) => void {
+  let cleanups: (() => unknown)[] = [];
+  let baseline: string[] = [];
+  beforeEach(async () => {
+    await new Promise((r) => setTimeout(r, 20));
+    baseline = handles();
+    cleanups = [];
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+    expect(await leftRunning(baseline)).toEqual([]);
+  });
+  return (fn) => void cleanups.push(fn);
+}
+
+/** Transport handlers that record what a connection delivered; `closed` resolves at its close. */
+export function recorder() {
+  const messages: (string | ArrayBuffer | Uint8Array)[] = [];
+  const closes: [number, string][] = [];
+  let onClose: () => void = () => {};
+  const closed = new Promise<void>((resolve) => (onClose = resolve));
+  const handlers: TransportHandlers = {
+    message: (data) => messages.push(data),
+    close: (code, reason) => {
+      closes.push([code, reason]);
+      onClose();
+    },
+  };
+  return { messages, closes, closed, handlers };
 }

@@ -3,43 +3,16 @@
 // Raw node:http / node:net servers on 127.0.0.1, since `ws` will not misbehave.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { TransportHandlers } from '@stt-stream/core';
 import { createWsTransport } from '@stt-stream/node';
 import { WebSocketServer } from 'ws';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acceptKey, flood, handles, leftRunning, listen } from './hostile-servers.ts';
+import { describe, expect, it } from 'vitest';
+import { acceptKey, flood, listen, nothingLeftRunning, recorder } from './hostile-servers.ts';
 import { rejection } from './rejection.ts';
 
 const KEY = 'sk_test_hostile_0451';
 const TOKEN = 'tok_hostile_0452';
 
-let cleanups: (() => unknown)[] = [];
-let baseline: string[] = [];
-beforeEach(async () => {
-  await new Promise((r) => setTimeout(r, 20));
-  baseline = handles();
-  cleanups = [];
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  // Nothing left running: the servers are closed and the client kept no socket or timer.
-  expect(await leftRunning(baseline)).toEqual([]);
-});
-
-function recorder() {
-  const messages: (string | ArrayBuffer | Uint8Array)[] = [];
-  const closes: [number, string][] = [];
-  let onClose: () => void = () => {};
-  const closed = new Promise<void>((resolve) => (onClose = resolve));
-  const handlers: TransportHandlers = {
-    message: (data) => messages.push(data),
-    close: (code, reason) => {
-      closes.push([code, reason]);
-      onClose();
-    },
-  };
-  return { messages, closes, closed, handlers };
-}
+const cleanup = nothingLeftRunning();
 
 const request = (url: string, timeoutMs = 10_000) => ({
   url,
@@ -58,7 +31,7 @@ async function upgradeServer(answer: (req: IncomingMessage, socket: Socket) => v
     answer(req, socket);
   });
   const l = await listen(server);
-  cleanups.push(l.close);
+  cleanup(l.close);
   return { ...l, url: `ws://${l.origin}/v1/stt/stream?model_id=m`, upgrades };
 }
 
@@ -126,7 +99,7 @@ describe('ws transport against hostile servers', () => {
       second.on('request', () => secondRequests++);
       second.on('upgrade', () => secondRequests++);
       const l2 = await listen(second);
-      cleanups.push(() => {
+      cleanup(() => {
         wss.close();
         return l2.close();
       });
@@ -186,7 +159,7 @@ describe('ws transport against hostile servers', () => {
     const wss = new WebSocketServer({ server, handleProtocols: () => 'bearer' });
     wss.on('connection', (ws) => ws.send(big));
     const l = await listen(server);
-    cleanups.push(() => {
+    cleanup(() => {
       wss.close();
       return l.close();
     });
@@ -212,7 +185,7 @@ describe('ws transport against hostile servers', () => {
     const wss = new WebSocketServer({ server, handleProtocols: () => 'bearer' });
     wss.on('connection', (ws, req) => ws.close(4001, `bad ${String(req.headers.authorization).slice(7)}`));
     const l = await listen(server);
-    cleanups.push(() => {
+    cleanup(() => {
       wss.close();
       return l.close();
     });

@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import type { TransportHandlers } from '@stt-stream/core';
 import { startEmulator } from '@stt-stream/emulator';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWsTransport } from './ws-transport.ts';
+import { recorder } from '../../../test/hostile-servers.ts';
 import { rejection } from '../../../test/rejection.ts';
 
 // A real `ws` server on 127.0.0.1, port 0; refusals are real HTTP responses
@@ -56,21 +56,6 @@ async function startServer(options: { refuse?: Refusal } = {}) {
       }),
   );
   return { server, wss, url, upgrades, sockets };
-}
-
-function recorder() {
-  const messages: (string | ArrayBuffer | Uint8Array)[] = [];
-  const closes: [number, string][] = [];
-  let onClose: () => void = () => {};
-  const closed = new Promise<void>((resolve) => (onClose = resolve));
-  const handlers: TransportHandlers = {
-    message: (data) => messages.push(data),
-    close: (code, reason) => {
-      closes.push([code, reason]);
-      onClose();
-    },
-  };
-  return { messages, closes, closed, handlers };
 }
 
 const request = (url: string, extra: Partial<{ headers: Record<string, string>; protocols: string[]; timeoutMs: number; signal: AbortSignal }> = {}) => ({
