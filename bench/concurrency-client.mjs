@@ -14,7 +14,7 @@
 //
 //   BENCH_URLS='{…}' node concurrency-client.mjs <null|ours|ours-confirmed|raw|raw-writable|deepgram|assemblyai> <ws|wss> <sessions> <seconds> [frameMs]
 import { hooks, openSession, patchWs } from './lib/subjects.mjs';
-import { percentile } from './lib/util.mjs';
+import { openAll, paced, percentile } from './lib/util.mjs';
 
 const [kind, scheme, nArg, secondsArg, frameMsArg] = process.argv.slice(2);
 const N = Number(nArg);
@@ -36,24 +36,19 @@ hooks.onFlushed = (bytes) => {
 };
 
 // Open the sessions, a few at a time.
-const sessions = new Array(N);
-if (kind !== 'null') {
-  let next = 0;
-  const worker = async () => {
-    while (next < N) {
-      const i = next++;
-      sessions[i] = await openSession(kind, urls, scheme === 'wss', FRAME_MS === 100 ? {} : { frameMs: FRAME_MS });
-      // Ours connects on its first frame: prime it with one so the window holds only steady-state work.
-      if (kind.startsWith('ours')) {
-        // Connect (on the first write) and wait for session.started, as the
-        // other subjects' openSession does: no handshake inside the window.
-        await sessions[i].write(new Int16Array(FRAME));
-        await sessions[i].opened;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(25, N) }, worker));
-}
+const sessions =
+  kind === 'null'
+    ? []
+    : await openAll(N, async () => {
+        const session = await openSession(kind, urls, scheme === 'wss', FRAME_MS === 100 ? {} : { frameMs: FRAME_MS });
+        // Ours connects on its first frame (and waits for session.started, as the
+        // other subjects' openSession does): prime it, so no handshake is inside the window.
+        if (kind.startsWith('ours')) {
+          await session.write(new Int16Array(FRAME));
+          await session.opened;
+        }
+        return session;
+      });
 
 let peakRss = process.memoryUsage.rss();
 const rssTimer = setInterval(() => {
@@ -64,29 +59,13 @@ const rssTimer = setInterval(() => {
 const frameCount = Math.round((SECONDS * 1000) / FRAME_MS);
 let sent = 0;
 let noise = 1;
-const t0 = performance.now() + 200;
-const done = new Promise((resolveAll) => {
-  let finished = 0;
-  for (let i = 0; i < N; i++) {
-    const offset = (i / N) * FRAME_MS; // sessions spread over one frame period
-    let k = 0;
-    const tick = () => {
-      const due = t0 + offset + k * FRAME_MS;
-      const frame = new Int16Array(FRAME);
-      noise = (noise * 1664525 + 1013904223) >>> 0;
-      frame[10] = noise >>> 16;
-      new DataView(frame.buffer).setFloat64(0, due, true);
-      if (kind !== 'null') sessions[i].send(frame);
-      sent++;
-      k++;
-      if (k === frameCount) {
-        if (++finished === N) resolveAll();
-        return;
-      }
-      setTimeout(tick, Math.max(0, t0 + offset + k * FRAME_MS - performance.now()));
-    };
-    setTimeout(tick, Math.max(0, t0 + offset - performance.now()));
-  }
+const { t0, done } = paced(N, FRAME_MS, frameCount, (i, k, due) => {
+  const frame = new Int16Array(FRAME);
+  noise = (noise * 1664525 + 1013904223) >>> 0;
+  frame[10] = noise >>> 16;
+  new DataView(frame.buffer).setFloat64(0, due, true);
+  if (kind !== 'null') sessions[i].send(frame);
+  sent++;
 });
 await new Promise((r) => setTimeout(r, Math.max(0, t0 - performance.now())));
 measuring = true;

@@ -7,6 +7,7 @@
 //
 //   BENCH_URLS='{…}' node telephony-client.mjs <null|raw|ours|ours-20ms> <calls> <seconds>
 import { hooks, openCall, patchWs } from './lib/subjects.mjs';
+import { openAll, paced } from './lib/util.mjs';
 
 const [kind, nArg, secondsArg] = process.argv.slice(2);
 const N = Number(nArg);
@@ -27,23 +28,18 @@ const audio = new Uint8Array(8000 * 2);
 let seed = 7;
 for (let i = 0; i < audio.length; i++) audio[i] = (seed = (seed * 1664525 + 1013904223) >>> 0) >>> 24;
 
-const calls = new Array(N);
-if (kind !== 'null') {
-  let next = 0;
-  const worker = async () => {
-    while (next < N) {
-      const i = next++;
-      const call = await openCall(kind, urls);
-      // Ours connects on its first packet: prime it so the window holds only steady-state work.
-      if (call.opened) {
-        await call.write(audio.subarray(0, PACKET));
-        await call.opened;
-      }
-      calls[i] = call;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(25, N) }, worker));
-}
+const calls =
+  kind === 'null'
+    ? []
+    : await openAll(N, async () => {
+        const call = await openCall(kind, urls);
+        // Ours connects on its first packet: prime it so the window holds only steady-state work.
+        if (call.opened) {
+          await call.write(audio.subarray(0, PACKET));
+          await call.opened;
+        }
+        return call;
+      });
 
 let peakRss = process.memoryUsage.rss();
 const rssTimer = setInterval(() => {
@@ -53,26 +49,10 @@ const rssTimer = setInterval(() => {
 
 const packetCount = Math.round((SECONDS * 1000) / PACKET_MS);
 let sent = 0;
-const t0 = performance.now() + 200;
-const done = new Promise((resolveAll) => {
-  let finished = 0;
-  for (let i = 0; i < N; i++) {
-    const offset = (i / N) * PACKET_MS; // calls spread over one packet period
-    let k = 0;
-    const tick = () => {
-      const at = ((i * 37 + k) % 50) * PACKET;
-      const packet = audio.subarray(at, at + PACKET);
-      if (kind !== 'null') calls[i].send(packet);
-      sent++;
-      k++;
-      if (k === packetCount) {
-        if (++finished === N) resolveAll();
-        return;
-      }
-      setTimeout(tick, Math.max(0, t0 + offset + k * PACKET_MS - performance.now()));
-    };
-    setTimeout(tick, Math.max(0, t0 + offset - performance.now()));
-  }
+const { t0, done } = paced(N, PACKET_MS, packetCount, (i, k) => {
+  const at = ((i * 37 + k) % 50) * PACKET;
+  if (kind !== 'null') calls[i].send(audio.subarray(at, at + PACKET));
+  sent++;
 });
 await new Promise((r) => setTimeout(r, Math.max(0, t0 - performance.now())));
 measuring = true;

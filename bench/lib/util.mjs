@@ -119,3 +119,46 @@ export function sampler(intervalMs, fn) {
   t.unref();
   return { peaks, stop: () => clearInterval(t) };
 }
+
+/** Opens `n` sessions with `open(i)` (resolving to the session), 25 at a time; resolves to them in order. */
+export async function openAll(n, open) {
+  const sessions = new Array(n);
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      sessions[i] = await open(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(25, n) }, worker));
+  return sessions;
+}
+
+/**
+ * Real-time pacing of `n` sessions (rows 3 and 7): session `i` gets `count`
+ * ticks, one every `periodMs`, the sessions spread over one period, the
+ * first 200 ms from now; `tick(i, k, due)` is called for each (`due`: its
+ * `performance.now()` time). Returns `{ t0, done }`: the first tick's time
+ * and a promise of the last tick of all.
+ */
+export function paced(n, periodMs, count, tick) {
+  const t0 = performance.now() + 200;
+  const done = new Promise((resolveAll) => {
+    let finished = 0;
+    for (let i = 0; i < n; i++) {
+      const offset = (i / n) * periodMs;
+      let k = 0;
+      const step = () => {
+        tick(i, k, t0 + offset + k * periodMs);
+        k++;
+        if (k === count) {
+          if (++finished === n) resolveAll();
+          return;
+        }
+        setTimeout(step, Math.max(0, t0 + offset + k * periodMs - performance.now()));
+      };
+      setTimeout(step, Math.max(0, t0 + offset - performance.now()));
+    }
+  });
+  return { t0, done };
+}
