@@ -72,9 +72,10 @@ const blocks = (data, size) => {
  * back to the shared pool as it goes, as the transcriber's does.
  */
 const FRAME = 1600;
-// One buffer for every round, as one long stream has; its blocks
-// (5 frames, 16 KB, as the transcriber's) come back from the pool warm.
-const ring = new ReplayBuffer(1, { blockSamples: 5 * FRAME });
+// One buffer for every round, as one long stream has; its blocks (sized as
+// the transcriber's: 5 frames, 16 KB, or four of the first write when that
+// is larger) come back from the pool warm.
+const ring = new ReplayBuffer(1, { blockSamples: 5 * FRAME, writesPerBlock: 4, align: FRAME });
 function transcriberPath(input, sampleRate, channels) {
   const p = new WireConverter({ sampleRate: 16000, channels: 1 });
   let sent = ring.end;

@@ -132,4 +132,17 @@ describe('ReplayBuffer', () => {
     expect(buf.length).toBe(960);
     expect(buf.read(buf.end - 10, Infinity)).toEqual(ramp(buf.end - 10, 10));
   });
+
+  it('ReplayBuffer - with writesPerBlock, the first append sizes the blocks (a multiple of align) so that few appends straddle two', () => {
+    const buf = new ReplayBuffer(1, { blockSamples: 8000, writesPerBlock: 4, align: 1600 });
+    buf.append(ramp(0, 4096));
+    expect(buf.blockSamples).toBe(17600); // 4 × 4096, rounded up to frames
+    const small = new ReplayBuffer(1, { blockSamples: 8000, writesPerBlock: 4, align: 1600 });
+    small.append(ramp(0, 1600));
+    expect(small.blockSamples).toBe(8000); // frames of 100 ms: the given size already holds five
+    for (let i = 1; i < 40; i++) buf.append(ramp(i * 4096, 4096));
+    expect(readAll(buf, 0)).toEqual([...ramp(0, 40 * 4096)]);
+    buf.clear();
+    small.clear();
+  });
 });

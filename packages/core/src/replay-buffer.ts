@@ -73,9 +73,11 @@ export function spareBlockBytes(): number {
 export class ReplayBuffer {
   readonly channels: number;
   /** Samples per channel in one block. */
-  readonly blockSamples: number;
-  readonly #blockLength: number;
-  readonly #spare: Int16Array[];
+  #blockSamples: number;
+  #blockLength: number;
+  #spare: Int16Array[];
+  readonly #align: number;
+  readonly #writesPerBlock: number;
   /** `#blocks[i]` holds positions `#base + i·blockSamples` up to the next block's. */
   readonly #blocks: Int16Array[] = [];
   #base = 0;
@@ -84,12 +86,33 @@ export class ReplayBuffer {
 
   /**
    * @param channels Interleaved channels.
-   * @param options `blockSamples`: samples per channel in one block (default 8192).
+   * @param options `blockSamples`: samples per channel in one block
+   *   (default 8192). `writesPerBlock` (default none): at the first append,
+   *   blocks grow to hold at least that many appends of its length, so that
+   *   few appends straddle two blocks (a straddling append costs a second
+   *   copy call); `align` (default 1): that grown size stays a multiple of
+   *   it (the wire frame).
    */
-  constructor(channels: number, options: { blockSamples?: number } = {}) {
+  constructor(channels: number, options: { blockSamples?: number; writesPerBlock?: number; align?: number } = {}) {
     this.channels = channels;
-    this.blockSamples = Math.max(1, Math.round(options.blockSamples ?? 8192));
-    this.#blockLength = this.blockSamples * channels;
+    this.#align = Math.max(1, Math.round(options.align ?? 1));
+    this.#writesPerBlock = Math.max(0, Math.round(options.writesPerBlock ?? 0));
+    this.#blockSamples = Math.max(1, Math.round(options.blockSamples ?? 8192));
+    this.#blockLength = this.#blockSamples * channels;
+    this.#spare = spareList(this.#blockLength);
+  }
+
+  /** Samples per channel in one block (settled at the first append). */
+  get blockSamples(): number {
+    return this.#blockSamples;
+  }
+
+  /** The first append sets the block size: at least `writesPerBlock` appends like it per block. */
+  #settle(samples: number): void {
+    const wanted = Math.ceil((samples * this.#writesPerBlock) / this.#align) * this.#align;
+    if (wanted <= this.#blockSamples) return;
+    this.#blockSamples = wanted;
+    this.#blockLength = wanted * this.channels;
     this.#spare = spareList(this.#blockLength);
   }
 
@@ -121,6 +144,7 @@ export class ReplayBuffer {
   /** Copies interleaved samples in at the end (a whole number of sample frames). */
   append(data: Int16Array): void {
     const ch = this.channels;
+    if (this.#end === 0 && this.#writesPerBlock > 0) this.#settle(data.length / ch);
     const blockLength = this.#blockLength;
     let at = 0;
     while (at < data.length) {
@@ -143,7 +167,7 @@ export class ReplayBuffer {
 
   /** Whether a block is wholly before the first retained sample (what {@link release} could hand back). */
   get releasable(): boolean {
-    return this.#blocks.length > 0 && this.#base + this.blockSamples <= this.#start;
+    return this.#blocks.length > 0 && this.#base + this.#blockSamples <= this.#start;
   }
 
   /**
@@ -154,9 +178,9 @@ export class ReplayBuffer {
   release(upTo: number = Infinity): void {
     const limit = Math.min(upTo, this.#start);
     let n = 0;
-    while (n < this.#blocks.length && this.#base + (n + 1) * this.blockSamples <= limit) n++;
+    while (n < this.#blocks.length && this.#base + (n + 1) * this.#blockSamples <= limit) n++;
     for (let i = 0; i < n; i++) giveBlock(this.#spare, this.#blocks.shift()!);
-    this.#base += n * this.blockSamples;
+    this.#base += n * this.#blockSamples;
   }
 
   /** Hands every block back to the pool: the stream is over. Reads return `null` after it. */
@@ -173,9 +197,9 @@ export class ReplayBuffer {
   read(from: number, until: number): Int16Array | null {
     if (from < this.#start || from >= this.#end || until <= from) return null;
     const rel = from - this.#base;
-    const index = Math.floor(rel / this.blockSamples);
-    const at = rel - index * this.blockSamples;
-    const n = Math.min(Math.min(until, this.#end) - from, this.blockSamples - at);
+    const index = Math.floor(rel / this.#blockSamples);
+    const at = rel - index * this.#blockSamples;
+    const n = Math.min(Math.min(until, this.#end) - from, this.#blockSamples - at);
     const ch = this.channels;
     return this.#blocks[index]!.subarray(at * ch, (at + n) * ch);
   }
@@ -185,9 +209,9 @@ export class ReplayBuffer {
     if (from < this.#start || from >= this.#end || until <= from) return null;
     const stop = Math.min(until, this.#end);
     const rel = from - this.#base;
-    const index = Math.floor(rel / this.blockSamples);
-    const at = rel - index * this.blockSamples;
-    const n = Math.min(stop - from, this.blockSamples - at);
+    const index = Math.floor(rel / this.#blockSamples);
+    const at = rel - index * this.#blockSamples;
+    const n = Math.min(stop - from, this.#blockSamples - at);
     const block = this.#blocks[index]!;
     const bytesPerSample = 2 * this.channels;
     return new Uint8Array(block.buffer, block.byteOffset + at * bytesPerSample, n * bytesPerSample);

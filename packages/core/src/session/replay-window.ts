@@ -62,7 +62,13 @@ export class ReplayWindow {
     // Blocks of about 16 KiB, a whole number of wire frames each (so a frame never straddles two),
     // taken from the process's shared pool as audio comes and handed back once confirmed and sent.
     const frameBytes = options.frameSamples * options.channels * 2;
-    this.#buffer = new ReplayBuffer(options.channels, { blockSamples: options.frameSamples * Math.max(1, Math.round((options.blockBytes ?? BLOCK_BYTES) / frameBytes)) });
+    // A stream written in large pieces (a file, 64 KiB reads) gets blocks of at least four pieces, so that
+    // few writes straddle two blocks.
+    this.#buffer = new ReplayBuffer(options.channels, {
+      blockSamples: options.frameSamples * Math.max(1, Math.round((options.blockBytes ?? BLOCK_BYTES) / frameBytes)),
+      writesPerBlock: 4,
+      align: options.frameSamples,
+    });
   }
 
   /** Position just past the last sample stored: the samples written so far. */
@@ -83,6 +89,11 @@ export class ReplayWindow {
   /** Bytes of the blocks the stream holds: what it retains, rounded up to blocks, and blocks a socket may still read. */
   get heldBytes(): number {
     return this.#buffer.heldBytes;
+  }
+
+  /** Samples per channel in one block (settled at the first store). */
+  get blockSamples(): number {
+    return this.#buffer.blockSamples;
   }
 
   /** Whether {@link release} could hand a block back. */

@@ -295,7 +295,7 @@ function checkInvariants(world: World, settings: SessionSettings): void {
   expect(world.maxRetained).toBeLessThanOrEqual(settings.windowSamples + 700);
   // The blocks held stay within it too, but for a block of rounding at each end (the fake socket holds nothing,
   // so every confirmed, sent block goes back at once); when the stream is over, every block is back in the pool.
-  expect(world.maxHeld).toBeLessThanOrEqual(settings.windowSamples + 700 + 2 * blockSamples(settings));
+  expect(world.maxHeld).toBeLessThanOrEqual(settings.windowSamples + 700 + 2 * world.core.blockSamples);
   expect(world.core.heldBytes).toBe(0);
   // Gaps are disjoint and never overlap a final.
   const gaps = world.events.filter((e): e is Extract<TranscriptEvent, { type: 'gap' }> => e.type === 'gap');
@@ -334,9 +334,6 @@ function checkInvariants(world: World, settings: SessionSettings): void {
   // Errors are typed.
   if (world.error) expect(world.error).toBeInstanceOf(SttError);
 }
-
-/** Samples per block of the session's replay window (about `blockBytes`, whole frames). */
-const blockSamples = (s: SessionSettings) => s.frameSamples * Math.max(1, Math.round((s.blockBytes ?? 16 * 1024) / (s.frameSamples * 2 * s.channels)));
 
 describe('SessionCore', () => {
   it('SessionCore - random interleavings keep every invariant (wait and drop-oldest)', () => {
@@ -383,8 +380,9 @@ describe('SessionCore', () => {
     world.advance(100);
     expect(world.error).toBeNull();
     expect(world.written).toBe(30100);
-    // Unconfirmed audio is at most about 1,200 samples: with blocks of 200, at most 8 blocks at once.
-    expect(world.maxHeld).toBeLessThanOrEqual(8 * blockSamples(base));
+    // Unconfirmed audio is at most about 1,200 samples: with blocks of 400 (four writes), at most 5 blocks at once.
+    expect(world.core.blockSamples).toBe(400);
+    expect(world.maxHeld).toBeLessThanOrEqual(5 * 400);
     expect(world.core.heldBytes).toBe(0);
   });
 

@@ -113,6 +113,11 @@ export class SessionCore {
     return this.#window.heldBytes;
   }
 
+  /** Samples per channel in one replay block (settled at the first write). */
+  get blockSamples(): number {
+    return this.#window.blockSamples;
+  }
+
   /** Counters for `transcriber.stats`. */
   get stats() {
     const rate = this.#s.sampleRate;
