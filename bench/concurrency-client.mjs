@@ -12,9 +12,15 @@
 // BENCH_HEAP_PROF=file.heapprofile samples the allocations of the paced
 // window (collected ones included), for bench/lib/heap-summary.mjs.
 //
-//   BENCH_URLS='{…}' node concurrency-client.mjs <null|ours|ours-confirmed|raw|raw-writable|deepgram|assemblyai> <ws|wss> <sessions> <seconds> [frameMs]
+// Besides CPU it reports, for the window, CPU per thread (main against V8's
+// and libuv's workers), minor page faults and garbage collections by kind.
+//
+//   BENCH_URLS='{…}' [BENCH_WARMUP_S=10] node concurrency-client.mjs <null|ours|ours-confirmed|raw|raw-writable|raw-writable-confirmed|raw-transform-confirmed|deepgram|assemblyai> <ws|wss> <sessions> <seconds> [frameMs]
 import { hooks, openSession, patchWs } from './lib/subjects.mjs';
 import { openAll, paced, percentile } from './lib/util.mjs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 
 const [kind, scheme, nArg, secondsArg, frameMsArg] = process.argv.slice(2);
 const N = Number(nArg);
@@ -56,7 +62,10 @@ const rssTimer = setInterval(() => {
   if (r > peakRss) peakRss = r;
 }, 250);
 
-const frameCount = Math.round((SECONDS * 1000) / FRAME_MS);
+// BENCH_WARMUP_S: seconds of paced sending before the measured window (JIT
+// and heap settle; a live call runs for minutes, not the window's seconds).
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 0);
+const frameCount = Math.round(((SECONDS + WARMUP_S) * 1000) / FRAME_MS);
 let sent = 0;
 let noise = 1;
 const { t0, done } = paced(N, FRAME_MS, frameCount, (i, k, due) => {
@@ -67,9 +76,12 @@ const { t0, done } = paced(N, FRAME_MS, frameCount, (i, k, due) => {
   if (kind !== 'null') sessions[i].send(frame);
   sent++;
 });
-await new Promise((r) => setTimeout(r, Math.max(0, t0 - performance.now())));
+await new Promise((r) => setTimeout(r, Math.max(0, t0 + WARMUP_S * 1000 - performance.now())));
 measuring = true;
 const profiler = process.env.BENCH_CPU_PROF ? await startProfile() : process.env.BENCH_HEAP_PROF ? await startHeapProfile() : null;
+const gcs = countGcs();
+const threads0 = threadTimes();
+const faults0 = process.resourceUsage().minorPageFault;
 const cpu0 = process.cpuUsage();
 const elu0 = performance.eventLoopUtilization();
 const w0 = performance.now();
@@ -77,6 +89,9 @@ await done;
 // Let the last frames reach the wire before the window closes.
 await new Promise((r) => setTimeout(r, 150));
 const cpu = process.cpuUsage(cpu0);
+const threads = threadTimes(threads0);
+const gc = gcs.stop();
+const minorFaults = process.resourceUsage().minorPageFault - faults0;
 const elu = performance.eventLoopUtilization(elu0);
 const window = (performance.now() - w0) / 1000;
 measuring = false;
@@ -96,12 +111,17 @@ console.log(
     framesSent: sent,
     framesOnWire: lateness.length,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    userSeconds: cpu.user / 1e6,
+    systemSeconds: cpu.system / 1e6,
     // Time the main thread spent running (not waiting in the event loop), over the same window.
     mainThreadActiveSeconds: elu.active / 1e3,
     p50LatenessMs: percentile(lateness, 50),
     p99LatenessMs: percentile(lateness, 99),
     maxLatenessMs: percentile(lateness, 100),
     peakRss,
+    threads,
+    minorFaults,
+    gc,
     endFailures: failures,
   }),
 );
@@ -142,6 +162,64 @@ async function startHeapProfile() {
       const { profile } = await post('HeapProfiler.stopSampling');
       writeFileSync(file, JSON.stringify(profile));
       session.disconnect();
+    },
+  };
+}
+
+/**
+ * CPU seconds per thread name since `since` (Linux /proc; {} elsewhere): the
+ * main thread, V8's workers (concurrent GC, compiler), libuv's pool.
+ */
+function threadTimes(since) {
+  const out = {};
+  try {
+    const { readdirSync, readFileSync } = require('node:fs');
+    const tick = 100; // USER_HZ
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const key = tid === String(process.pid) ? 'main' : name.replace(/[0-9]+$/, '');
+      out[key] = (out[key] ?? 0) + (Number(f[11]) + Number(f[12])) / tick;
+    }
+  } catch {
+    return {};
+  }
+  if (since) for (const k of Object.keys(out)) out[k] = Math.round((out[k] - (since[k] ?? 0)) * 100) / 100;
+  return out;
+}
+
+/**
+ * Garbage collections from now until `stop()`: how many mark-compacts and
+ * scavenges, and their main-thread milliseconds. On Node 20 (V8 11.3) a
+ * process can settle into doing a mark-compact at every young-generation
+ * fill; that regime, not the client's own work, then decides its CPU. This
+ * shows which regime a run was in (bench/ANALYSIS.md, row 3).
+ */
+function countGcs() {
+  const { PerformanceObserver, constants } = require('node:perf_hooks');
+  const out = { major: 0, minor: 0, majorMs: 0, minorMs: 0 };
+  const take = (entries) => {
+    for (const e of entries) {
+      const kind = e.detail?.kind ?? e.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        out.major++;
+        out.majorMs += e.duration;
+      } else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+        out.minor++;
+        out.minorMs += e.duration;
+      }
+    }
+  };
+  const observer = new PerformanceObserver((list) => take(list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      take(observer.takeRecords());
+      observer.disconnect();
+      out.majorMs = Math.round(out.majorMs * 10) / 10;
+      out.minorMs = Math.round(out.minorMs * 10) / 10;
+      return out;
     },
   };
 }

@@ -10,6 +10,7 @@
 //     [--latency-sessions N]   (latency: sessions of ours against the confirming engine; default as --calls; for --conc-seconds S)
 //     [--frame-ms 100,20]   (concurrency: frame lengths, one table each; 20 ms is telephony's 50 writes a second)
 //     [--conc-subjects raw,ours,…] [--conc-schemes ws,wss]   (concurrency: a subset of the subjects; null always runs)
+//     [--conc-warmup S]   (concurrency: seconds of paced sending before each measured window; default 10)
 //     [--out DIR]   (write results.json and RESULTS.md into DIR instead of bench/out and bench/, e.g. for a quick look)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildSubjects, benchDir } from './lib/build.mjs';
@@ -28,6 +29,8 @@ const BULK_SECONDS = Number(opt('--bulk-seconds', quick ? 300 : 3600));
 const SESSIONS = opt('--sessions', quick ? '50' : '200,500').split(',').map(Number);
 const CONC_SECONDS = Number(opt('--conc-seconds', quick ? 5 : 20));
 const CONC_REPS = Number(opt('--conc-reps', quick ? 1 : 2));
+// Paced sending before each concurrency window, so that JIT and heap have settled (a live call runs for minutes).
+const CONC_WARMUP = Number(opt('--conc-warmup', quick ? 2 : 10));
 const CALLS = Number(opt('--calls', args.includes('--sessions') ? SESSIONS[0] : quick ? 50 : 200));
 const STALL_MS = Number(opt('--stall-ms', quick ? 5000 : 30000));
 const LATENCY_SESSIONS = Number(opt('--latency-sessions', CALLS));
@@ -50,7 +53,7 @@ const machine = machineInfo();
 // The machine line describes the last full run; a partial run is noted beside it.
 if (fullRun || !results.machine) results.machine = machine;
 else results.lastPartialRun = { rows: [...only], ...machine };
-if (fullRun || !results.settings) results.settings = { quick, reps: REPS, bulkSeconds: BULK_SECONDS, sessions: SESSIONS, concSeconds: CONC_SECONDS, concReps: CONC_REPS, stallMs: STALL_MS, calls: CALLS, frameMs: FRAME_MS };
+if (fullRun || !results.settings) results.settings = { quick, reps: REPS, bulkSeconds: BULK_SECONDS, sessions: SESSIONS, concSeconds: CONC_SECONDS, concReps: CONC_REPS, concWarmupSeconds: CONC_WARMUP, stallMs: STALL_MS, calls: CALLS, frameMs: FRAME_MS };
 log(`machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`);
 
 await buildSubjects();
@@ -89,8 +92,8 @@ try {
 
   if (only.has('concurrency')) {
     const subjects = [
-      ['null', 'ws'], ['raw', 'ws'], ['ours', 'ws'], ['ours-confirmed', 'ws'], ['raw-writable', 'ws'], ['raw-writable-confirmed', 'ws'], ['deepgram', 'ws'],
-      ['raw', 'wss'], ['ours', 'wss'], ['ours-confirmed', 'wss'], ['raw-writable', 'wss'], ['raw-writable-confirmed', 'wss'], ['assemblyai', 'wss'],
+      ['null', 'ws'], ['raw', 'ws'], ['ours', 'ws'], ['ours-confirmed', 'ws'], ['raw-writable', 'ws'], ['raw-writable-confirmed', 'ws'], ['raw-transform-confirmed', 'ws'], ['deepgram', 'ws'],
+      ['raw', 'wss'], ['ours', 'wss'], ['ours-confirmed', 'wss'], ['raw-writable', 'wss'], ['raw-writable-confirmed', 'wss'], ['raw-transform-confirmed', 'wss'], ['assemblyai', 'wss'],
     ];
     const chosen = subjects.filter(([kind, scheme]) => kind === 'null' || ((!CONC_SUBJECTS || CONC_SUBJECTS.includes(kind)) && CONC_SCHEMES.includes(scheme)));
     for (const frameMs of FRAME_MS) {
@@ -103,13 +106,15 @@ try {
         for (let r = 0; r < CONC_REPS; r++) {
           for (const [kind, scheme] of chosen) {
             log(`row 3: ${n} sessions ${kind} ${scheme}, ${frameMs} ms frames (${r + 1}/${CONC_REPS})`);
-            const res = await runNode('concurrency-client.mjs', [kind, scheme, n, CONC_SECONDS, frameMs], { env, timeoutMs: 300_000 });
+            const res = await runNode('concurrency-client.mjs', [kind, scheme, n, CONC_SECONDS, frameMs], { env: { ...env, BENCH_WARMUP_S: String(CONC_WARMUP) }, timeoutMs: 300_000 });
             (runs[`${kind} ${scheme}`] ??= []).push(res);
           }
         }
         table[n] = summarize(runs, ['cpuSeconds', 'p50LatenessMs', 'p99LatenessMs', 'maxLatenessMs', 'peakRss', 'window', 'framesOnWire', 'endFailures']);
       }
     }
+    // A partial run keeps the machine line of the last full run, but its concurrency tables are this run's.
+    Object.assign(results.settings, { concSeconds: CONC_SECONDS, concReps: CONC_REPS, concWarmupSeconds: CONC_WARMUP });
   }
 
   if (only.has('telephony')) {

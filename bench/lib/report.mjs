@@ -88,7 +88,7 @@ export function writeResults(res, file) {
     const tag = frameMs === 100 ? '' : `, ${frameMs} ms frames`;
     if (frameMs === 100) {
       out.push(`\n## 3. Concurrency: sessions in one process, 100 ms frames at real-time pace for ${res.settings.concSeconds} s\n`);
-      out.push('Client CPU is this process\'s user+system time over the paced window, minus the harness (`null`: the same timers and frames, no sockets), per session-second. `raw-writable`: raw `ws` behind a `WritableStream` (the Web Streams floor). `ours-confirmed`: ours against an emulator whose engine sends an empty final for every second it heard (as real recognisers finalise silence), so the replay window holds about a second instead of filling with all 20 s; `ours` runs against the silent engine, which never confirms anything. Lateness: each frame carries its due time; measured when `ws` hands it to the kernel (send callback). Server in another process. Ratios are paired by round.\n');
+      out.push(`Client CPU is this process's user+system time over the paced window (after ${res.settings.concWarmupSeconds ?? 0} s of paced sending as warm-up), minus the harness (\`null\`: the same timers and frames, no sockets), per session-second. \`raw-writable\`: raw \`ws\` behind a \`WritableStream\` (the Web Streams floor of the writable side). \`ours-confirmed\`: ours against an emulator whose engine sends an empty final for every second it heard (as real recognisers finalise silence), so the replay window holds about a second; \`ours\` runs against the silent engine, which never confirms anything. \`raw-writable-confirmed\`: raw-writable against the confirming engine, parsing every message; \`raw-transform-confirmed\`: the same, every transcript also delivered through a \`ReadableStream\` that is read as ours' is (the Web Streams floor of a \`TransformStream\` client, which \`ours-confirmed\` is compared with). **MC**: mark-compact collections in the window (median): on Node 20 a process settles, after its first mark-compact in a calm phase, into one at nearly every young-generation fill, and that regime decides most of a subject's CPU (ANALYSIS.md, row 3). Lateness: each frame carries its due time; measured when \`ws\` hands it to the kernel (send callback). Server in another process. Ratios are paired by round.\n`);
     } else {
       out.push(`\n## 3b. Concurrency with ${frameMs} ms frames (${1000 / frameMs} writes a second per session, as telephony media streams deliver them)\n`);
       out.push(`The same measure as row 3, each session writing ${frameMs} ms of 16 kHz mono per write; ours with \`frameMs: ${frameMs}\`, so every subject sends one message per write.\n`);
@@ -100,22 +100,25 @@ export function writeResults(res, file) {
       const rows = [];
       for (const [name, v] of Object.entries(runs)) {
         if (name === 'null ws') {
-          rows.push([name + ' (harness)', `${f((v.cpuSeconds * 1e3) / (Number(n) * secs(v, 0)), 3)} (not subtracted)`, '', '', '', '', '', MiB(v.peakRss)]);
+          rows.push([name + ' (harness)', `${f((v.cpuSeconds * 1e3) / (Number(n) * secs(v, 0)), 3)} (not subtracted)`, '', '', '', '', '', '', '', MiB(v.peakRss)]);
           continue;
         }
         const scheme = name.split(' ')[1];
         const raw = runs[`raw ${scheme}`];
-        // The Web Streams floor against the same engine: ours-confirmed against raw-writable-confirmed.
+        // The Web Streams floor against the same engine: ours-confirmed against raw-transform-confirmed
+        // (a TransformStream's two sides, the transcripts read as ours' are), else raw-writable-confirmed.
         const confirmed = name.startsWith('ours-confirmed');
-        const floor = (confirmed && runs[`raw-writable-confirmed ${scheme}`]) || runs[`raw-writable ${scheme}`];
+        const floorName = confirmed ? [`raw-transform-confirmed ${scheme}`, `raw-writable-confirmed ${scheme}`].find((k) => runs[k]) ?? `raw-writable ${scheme}` : `raw-writable ${scheme}`;
+        const floor = runs[floorName];
         const idx = [...Array(Math.min(v.all.length, nul.all.length)).keys()];
         const cpuPer = median(idx.map(per(v)));
         const ratio = raw ? median(idx.map((i) => per(v)(i) / per(raw)(i))) : NaN;
         const vsFloor = floor ? median(idx.map((i) => per(v)(i) / per(floor)(i))) : NaN;
-        rows.push([name, f(cpuPer, 3), f(ratio, 2), f(vsFloor, 2), f(v.p50LatenessMs, 2), f(v.p99LatenessMs, 2), f(v.maxLatenessMs, 1), MiB(v.peakRss)]);
+        const mc = median(v.all.map((x) => x.gc?.major).filter((x) => x !== undefined));
+        rows.push([name, f(cpuPer, 3), f(ratio, 2), f(vsFloor, 2), floor ? floorName.split(' ')[0] : '', Number.isFinite(mc) ? String(mc) : '', f(v.p50LatenessMs, 2), f(v.p99LatenessMs, 2), f(v.maxLatenessMs, 1), MiB(v.peakRss)]);
         if (name.startsWith('ours')) {
           const what = `${n} sessions ${scheme}${tag}${name.startsWith('ours-confirmed') ? ' (server confirms)' : ''}`;
-          if (floor) targets.push([`${what}: CPU per session-second ≤ 1.05× ${confirmed && runs[`raw-writable-confirmed ${scheme}`] ? 'raw-writable-confirmed' : 'raw-writable'}`, f(vsFloor, 2), vsFloor <= 1.05]);
+          if (floor) targets.push([`${what}: CPU per session-second ≤ 1.05× ${floorName.split(' ')[0]}`, f(vsFloor, 2), vsFloor <= 1.05]);
           const rawConfirmed = runs[`raw-writable-confirmed ${scheme}`];
           if (confirmed && rawConfirmed) {
             // Issue 14: peak RSS per confirmed session ≤ raw's + 150 KiB.
@@ -133,7 +136,7 @@ export function writeResults(res, file) {
         }
       }
       out.push(`\n**${n} sessions${tag}**\n`);
-      out.push(table(['subject', 'CPU ms per session-second', 'vs raw (same scheme)', 'vs raw-writable', 'p50 lateness (ms)', 'p99 lateness (ms)', 'max (ms)', 'peak RSS'], rows));
+      out.push(table(['subject', 'CPU ms per session-second', 'vs raw (same scheme)', 'vs its floor', 'floor', 'MC', 'p50 lateness (ms)', 'p99 lateness (ms)', 'max (ms)', 'peak RSS'], rows));
     }
   }
 

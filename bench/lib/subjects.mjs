@@ -46,8 +46,12 @@ export function patchWs() {
   };
 }
 
-/** Opens a raw `ws` session on the emulator's dialect; resolves after `session.started`. */
-function openRawEmulator(url) {
+/**
+ * Opens a raw `ws` session on the emulator's dialect; resolves after
+ * `session.started`. `onTranscript(msg)`, when given, gets every parsed
+ * `transcript` message.
+ */
+function openRawEmulator(url, onTranscript) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     let ended;
@@ -58,6 +62,7 @@ function openRawEmulator(url) {
       if (isBinary) return;
       const msg = JSON.parse(String(data));
       if (msg.type === 'session.started') resolve(session);
+      else if (msg.type === 'transcript') onTranscript?.(msg);
       else if (msg.type === 'session.ended') ended();
       else if (msg.type === 'error') reject(new Error(JSON.stringify(msg)));
     });
@@ -106,6 +111,33 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
         async end() {
           await writer.close();
           await raw.end();
+        },
+      };
+    }
+    case 'raw-transform-confirmed': {
+      // Raw ws behind a TransformStream's two sides: frames in through a
+      // WritableStream, every transcript out through a ReadableStream that a
+      // reader drains as ours' is (pipeTo a WritableStream). The Web Streams
+      // floor of a TransformStream client against the confirming engine:
+      // the same messages arrive, are parsed and are delivered.
+      let controller;
+      const readable = new ReadableStream({ start: (c) => void (controller = c) });
+      const raw = await openRawEmulator(streamUrl(urls.confirming[scheme]), (msg) => controller.enqueue(msg));
+      const done = readable.pipeTo(new WritableStream());
+      const writer = new WritableStream({ write: (frame) => raw.ws.send(frame) }).getWriter();
+      return {
+        ws: raw.ws,
+        send(frame) {
+          writer.write(frame).catch(() => undefined);
+        },
+        get bufferedAmount() {
+          return raw.ws.bufferedAmount;
+        },
+        async end() {
+          await writer.close();
+          await raw.end();
+          controller.close();
+          await done;
         },
       };
     }
