@@ -4,9 +4,7 @@
  * @module
  */
 
-function kindOf(value: unknown): string {
-  return Object.prototype.toString.call(value).slice(8, -1);
-}
+import { assertFloat32Input } from './describe-value.ts';
 
 /**
  * Mixes interleaved Float32 audio from `inChannels` to `outChannels` channels.
@@ -34,9 +32,7 @@ function kindOf(value: unknown): string {
  * ```
  */
 export function downmix<T extends Float32Array>(input: Float32Array, inChannels: number, outChannels: 1 | 2): Float32Array {
-  if (!(input instanceof Float32Array)) {
-    throw new TypeError(`Invalid argument: \`input\` must be a Float32Array, got ${kindOf(input)}`);
-  }
+  assertFloat32Input(input);
   if (!Number.isInteger(inChannels) || inChannels < 1) {
     throw new RangeError(`Invalid argument: \`inChannels\` must be an integer ≥ 1, got ${String(inChannels)}`);
   }

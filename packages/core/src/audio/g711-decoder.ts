@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { describeValue, kindOf } from './describe-value.ts';
 import type { PCMFrame } from '../types.ts';
 import { decodeAlaw, decodeMulaw } from './g711.ts';
 
@@ -29,14 +30,6 @@ export interface G711DecoderOptions {
 
 const MIN_RATE = 8000;
 const MAX_RATE = 192000;
-
-function kindOf(value: unknown): string {
-  return Object.prototype.toString.call(value).slice(8, -1);
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' ? String(value) : kindOf(value);
-}
 
 /**
  * Creates a `TransformStream` that decodes G.711 bytes (one sample per
@@ -74,13 +67,13 @@ export function g711Decoder(options: G711DecoderOptions): TransformStream<Uint8A
   }
   const { law, sampleRate = 8000, channels = 1 } = options;
   if (law !== 'mulaw' && law !== 'alaw') {
-    throw new TypeError(`Invalid option \`law\`: must be 'mulaw' or 'alaw', got ${describe(law)}`);
+    throw new TypeError(`Invalid option \`law\`: must be 'mulaw' or 'alaw', got ${describeValue(law)}`);
   }
   if (typeof sampleRate !== 'number' || !Number.isInteger(sampleRate) || sampleRate < MIN_RATE || sampleRate > MAX_RATE) {
-    throw new RangeError(`Invalid option \`sampleRate\`: must be an integer from ${MIN_RATE} to ${MAX_RATE}, got ${describe(sampleRate)}`);
+    throw new RangeError(`Invalid option \`sampleRate\`: must be an integer from ${MIN_RATE} to ${MAX_RATE}, got ${describeValue(sampleRate)}`);
   }
   if (channels !== 1 && channels !== 2) {
-    throw new RangeError(`Invalid option \`channels\`: must be 1 or 2, got ${describe(channels)}`);
+    throw new RangeError(`Invalid option \`channels\`: must be 1 or 2, got ${describeValue(channels)}`);
   }
   const decode = law === 'mulaw' ? decodeMulaw : decodeAlaw;
   return new TransformStream<Uint8Array | ArrayBuffer, PCMFrame>({

@@ -3,17 +3,13 @@
  *
  * @module
  */
+import { describeValue, kindOf } from './describe-value.ts';
 import type { PCMFrame } from '../types.ts';
 
 /** The smallest and largest sample rates a frame may carry. */
 const MIN_RATE = 8000;
 const MAX_RATE = 192000;
 const MAX_CHANNELS = 8;
-
-/** `Float64Array`, `Array`, `Null`, `Number`, …: what a wrong value was, for messages. */
-function kindOf(value: unknown): string {
-  return Object.prototype.toString.call(value).slice(8, -1);
-}
 
 /**
  * Checks that `frame` is a usable {@link PCMFrame}: an object whose `data` is an
@@ -41,11 +37,11 @@ export function assertPCMFrame(frame: unknown): asserts frame is PCMFrame {
   }
   if (typeof sampleRate !== 'number' || !Number.isInteger(sampleRate) || sampleRate < MIN_RATE || sampleRate > MAX_RATE) {
     throw new TypeError(
-      `Invalid frame: \`sampleRate\` must be an integer from ${MIN_RATE} to ${MAX_RATE}, got ${formatValue(sampleRate)}`,
+      `Invalid frame: \`sampleRate\` must be an integer from ${MIN_RATE} to ${MAX_RATE}, got ${describeValue(sampleRate)}`,
     );
   }
   if (typeof channels !== 'number' || !Number.isInteger(channels) || channels < 1 || channels > MAX_CHANNELS) {
-    throw new TypeError(`Invalid frame: \`channels\` must be an integer from 1 to ${MAX_CHANNELS}, got ${formatValue(channels)}`);
+    throw new TypeError(`Invalid frame: \`channels\` must be an integer from 1 to ${MAX_CHANNELS}, got ${describeValue(channels)}`);
   }
   if (data.length % channels !== 0) {
     throw new TypeError(
@@ -54,6 +50,3 @@ export function assertPCMFrame(frame: unknown): asserts frame is PCMFrame {
   }
 }
 
-function formatValue(value: unknown): string {
-  return typeof value === 'number' ? String(value) : typeof value === 'string' ? JSON.stringify(value) : kindOf(value);
-}

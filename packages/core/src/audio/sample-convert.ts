@@ -10,14 +10,12 @@
  * @module
  */
 
+import { assertFloat32Input, kindOf } from './describe-value.ts';
+
 const NEG_SCALE = 32768;
 const POS_SCALE = 32767;
 const INV_NEG = 1 / NEG_SCALE;
 const INV_POS = 1 / POS_SCALE;
-
-function kindOf(value: unknown): string {
-  return Object.prototype.toString.call(value).slice(8, -1);
-}
 
 /**
  * Converts Float32 samples to Int16: clips to [-1, 1], scales negative samples
@@ -38,9 +36,7 @@ function kindOf(value: unknown): string {
  * ```
  */
 export function floatToInt16(input: Float32Array, out?: Int16Array): Int16Array {
-  if (!(input instanceof Float32Array)) {
-    throw new TypeError(`Invalid argument: \`input\` must be a Float32Array, got ${kindOf(input)}`);
-  }
+  assertFloat32Input(input);
   const n = input.length;
   const dst = prepareOut(out, n, Int16Array, 'Int16Array');
   for (let i = 0; i < n; i++) {
@@ -107,9 +103,7 @@ export function int16ToFloat(input: Int16Array, out?: Float32Array): Float32Arra
  * ```
  */
 export function sanitizeFloat(input: Float32Array): Float32Array | null {
-  if (!(input instanceof Float32Array)) {
-    throw new TypeError(`Invalid argument: \`input\` must be a Float32Array, got ${kindOf(input)}`);
-  }
+  assertFloat32Input(input);
   const n = input.length;
   let i = 0;
   // s - s is 0 for finite s and NaN for NaN and ±Infinity.

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { kindOf } from './describe-value.ts';
 import type { PCMFrame } from '../types.ts';
 import { downmix } from './downmix.ts';
 import { assertPCMFrame } from './pcm-frame.ts';
@@ -105,10 +106,6 @@ function fixFlag(s: number): number {
 function fixValue(s: number): number {
   if (s - s !== 0) return 0;
   return s > 1 ? 1 : s < -1 ? -1 : s;
-}
-
-function kindOf(value: unknown): string {
-  return Object.prototype.toString.call(value).slice(8, -1);
 }
 
 /**
