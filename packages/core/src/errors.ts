@@ -117,21 +117,23 @@ export interface SttErrorOptions {
 
 const KINDS = Symbol.for('stt-stream.error-kinds');
 
-const RETRYABLE_CODES = new Set([
-  'rate_limited',
-  'provider_unavailable',
-  'idle_timeout',
-  'session_limit',
+/**
+ * The codes of {@link SttConnectionError}. With `rate_limited` and `timeout`,
+ * they are also the codes retried by default (one list for both).
+ */
+const CONNECTION_CODES = new Set([
+  'connection_failed',
+  'connection_lost',
   'server_error',
   'service_restart',
-  'connection_lost',
-  'connection_failed',
-  'timeout',
+  'session_limit',
+  'provider_unavailable',
+  'idle_timeout',
 ]);
 
 function defaultRetryable(code: string, status: number | undefined): boolean {
   if (status !== undefined) return status === 408 || status === 429 || status >= 500;
-  return RETRYABLE_CODES.has(code);
+  return code === 'rate_limited' || code === 'timeout' || CONNECTION_CODES.has(code);
 }
 
 /**
@@ -226,27 +228,14 @@ export class SttAbortError extends SttError {
  * ```
  */
 export function createSttError(code: SttErrorCode, message: string, options: SttErrorOptions = {}): SttError {
-  switch (code) {
-    case 'unauthenticated':
-    case 'insufficient_quota':
-      return new SttAuthError(code, message, options);
-    case 'rate_limited':
-      return new SttRateLimitError(code, message, options);
-    case 'connection_failed':
-    case 'connection_lost':
-    case 'server_error':
-    case 'service_restart':
-    case 'session_limit':
-    case 'provider_unavailable':
-    case 'idle_timeout':
-      return new SttConnectionError(code, message, options);
-    case 'timeout':
-      return new SttTimeoutError(code, message, options);
-    case 'aborted':
-      return new SttAbortError(code, message, options);
-    default:
-      return new SttError(code, message, options);
-  }
+  const Ctor =
+    code === 'unauthenticated' || code === 'insufficient_quota' ? SttAuthError
+      : code === 'rate_limited' ? SttRateLimitError
+      : code === 'timeout' ? SttTimeoutError
+      : code === 'aborted' ? SttAbortError
+      : CONNECTION_CODES.has(code) ? SttConnectionError
+      : SttError;
+  return new Ctor(code, message, options);
 }
 
 /** The longest server-given wait (`Retry-After`, `retry_after`) that is honoured; longer ones are cut to it. */
