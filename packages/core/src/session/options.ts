@@ -34,26 +34,30 @@ function describe(value: unknown): string {
   return typeof value === 'number' ? String(value) : typeof value;
 }
 
-/** An integer option within its limit. */
-export function intOption(value: unknown, name: string, limit: Limit): number {
+/**
+ * A number option within its limit: an integer unless `integer` is false, in
+ * which case any number in range (and the default, even `Infinity`) passes.
+ */
+function checkedOption(value: unknown, name: string, limit: Limit, integer = true): number {
   if (value === undefined) return limit.default;
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new TypeError(`Invalid option \`${name}\`: expected an integer, got ${describe(value)}`);
+  if (typeof value !== 'number' || (integer ? !Number.isInteger(value) : Number.isNaN(value))) {
+    throw new TypeError(`Invalid option \`${name}\`: expected ${integer ? 'an integer' : 'a number'}, got ${describe(value)}`);
   }
-  if (value < limit.min || value > limit.max) throw new RangeError(`Invalid option \`${name}\`: must be from ${limit.min} to ${limit.max}, got ${value}`);
-  return value;
-}
-
-/** A number option within its limit (`Infinity` allowed where it is the default). */
-export function numberOption(value: unknown, name: string, limit: Limit): number {
-  if (value === undefined) return limit.default;
-  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`Invalid option \`${name}\`: expected a number, got ${describe(value)}`);
-  if (value === limit.default) return value;
+  if (!integer && value === limit.default) return value;
   if (!(value >= limit.min && value <= limit.max)) {
     throw new RangeError(`Invalid option \`${name}\`: must be from ${limit.min} to ${limit.max}, got ${value}`);
   }
   return value;
 }
+
+/**
+ * The options checked against their {@link LIMITS} entry under their own name,
+ * in this order (`realtimeFactor` may be fractional; the rest are integers).
+ */
+const PLAIN_OPTIONS = [
+  'windowWaitMs', 'highWaterMarkBytes', 'realtimeFactor', 'keepAliveMs', 'stallTimeoutMs', 'connectTimeoutMs', 'endTimeoutMs',
+  'readableHighWaterMark', 'maxBufferedEvents',
+] as const;
 
 /** What the options given to `createTranscriber` resolve to. */
 export interface ResolvedOptions {
@@ -76,10 +80,10 @@ export type NumericOptions = Pick<
  * @throws TypeError or RangeError naming the option (and its range)
  */
 export function resolveOptions(options: NumericOptions): ResolvedOptions {
-  const sampleRate = intOption(options.sampleRate, 'sampleRate', LIMITS.sampleRate);
-  const channels = intOption(options.channels, 'channels', { min: 1, max: 2, default: 1 });
+  const sampleRate = checkedOption(options.sampleRate, 'sampleRate', LIMITS.sampleRate);
+  const channels = checkedOption(options.channels, 'channels', { min: 1, max: 2, default: 1 });
   const frameMs = frameMsOption(options.frameMs);
-  const windowSeconds = numberOption(options.replayWindowSeconds, 'replayWindowSeconds', LIMITS.replayWindowSeconds);
+  const windowSeconds = checkedOption(options.replayWindowSeconds, 'replayWindowSeconds', LIMITS.replayWindowSeconds, false);
   if (options.overflow !== undefined && options.overflow !== 'wait' && options.overflow !== 'drop-oldest') {
     throw new TypeError(`Invalid option \`overflow\`: expected 'wait' or 'drop-oldest', got ${String(options.overflow)}`);
   }
@@ -87,18 +91,21 @@ export function resolveOptions(options: NumericOptions): ResolvedOptions {
   if (options.reconnect !== false) {
     const r = options.reconnect ?? {};
     if (typeof r !== 'object' || r === null) throw new TypeError('Invalid option `reconnect`: expected false or an object');
-    const minDelayMs = intOption(r.minDelayMs, 'reconnect.minDelayMs', LIMITS.minDelayMs);
-    const maxDelayMs = intOption(r.maxDelayMs, 'reconnect.maxDelayMs', { ...LIMITS.maxDelayMs, default: Math.max(LIMITS.maxDelayMs.default, minDelayMs) });
+    const minDelayMs = checkedOption(r.minDelayMs, 'reconnect.minDelayMs', LIMITS.minDelayMs);
+    const maxDelayMs = checkedOption(r.maxDelayMs, 'reconnect.maxDelayMs', { ...LIMITS.maxDelayMs, default: Math.max(LIMITS.maxDelayMs.default, minDelayMs) });
     if (maxDelayMs < minDelayMs) {
       throw new RangeError(`Invalid option \`reconnect.maxDelayMs\`: must be at least \`reconnect.minDelayMs\` (${minDelayMs}), got ${maxDelayMs}`);
     }
     reconnect = {
-      retries: intOption(r.retries, 'reconnect.retries', LIMITS.retries),
+      retries: checkedOption(r.retries, 'reconnect.retries', LIMITS.retries),
       minDelayMs,
       maxDelayMs,
-      maxRetryTimeMs: intOption(r.maxRetryTimeMs, 'reconnect.maxRetryTimeMs', LIMITS.maxRetryTimeMs),
+      maxRetryTimeMs: checkedOption(r.maxRetryTimeMs, 'reconnect.maxRetryTimeMs', LIMITS.maxRetryTimeMs),
     };
   }
+  const plain = {} as Record<(typeof PLAIN_OPTIONS)[number], number>;
+  for (const name of PLAIN_OPTIONS) plain[name] = checkedOption(options[name], name, LIMITS[name], name !== 'realtimeFactor');
+  const { readableHighWaterMark, maxBufferedEvents, ...timing } = plain;
   return {
     session: {
       sampleRate,
@@ -106,16 +113,10 @@ export function resolveOptions(options: NumericOptions): ResolvedOptions {
       frameSamples: frameSamples(sampleRate, frameMs),
       windowSamples: Math.round(windowSeconds * sampleRate),
       overflow: options.overflow ?? 'wait',
-      windowWaitMs: intOption(options.windowWaitMs, 'windowWaitMs', LIMITS.windowWaitMs),
-      highWaterMarkBytes: intOption(options.highWaterMarkBytes, 'highWaterMarkBytes', LIMITS.highWaterMarkBytes),
-      realtimeFactor: numberOption(options.realtimeFactor, 'realtimeFactor', LIMITS.realtimeFactor),
-      keepAliveMs: intOption(options.keepAliveMs, 'keepAliveMs', LIMITS.keepAliveMs),
-      stallTimeoutMs: intOption(options.stallTimeoutMs, 'stallTimeoutMs', LIMITS.stallTimeoutMs),
-      connectTimeoutMs: intOption(options.connectTimeoutMs, 'connectTimeoutMs', LIMITS.connectTimeoutMs),
-      endTimeoutMs: intOption(options.endTimeoutMs, 'endTimeoutMs', LIMITS.endTimeoutMs),
+      ...timing,
       reconnect,
     },
-    readableHighWaterMark: intOption(options.readableHighWaterMark, 'readableHighWaterMark', LIMITS.readableHighWaterMark),
-    maxBufferedEvents: intOption(options.maxBufferedEvents, 'maxBufferedEvents', LIMITS.maxBufferedEvents),
+    readableHighWaterMark,
+    maxBufferedEvents,
   };
 }
