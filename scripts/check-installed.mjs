@@ -146,7 +146,7 @@ try {
         else fail(`in the page, ${name} is ${type}, not a function`);
       }
       const thrown = page.result.thrown;
-      const expected = 'Invalid option `apiKey`: an API key in a browser can be read by anyone who opens the page.';
+      const expected = 'Invalid option `apiKey`: anyone who opens the page can read an API key;';
       if (thrown?.isTypeError && thrown.message.startsWith(expected) && !thrown.message.includes('sk_test_page_key_89')) {
         console.log(`  ok  createTranscriber({ apiKey }) throws TypeError "${expected} …"`);
       } else fail(`createTranscriber({ apiKey }) in the page: expected a TypeError starting "${expected}", got ${JSON.stringify(thrown)}`);

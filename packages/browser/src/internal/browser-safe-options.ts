@@ -1,6 +1,8 @@
 // Not public: the checks @stt-stream/browser's createTranscriber makes before
 // handing the options to core.
 
+import { streamUrl } from '@stt-stream/core/internal';
+
 /**
  * The options the browser checks read; the rest pass through untouched.
  *
@@ -72,8 +74,8 @@ export function browserSafeOptions<T extends BrowserSafetyOptions>(options: T): 
   if (rest.apiKey !== undefined) {
     if (dangerouslyAllowBrowser !== true) {
       throw new TypeError(
-        'Invalid option `apiKey`: an API key in a browser can be read by anyone who opens the page. ' +
-          'Fetch a short-lived `token` from your own server instead, or pass `dangerouslyAllowBrowser: true` if you accept the risk.',
+        'Invalid option `apiKey`: anyone who opens the page can read an API key; ' +
+          'fetch a short-lived `token` from your own server, or pass `dangerouslyAllowBrowser: true` to accept the risk',
       );
     }
     if (rest.token !== undefined) {
@@ -89,17 +91,13 @@ export function browserSafeOptions<T extends BrowserSafetyOptions>(options: T): 
 
 function checkUrl(url: unknown, allowInsecure: boolean): void {
   if (url === undefined) return;
-  if (typeof url !== 'string') throw new TypeError('Invalid option `url`: expected a string');
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new TypeError(`Invalid option \`url\`: ${JSON.stringify(url)} is not a URL`);
-  }
-  if ((parsed.protocol === 'ws:' || parsed.protocol === 'http:') && !allowInsecure && !isLoopbackHost(parsed.hostname)) {
+  // Core's parser (the transcriber's own): its TypeErrors name `url`, and
+  // http(s): comes back as the ws(s): URL that would be opened.
+  const parsed = streamUrl(url as string, 'url');
+  if (parsed.protocol === 'ws:' && !allowInsecure && !isLoopbackHost(parsed.hostname)) {
     throw new TypeError(
-      `Invalid option \`url\`: ${parsed.protocol}//${parsed.host} is unencrypted and not loopback, so audio and credentials would cross the network in the clear. ` +
-        'Use wss://, or pass `allowInsecure: true`.',
+      `Invalid option \`url\`: ws://${parsed.host} is unencrypted and not loopback (audio and credentials would travel in the clear); ` +
+        'use wss://, or pass `allowInsecure: true`',
     );
   }
 }
