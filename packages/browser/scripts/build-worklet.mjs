@@ -21,6 +21,7 @@ const { code } = await transform(readFileSync(worklet, 'utf8'), {
   target: 'es2017',
   minify: true,
   legalComments: 'none',
+  mangleProps: /^_/,
   define: { PCM_CAPTURE_PROCESSOR: JSON.stringify(PLACEHOLDER) },
 });
 if (!code.includes(`"${PLACEHOLDER}"`)) throw new Error('build-worklet: the worklet no longer registers PCM_CAPTURE_PROCESSOR');

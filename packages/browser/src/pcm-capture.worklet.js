@@ -10,47 +10,49 @@
 // 'flushed'; 'stop' ends it.
 /* global AudioWorkletProcessor, registerProcessor, PCM_CAPTURE_PROCESSOR */
 'use strict';
+// Fields and helper methods start with `_`: the build shortens those names
+// (esbuild's mangleProps); `process` and the port are the platform's.
 class SttStreamPcmCapture extends AudioWorkletProcessor {
   constructor(options) {
     super();
     const o = (options && options.processorOptions) || {};
-    this.channels = o.channels || 1;
-    this.frameSize = o.frameSize || 128;
-    this.buffer = new Float32Array(this.frameSize * this.channels);
-    this.filled = 0;
-    this.running = true;
+    this._channels = o.channels || 1;
+    this._frameSize = o.frameSize || 128;
+    this._buffer = new Float32Array(this._frameSize * this._channels);
+    this._filled = 0;
+    this._running = true;
     this.port.onmessage = (event) => {
       if (event.data === 'flush') {
-        this.flush();
+        this._flush();
         this.port.postMessage('flushed');
       } else if (event.data === 'stop') {
-        this.running = false;
+        this._running = false;
         this.port.close();
       }
     };
   }
-  post(buffer) {
+  _post(buffer) {
     this.port.postMessage(buffer.buffer, [buffer.buffer]);
   }
-  flush() {
-    if (this.filled === 0) return;
-    this.post(this.buffer.slice(0, this.filled * this.channels));
-    this.filled = 0;
+  _flush() {
+    if (this._filled === 0) return;
+    this._post(this._buffer.slice(0, this._filled * this._channels));
+    this._filled = 0;
   }
   process(inputs) {
-    if (!this.running) return false;
+    if (!this._running) return false;
     const input = inputs[0];
     if (!input || input.length === 0) return true;
-    const channels = this.channels;
+    const channels = this._channels;
     const first = input[0];
     const n = first.length;
     for (let i = 0; i < n; i++) {
-      const at = this.filled * channels;
-      for (let c = 0; c < channels; c++) this.buffer[at + c] = (input[c] || first)[i];
-      if (++this.filled === this.frameSize) {
-        this.post(this.buffer);
-        this.buffer = new Float32Array(this.frameSize * channels);
-        this.filled = 0;
+      const at = this._filled * channels;
+      for (let c = 0; c < channels; c++) this._buffer[at + c] = (input[c] || first)[i];
+      if (++this._filled === this._frameSize) {
+        this._post(this._buffer);
+        this._buffer = new Float32Array(this._frameSize * channels);
+        this._filled = 0;
       }
     }
     return true;
