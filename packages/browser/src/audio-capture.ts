@@ -118,6 +118,19 @@ export interface AudioCaptureSource {
 }
 
 /**
+ * The error for a bad option of the source function `fn`, naming both:
+ * "Invalid option `frameMs` of microphone(): expected …".
+ *
+ * @example
+ * ```ts
+ * throw invalidOption('microphone', 'deviceId', 'a non-empty string');
+ * ```
+ */
+export function invalidOption(fn: string, option: string, expected: string, Ctor: typeof TypeError | typeof RangeError = TypeError): Error {
+  return new Ctor(`Invalid option \`${option}\` of ${fn}(): expected ${expected}`);
+}
+
+/**
  * Checks the capture options (throws TypeError or RangeError naming the field).
  *
  * @example A frame length out of range
@@ -131,23 +144,23 @@ export function validateAudioCaptureOptions(options: AudioCaptureOptions, name: 
   }
   const { audioContext, sampleRate, channels, frameMs, maxQueuedMs, onDrop, workletUrl } = options;
   if (audioContext !== undefined && (typeof audioContext !== 'object' || audioContext === null || typeof audioContext.createMediaStreamSource !== 'function')) {
-    throw new TypeError(`Invalid option \`audioContext\` of ${name}(): expected an AudioContext`);
+    throw invalidOption(name, 'audioContext', 'an AudioContext');
   }
   if (sampleRate !== undefined && !(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 192_000)) {
-    throw new RangeError(`Invalid option \`sampleRate\` of ${name}(): expected an integer from 8000 to 192000, got ${String(sampleRate)}`);
+    throw invalidOption(name, 'sampleRate', `an integer from 8000 to 192000, got ${String(sampleRate)}`, RangeError);
   }
   if (channels !== undefined && channels !== 1 && channels !== 2) {
-    throw new RangeError(`Invalid option \`channels\` of ${name}(): expected 1 or 2, got ${String(channels)}`);
+    throw invalidOption(name, 'channels', `1 or 2, got ${String(channels)}`, RangeError);
   }
   const frame = frameMsOption(frameMs);
   if (maxQueuedMs !== undefined && !(typeof maxQueuedMs === 'number' && Number.isFinite(maxQueuedMs) && maxQueuedMs >= frame)) {
-    throw new RangeError(`Invalid option \`maxQueuedMs\` of ${name}(): expected a finite number of ms, at least frameMs (${frame}), got ${String(maxQueuedMs)}`);
+    throw invalidOption(name, 'maxQueuedMs', `a finite number of ms, at least frameMs (${frame}), got ${String(maxQueuedMs)}`, RangeError);
   }
   if (onDrop !== undefined && typeof onDrop !== 'function') {
-    throw new TypeError(`Invalid option \`onDrop\` of ${name}(): expected a function`);
+    throw invalidOption(name, 'onDrop', 'a function');
   }
   if (workletUrl !== undefined && typeof workletUrl !== 'string') {
-    throw new TypeError(`Invalid option \`workletUrl\` of ${name}(): expected a string`);
+    throw invalidOption(name, 'workletUrl', 'a string');
   }
 }
 

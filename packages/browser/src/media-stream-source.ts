@@ -1,4 +1,4 @@
-import { createAudioCapture, type AudioCapture, type AudioCaptureOptions } from './audio-capture.ts';
+import { createAudioCapture, invalidOption, type AudioCapture, type AudioCaptureOptions } from './audio-capture.ts';
 
 /**
  * Options of {@link mediaStreamSource}.
@@ -41,7 +41,7 @@ export function mediaStreamSource(stream: MediaStream, options: MediaStreamSourc
     throw new TypeError('Invalid argument `stream` of mediaStreamSource(): the MediaStream has no audio track');
   }
   if (options.stopTracks !== undefined && typeof options.stopTracks !== 'boolean') {
-    throw new TypeError('Invalid option `stopTracks` of mediaStreamSource(): expected a boolean');
+    throw invalidOption('mediaStreamSource', 'stopTracks', 'a boolean');
   }
   return createAudioCapture({ name: 'mediaStreamSource', ownsTracks: options.stopTracks ?? false, acquire: async () => stream }, options);
 }

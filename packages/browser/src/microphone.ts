@@ -1,5 +1,5 @@
 import { createSttError, type SttError } from '@stt-stream/core';
-import { createAudioCapture, type AudioCapture, type AudioCaptureOptions } from './audio-capture.ts';
+import { createAudioCapture, invalidOption, type AudioCapture, type AudioCaptureOptions } from './audio-capture.ts';
 
 /**
  * Options of {@link microphone}: which device and its processing, plus the capture options.
@@ -58,20 +58,18 @@ export function microphone(options: MicrophoneOptions = {}): AudioCapture {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('Invalid options of microphone(): expected an object');
   }
-  const { deviceId, echoCancellation, noiseSuppression, autoGainControl } = options;
+  const { deviceId } = options;
   if (deviceId !== undefined && (typeof deviceId !== 'string' || deviceId === '')) {
-    throw new TypeError('Invalid option `deviceId` of microphone(): expected a non-empty string');
-  }
-  for (const [name, value] of Object.entries({ echoCancellation, noiseSuppression, autoGainControl })) {
-    if (value !== undefined && typeof value !== 'boolean') {
-      throw new TypeError(`Invalid option \`${name}\` of microphone(): expected a boolean`);
-    }
+    throw invalidOption('microphone', 'deviceId', 'a non-empty string');
   }
   const audio: MediaTrackConstraints = {};
   if (deviceId !== undefined) audio.deviceId = { exact: deviceId };
-  if (echoCancellation !== undefined) audio.echoCancellation = echoCancellation;
-  if (noiseSuppression !== undefined) audio.noiseSuppression = noiseSuppression;
-  if (autoGainControl !== undefined) audio.autoGainControl = autoGainControl;
+  for (const name of ['echoCancellation', 'noiseSuppression', 'autoGainControl'] as const) {
+    const value = options[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') throw invalidOption('microphone', name, 'a boolean');
+    audio[name] = value;
+  }
   if (options.channels !== undefined) audio.channelCount = { ideal: options.channels };
 
   return createAudioCapture(
