@@ -50,7 +50,9 @@ describe('credentials', () => {
     expect((await resolveStreamCredentials({ token: fn }, true)).protocols).toEqual(['bearer', 'tok_1']);
     expect((await resolveStreamCredentials({ token: fn }, true)).protocols).toEqual(['bearer', 'tok_2']);
     expect(await resolveStreamCredentials({}, true)).toEqual({ headers: {}, protocols: [], secrets: [] });
-    await expect(resolveStreamCredentials({ apiKey: 'a+b/c=' }, false)).rejects.toThrow(/Invalid option `apiKey`: a credential sent as a WebSocket subprotocol/);
+    await expect(resolveStreamCredentials({ apiKey: 'a+b/c=' }, false)).rejects.toThrow(
+      new TypeError("Invalid option `apiKey`: a WebSocket subprotocol credential may hold only letters, digits and !#$%&'*-.^_`|~ (no + / = or spaces)"),
+    );
     await expect(resolveStreamCredentials({ token: () => 'has space' }, true)).rejects.toThrow(TypeError);
   });
 

@@ -98,7 +98,7 @@ export function assertSubprotocolToken(token: unknown, field = 'token'): asserts
   }
   if (!TOKEN_RE.test(token)) {
     throw new TypeError(
-      `Invalid option \`${field}\`: a credential sent as a WebSocket subprotocol may hold only HTTP token characters (letters, digits and !#$%&'*-.^_\`|~); this one has others such as + / = or spaces`,
+      `Invalid option \`${field}\`: a WebSocket subprotocol credential may hold only letters, digits and !#$%&'*-.^_\`|~ (no + / = or spaces)`,
     );
   }
 }
