@@ -93,37 +93,21 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
     case 'raw':
       return openRawEmulator(streamUrl(urls.emulator[scheme]));
     case 'raw-writable':
-    case 'raw-writable-confirmed': {
-      // Raw ws behind a WritableStream: what the Web Streams API costs by
-      // itself, the floor for any client that is a TransformStream.
-      // -confirmed: against the engine that confirms every second (the
-      // floor for ours-confirmed: the same messages arrive and are parsed).
-      const raw = await openRawEmulator(streamUrl((kind === 'raw-writable' ? urls.emulator : urls.confirming)[scheme]));
-      const writer = new WritableStream({ write: (frame) => raw.ws.send(frame) }).getWriter();
-      return {
-        ws: raw.ws,
-        send(frame) {
-          writer.write(frame).catch(() => undefined);
-        },
-        get bufferedAmount() {
-          return raw.ws.bufferedAmount;
-        },
-        async end() {
-          await writer.close();
-          await raw.end();
-        },
-      };
-    }
+    case 'raw-writable-confirmed':
     case 'raw-transform-confirmed': {
-      // Raw ws behind a TransformStream's two sides: frames in through a
-      // WritableStream, every transcript out through a ReadableStream that a
-      // reader drains as ours' is (pipeTo a WritableStream). The Web Streams
-      // floor of a TransformStream client against the confirming engine:
-      // the same messages arrive, are parsed and are delivered.
+      // Raw ws behind a WritableStream: what the Web Streams API costs by
+      // itself, the floor of a TransformStream client's writable side.
+      // -confirmed: against the engine that confirms every second (the same
+      // messages arrive and are parsed). raw-transform-confirmed: also every
+      // transcript out through a ReadableStream that a reader drains as ours'
+      // is (pipeTo a WritableStream): the floor of a TransformStream client's
+      // two sides, the one ours-confirmed is compared with.
+      const transform = kind === 'raw-transform-confirmed';
       let controller;
-      const readable = new ReadableStream({ start: (c) => void (controller = c) });
-      const raw = await openRawEmulator(streamUrl(urls.confirming[scheme]), (msg) => controller.enqueue(msg));
-      const done = readable.pipeTo(new WritableStream());
+      const readable = transform ? new ReadableStream({ start: (c) => void (controller = c) }) : null;
+      const url = streamUrl((kind === 'raw-writable' ? urls.emulator : urls.confirming)[scheme]);
+      const raw = await openRawEmulator(url, transform ? (msg) => controller.enqueue(msg) : undefined);
+      const done = readable?.pipeTo(new WritableStream());
       const writer = new WritableStream({ write: (frame) => raw.ws.send(frame) }).getWriter();
       return {
         ws: raw.ws,
@@ -136,6 +120,7 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
         async end() {
           await writer.close();
           await raw.end();
+          if (!readable) return;
           controller.close();
           await done;
         },
