@@ -137,12 +137,19 @@ test('example-browser shows reconnecting through a dropped connection and keeps 
   await page.evaluate(() => {
     const badge = document.getElementById('state')!;
     new MutationObserver(() => (window as unknown as { __recordState(s: string): void }).__recordState(badge.dataset.state ?? '')).observe(badge, { attributes: true });
+    // Each final appends one text node: keep them apart, so that a failure shows whether a word came
+    // twice as two finals (the stream repeated one) or twice in one final (the server heard it twice).
+    const finals: string[] = ((window as unknown as { __finals: string[] }).__finals = []);
+    new MutationObserver((records) => {
+      for (const r of records) for (const n of r.addedNodes) finals.push(n.textContent ?? '');
+    }).observe(document.getElementById('finals')!, { childList: true });
   });
   await page.click('#toggle');
   await expect.poll(async () => (await page.textContent('#finals'))?.trim().split(/\s+/).length ?? 0, { timeout: 20_000 }).toBeGreaterThanOrEqual(WORDS.length);
   await page.click('#toggle');
   await expect.poll(() => page.textContent('#state'), { timeout: 20_000 }).toBe('idle');
-  expect((await page.textContent('#finals'))!.trim().split(/\s+/)).toEqual(WORDS);
+  const finals = await page.evaluate(() => (window as unknown as { __finals: string[] }).__finals);
+  expect((await page.textContent('#finals'))!.trim().split(/\s+/), `finals as delivered: ${JSON.stringify(finals)}`).toEqual(WORDS);
   expect(states).toEqual(['connecting', 'live', 'reconnecting', 'live', 'stopping', 'idle']);
   await page.close();
 }, 60_000);
