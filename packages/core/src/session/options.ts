@@ -12,9 +12,9 @@ import type { TranscriberOptions } from '../transcriber-options.ts';
 /** Defaults and ranges of the numeric options (documented on `TranscriberOptions`). */
 export const LIMITS = {
   sampleRate: { min: 8000, max: 48000, default: 16000 },
-  replayWindowSeconds: { min: 1, max: 300, default: 30 },
+  replayWindowSeconds: { min: 1, max: 300, default: 30, fractional: true },
   highWaterMarkBytes: { min: 1024, max: 64 * 1024 * 1024, default: 65536 },
-  realtimeFactor: { min: 0.1, max: 1000, default: Infinity },
+  realtimeFactor: { min: 0.1, max: 1000, default: Infinity, fractional: true },
   keepAliveMs: { min: 100, max: 60_000, default: 5000 },
   stallTimeoutMs: { min: 100, max: 300_000, default: 10_000 },
   connectTimeoutMs: { min: 100, max: 300_000, default: 10_000 },
@@ -28,18 +28,21 @@ export const LIMITS = {
   maxRetryTimeMs: { min: 0, max: 3_600_000, default: 20_000 },
 } as const;
 
-type Limit = { min: number; max: number; default: number };
+/** A numeric option's range and default; `fractional` ones take any number, the rest integers. */
+type Limit = { min: number; max: number; default: number; fractional?: boolean };
 
 function describe(value: unknown): string {
   return typeof value === 'number' ? String(value) : typeof value;
 }
 
 /**
- * A number option within its limit: an integer unless `integer` is false, in
- * which case any number in range (and the default, even `Infinity`) passes.
+ * A number option within its limit: an integer unless the limit is
+ * `fractional`, in which case any number in range (and the default, even
+ * `Infinity`) passes.
  */
-function checkedOption(value: unknown, name: string, limit: Limit, integer = true): number {
+function checkedOption(value: unknown, name: string, limit: Limit): number {
   if (value === undefined) return limit.default;
+  const integer = !limit.fractional;
   if (typeof value !== 'number' || (integer ? !Number.isInteger(value) : Number.isNaN(value))) {
     throw new TypeError(`Invalid option \`${name}\`: expected ${integer ? 'an integer' : 'a number'}, got ${describe(value)}`);
   }
@@ -50,10 +53,7 @@ function checkedOption(value: unknown, name: string, limit: Limit, integer = tru
   return value;
 }
 
-/**
- * The options checked against their {@link LIMITS} entry under their own name,
- * in this order (`realtimeFactor` may be fractional; the rest are integers).
- */
+/** The options checked against their {@link LIMITS} entry under their own name, in this order. */
 const PLAIN_OPTIONS = [
   'windowWaitMs', 'highWaterMarkBytes', 'realtimeFactor', 'keepAliveMs', 'stallTimeoutMs', 'connectTimeoutMs', 'endTimeoutMs',
   'readableHighWaterMark', 'maxBufferedEvents',
@@ -83,7 +83,7 @@ export function resolveOptions(options: NumericOptions): ResolvedOptions {
   const sampleRate = checkedOption(options.sampleRate, 'sampleRate', LIMITS.sampleRate);
   const channels = checkedOption(options.channels, 'channels', { min: 1, max: 2, default: 1 });
   const frameMs = frameMsOption(options.frameMs);
-  const windowSeconds = checkedOption(options.replayWindowSeconds, 'replayWindowSeconds', LIMITS.replayWindowSeconds, false);
+  const windowSeconds = checkedOption(options.replayWindowSeconds, 'replayWindowSeconds', LIMITS.replayWindowSeconds);
   if (options.overflow !== undefined && options.overflow !== 'wait' && options.overflow !== 'drop-oldest') {
     throw new TypeError(`Invalid option \`overflow\`: expected 'wait' or 'drop-oldest', got ${String(options.overflow)}`);
   }
@@ -104,7 +104,7 @@ export function resolveOptions(options: NumericOptions): ResolvedOptions {
     };
   }
   const plain = {} as Record<(typeof PLAIN_OPTIONS)[number], number>;
-  for (const name of PLAIN_OPTIONS) plain[name] = checkedOption(options[name], name, LIMITS[name], name !== 'realtimeFactor');
+  for (const name of PLAIN_OPTIONS) plain[name] = checkedOption(options[name], name, LIMITS[name]);
   const { readableHighWaterMark, maxBufferedEvents, ...timing } = plain;
   return {
     session: {
