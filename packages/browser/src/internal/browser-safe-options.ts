@@ -93,7 +93,7 @@ function checkUrl(url: unknown, allowInsecure: boolean): void {
   if (url === undefined) return;
   // Core's parser (the transcriber's own): its TypeErrors name `url`, and
   // http(s): comes back as the ws(s): URL that would be opened.
-  const parsed = streamUrl(url as string, 'url');
+  const parsed = streamUrl(url, 'url');
   if (parsed.protocol === 'ws:' && !allowInsecure && !isLoopbackHost(parsed.hostname)) {
     throw new TypeError(
       `Invalid option \`url\`: ws://${parsed.host} is unencrypted and not loopback (audio and credentials would travel in the clear); ` +

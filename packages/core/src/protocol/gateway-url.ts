@@ -62,7 +62,7 @@ const prefixOf = (path: string): string => path.replace(ENDPOINT_SUFFIX, '').rep
  * streamUrl('wss://proxy.example/stt?region=eu').href; // kept
  * ```
  */
-export function streamUrl(base: string, option = 'url'): URL {
+export function streamUrl(base: unknown, option = 'url'): URL {
   const url = parse(base, option);
   const { protocol } = url;
   if (protocol === 'http:' || protocol === 'https:') {
