@@ -18,9 +18,8 @@
 //   BENCH_URLS='{…}' [BENCH_WARMUP_S=10] node concurrency-client.mjs <null|ours|ours-confirmed|raw|raw-writable|raw-writable-confirmed|raw-transform-confirmed|deepgram|assemblyai> <ws|wss> <sessions> <seconds> [frameMs]
 import { hooks, openSession, patchWs } from './lib/subjects.mjs';
 import { openAll, paced, percentile } from './lib/util.mjs';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+import { readdirSync, readFileSync } from 'node:fs';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 
 const [kind, scheme, nArg, secondsArg, frameMsArg] = process.argv.slice(2);
 const N = Number(nArg);
@@ -173,7 +172,6 @@ async function startHeapProfile() {
 function threadTimes(since) {
   const out = {};
   try {
-    const { readdirSync, readFileSync } = require('node:fs');
     const tick = 100; // USER_HZ
     for (const tid of readdirSync('/proc/self/task')) {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
@@ -197,15 +195,14 @@ function threadTimes(since) {
  * shows which regime a run was in (bench/ANALYSIS.md, row 3).
  */
 function countGcs() {
-  const { PerformanceObserver, constants } = require('node:perf_hooks');
   const out = { major: 0, minor: 0, majorMs: 0, minorMs: 0 };
   const take = (entries) => {
     for (const e of entries) {
       const kind = e.detail?.kind ?? e.kind;
-      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
         out.major++;
         out.majorMs += e.duration;
-      } else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+      } else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
         out.minor++;
         out.minorMs += e.duration;
       }
