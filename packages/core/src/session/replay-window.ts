@@ -33,7 +33,9 @@ export interface Gap {
 }
 
 /**
- * The retained audio of a stream and its commit points.
+ * The retained audio of a stream and its commit points: a
+ * {@link ReplayBuffer} (positions, blocks, reads, release to the pool) with
+ * the window's rules on top.
  *
  * @example
  * ```ts
@@ -44,8 +46,7 @@ export interface Gap {
  * w.replayStart();          // { from: 8000, gap: null }
  * ```
  */
-export class ReplayWindow {
-  readonly #buffer: ReplayBuffer;
+export class ReplayWindow extends ReplayBuffer {
   readonly #windowSamples: number;
   readonly #overflow: 'wait' | 'drop-oldest';
   readonly #windowWaitMs: number;
@@ -55,64 +56,20 @@ export class ReplayWindow {
   gapSamples = 0;
 
   constructor(options: ReplayWindowOptions) {
-    this.#windowSamples = options.windowSamples;
-    this.#overflow = options.overflow;
-    this.#windowWaitMs = options.windowWaitMs;
-    this.#commits = new Array<number>(options.channels).fill(0);
     // Blocks of about 16 KiB, a whole number of wire frames each (so a frame never straddles two),
     // taken from the process's shared pool as audio comes and handed back once confirmed and sent.
-    const frameBytes = options.frameSamples * options.channels * 2;
     // A stream written in large pieces (a file, 64 KiB reads) gets blocks of at least four pieces, so that
-    // few writes straddle two blocks.
-    this.#buffer = new ReplayBuffer(options.channels, {
+    // few writes straddle two blocks. The window is the buffer itself (one object on the per-frame path).
+    const frameBytes = options.frameSamples * options.channels * 2;
+    super(options.channels, {
       blockSamples: options.frameSamples * Math.max(1, Math.round((options.blockBytes ?? BLOCK_BYTES) / frameBytes)),
       writesPerBlock: 4,
       align: options.frameSamples,
     });
-  }
-
-  /** Position just past the last sample stored: the samples written so far. */
-  get end(): number {
-    return this.#buffer.end;
-  }
-
-  /** The first retained sample. */
-  get start(): number {
-    return this.#buffer.start;
-  }
-
-  /** Retained bytes (Int16, all channels). */
-  get byteLength(): number {
-    return this.#buffer.byteLength;
-  }
-
-  /** Bytes of the blocks the stream holds: what it retains, rounded up to blocks, and blocks a socket may still read. */
-  get heldBytes(): number {
-    return this.#buffer.heldBytes;
-  }
-
-  /** Samples per channel in one block (settled at the first store). */
-  get blockSamples(): number {
-    return this.#buffer.blockSamples;
-  }
-
-  /** Whether {@link release} could hand a block back. */
-  get releasable(): boolean {
-    return this.#buffer.releasable;
-  }
-
-  /**
-   * Hands the blocks of audio that is no longer retained back to the shared
-   * pool, up to `upTo`: sent audio only once the socket has let go of it
-   * (a send is a view of a block).
-   */
-  release(upTo: number): void {
-    this.#buffer.release(upTo);
-  }
-
-  /** The stream is over: every block goes back to the pool. */
-  clear(): void {
-    this.#buffer.clear();
+    this.#windowSamples = options.windowSamples;
+    this.#overflow = options.overflow;
+    this.#windowWaitMs = options.windowWaitMs;
+    this.#commits = new Array<number>(options.channels).fill(0);
   }
 
   /** The stream's commit point: the lowest of the channels'. */
@@ -135,10 +92,9 @@ export class ReplayWindow {
    * (`drop-oldest`, reported as a gap when a replay needs it).
    */
   admit(samples: number, connected: boolean, now: number): boolean {
-    const buf = this.#buffer;
-    if (buf.length + samples <= this.#windowSamples) return true;
+    if (this.length + samples <= this.#windowSamples) return true;
     if (this.#overflow === 'drop-oldest') {
-      if (!connected) buf.dropBefore(buf.end + samples - this.#windowSamples);
+      if (!connected) this.dropBefore(this.end + samples - this.#windowSamples);
       return true;
     }
     if (!connected) return false;
@@ -157,10 +113,9 @@ export class ReplayWindow {
    * never goes here.
    */
   store(chunk: Int16Array, sentUpTo: number): void {
-    const buf = this.#buffer;
-    buf.append(chunk);
-    const overflow = buf.length - this.#windowSamples;
-    if (overflow > 0) buf.dropBefore(Math.min(buf.start + overflow, sentUpTo));
+    this.append(chunk);
+    const overflow = this.length - this.#windowSamples;
+    if (overflow > 0) this.dropBefore(Math.min(this.start + overflow, sentUpTo));
   }
 
   /**
@@ -171,7 +126,7 @@ export class ReplayWindow {
   commit(channel: number, endSample: number, sentUpTo: number): void {
     this.#commits[channel] = endSample;
     this.#fullSince = -1;
-    this.#buffer.dropBefore(Math.min(this.committed(), sentUpTo));
+    this.dropBefore(Math.min(this.committed(), sentUpTo));
   }
 
   /**
@@ -182,24 +137,10 @@ export class ReplayWindow {
    */
   replayStart(): { from: number; gap: Gap | null } {
     const commit = this.committed();
-    const from = Math.max(commit, this.#buffer.start);
+    const from = Math.max(commit, this.start);
     if (from <= commit) return { from, gap: null };
     this.#commits = this.#commits.map((c) => Math.max(c, from));
     this.gapSamples += from - commit;
     return { from, gap: { start: commit, end: from } };
-  }
-
-  /**
-   * The retained samples from `from` up to `until`, or fewer where a block
-   * ends (read on from there); `null` when `from` is not retained. A view:
-   * use it at once.
-   */
-  read(from: number, until: number): Int16Array | null {
-    return this.#buffer.read(from, until);
-  }
-
-  /** {@link read} as the bytes that go on the wire (one view). */
-  readBytes(from: number, until: number): Uint8Array | null {
-    return this.#buffer.readBytes(from, until);
   }
 }
