@@ -95,6 +95,20 @@ describe('g711Decoder', () => {
     expect(() => decodeAlaw(new Uint8Array(5), out)).toThrow(new RangeError('Cannot decode G.711: `out` holds 4 samples, 5 are needed'));
   });
 
+  it('decodeMulaw and decodeAlaw - take an ArrayBuffer as its bytes, and refuse what is not bytes by name', () => {
+    expect(decodeMulaw(new Uint8Array([0x80, 0x00, 0xff]).buffer)).toEqual(Int16Array.from([32124, -32124, 0]));
+    expect(decodeAlaw(new Uint8Array([0xd5]).buffer)).toEqual(Int16Array.from([8]));
+    const bad: unknown[] = ['\x80\x00', [0x80, 0x00], new Int16Array(2), null];
+    const kinds = ['String', 'Array', 'Int16Array', 'Null'];
+    bad.forEach((input, i) => {
+      expect(() => decodeMulaw(input as Uint8Array)).toThrow(new TypeError(`decodeMulaw: expected a Uint8Array or ArrayBuffer of G.711 bytes, got ${kinds[i]}`));
+      expect(() => decodeAlaw(input as Uint8Array)).toThrow(new TypeError(`decodeAlaw: expected a Uint8Array or ArrayBuffer of G.711 bytes, got ${kinds[i]}`));
+    });
+    expect(() => decodeMulaw(new Uint8Array(2), new Float32Array(2) as unknown as Int16Array)).toThrow(
+      new TypeError('decodeMulaw: `out` must be an Int16Array, got Float32Array'),
+    );
+  });
+
   it('g711Decoder - keeps stereo interleaved and reports the given sample rate', async () => {
     const [frame] = await decodeAll({ law: 'mulaw', channels: 2, sampleRate: 16000 }, [new Uint8Array([0x80, 0x00, 0xff, 0x80])]);
     expect(frame).toEqual({ data: Int16Array.from([32124, -32124, 0, 32124]), sampleRate: 16000, channels: 2 });

@@ -1,11 +1,15 @@
 /**
  * G.711 µ-law and A-law to 16-bit linear PCM: the one implementation the WAV
- * decoder and {@link g711Decoder} share.
+ * decoder and {@link g711Decoder} share, and public for callers that get
+ * packets pushed to them (a media-stream server) and write frames straight
+ * into a transcriber.
  *
  * This module is browser compatible: pure, synchronous, no I/O.
  *
  * @module
  */
+
+import { kindOf } from './describe-value.ts';
 
 /** G.711 µ-law to 16-bit linear, as ITU-T G.711 (and sox) decode it. */
 const MULAW_TABLE = /* @__PURE__ */ (() => {
@@ -34,9 +38,12 @@ const ALAW_TABLE = /* @__PURE__ */ (() => {
   return t;
 })();
 
-function decodeWith(table: Int16Array, bytes: Uint8Array, out: Int16Array | undefined): Int16Array {
+function decodeWith(name: string, table: Int16Array, input: Uint8Array | ArrayBuffer, out: Int16Array | undefined): Int16Array {
+  const bytes = input instanceof Uint8Array ? input : input instanceof ArrayBuffer ? new Uint8Array(input) : null;
+  if (bytes === null) throw new TypeError(`${name}: expected a Uint8Array or ArrayBuffer of G.711 bytes, got ${kindOf(input)}`);
   const n = bytes.length;
   if (out === undefined) out = new Int16Array(n);
+  else if (!(out instanceof Int16Array)) throw new TypeError(`${name}: \`out\` must be an Int16Array, got ${kindOf(out)}`);
   else if (out.length < n) throw new RangeError(`Cannot decode G.711: \`out\` holds ${out.length} samples, ${n} are needed`);
   for (let i = 0; i < n; i++) out[i] = table[bytes[i]!]!;
   return out;
@@ -46,17 +53,22 @@ function decodeWith(table: Int16Array, bytes: Uint8Array, out: Int16Array | unde
  * Decodes G.711 µ-law bytes (one sample per byte) to 16-bit linear samples.
  *
  * @param bytes µ-law samples (channels, if several, interleaved: they stay so).
+ *   A phone call's 20 ms packet (160 bytes at 8 kHz) becomes one frame:
+ *   `writer.write({ data: decodeMulaw(packet), sampleRate: 8000, channels: 1 })`,
+ *   with no stream stage between the packet and the transcriber.
  * @param out Where to write (at least `bytes.length` samples); a new array when omitted.
  * @returns `out`, or the new array, holding `bytes.length` samples from index 0.
- * @throws RangeError when `out` is too short
+ * @throws TypeError when `bytes` is not a Uint8Array (a Node `Buffer` is one)
+ *   or an ArrayBuffer, or `out` is not an Int16Array; RangeError when `out`
+ *   is too short
  *
  * @example µ-law silence is 0xFF
  * ```ts
  * decodeMulaw(new Uint8Array([0xff, 0x00, 0x80])); // Int16Array [0, -32124, 32124]
  * ```
  */
-export function decodeMulaw(bytes: Uint8Array, out?: Int16Array): Int16Array {
-  return decodeWith(MULAW_TABLE, bytes, out);
+export function decodeMulaw(bytes: Uint8Array | ArrayBuffer, out?: Int16Array): Int16Array {
+  return decodeWith('decodeMulaw', MULAW_TABLE, bytes, out);
 }
 
 /**
@@ -65,13 +77,15 @@ export function decodeMulaw(bytes: Uint8Array, out?: Int16Array): Int16Array {
  * @param bytes A-law samples (channels, if several, interleaved: they stay so).
  * @param out Where to write (at least `bytes.length` samples); a new array when omitted.
  * @returns `out`, or the new array, holding `bytes.length` samples from index 0.
- * @throws RangeError when `out` is too short
+ * @throws TypeError when `bytes` is not a Uint8Array (a Node `Buffer` is one)
+ *   or an ArrayBuffer, or `out` is not an Int16Array; RangeError when `out`
+ *   is too short
  *
  * @example A-law's quietest codes are 0xD5 and 0x55
  * ```ts
  * decodeAlaw(new Uint8Array([0xd5, 0x55, 0xaa])); // Int16Array [8, -8, 32256]
  * ```
  */
-export function decodeAlaw(bytes: Uint8Array, out?: Int16Array): Int16Array {
-  return decodeWith(ALAW_TABLE, bytes, out);
+export function decodeAlaw(bytes: Uint8Array | ArrayBuffer, out?: Int16Array): Int16Array {
+  return decodeWith('decodeAlaw', ALAW_TABLE, bytes, out);
 }
