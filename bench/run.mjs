@@ -118,10 +118,10 @@ try {
   }
 
   if (only.has('telephony')) {
-    // Row 7: phone calls, 20 ms µ-law packets, through g711Decoder and the transcriber against raw ws (same audio as PCM16).
+    // Row 7: phone calls, 20 ms µ-law packets, through g711Decoder and the transcriber (or decodeMulaw straight into it) against raw ws (same audio as PCM16).
     const runs = {};
     for (let r = 0; r < CONC_REPS; r++) {
-      for (const kind of ['null', 'raw', 'ours', 'ours-20ms']) {
+      for (const kind of ['null', 'raw', 'ours', 'ours-20ms', 'ours-direct', 'ours-direct-20ms']) {
         log(`row 7: ${CALLS} calls ${kind} (${r + 1}/${CONC_REPS})`);
         const res = await runNode('telephony-client.mjs', [kind, CALLS, CONC_SECONDS], { env, timeoutMs: 300_000 });
         (runs[kind] ??= []).push(res);

@@ -5,7 +5,7 @@
 // timers and packets and sends nothing: its CPU is the harness cost that
 // run.mjs subtracts.
 //
-//   BENCH_URLS='{…}' node telephony-client.mjs <null|raw|ours|ours-20ms> <calls> <seconds>
+//   BENCH_URLS='{…}' node telephony-client.mjs <null|raw|ours|ours-20ms|ours-direct|ours-direct-20ms> <calls> <seconds>
 import { hooks, openCall, patchWs } from './lib/subjects.mjs';
 import { openAll, paced } from './lib/util.mjs';
 

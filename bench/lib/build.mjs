@@ -11,7 +11,7 @@ export const buildDir = `${benchDir}.build/`;
 
 const entries = {
   // What a Node client of the library imports.
-  client: `export { createTranscriber, g711Decoder, WireConverter } from '@stt-stream/core'; export { Resampler } from '@stt-stream/core/resampler';
+  client: `export { createTranscriber, g711Decoder, decodeMulaw, WireConverter } from '@stt-stream/core'; export { Resampler } from '@stt-stream/core/resampler';
            export { ReplayBuffer } from '@stt-stream/core/internal';
            export { createWsTransport } from '@stt-stream/node';`,
   emulator: `export { startEmulator, withFault } from '@stt-stream/emulator';`,

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import WebSocket from 'ws';
 // BENCH_CLIENT swaps in another build of the client (for experiments with a patched copy).
-const { createTranscriber, createWsTransport, g711Decoder } = await import(process.env.BENCH_CLIENT ?? '../.build/client.mjs');
+const { createTranscriber, createWsTransport, g711Decoder, decodeMulaw } = await import(process.env.BENCH_CLIENT ?? '../.build/client.mjs');
 
 const require = createRequire(import.meta.url);
 
@@ -201,7 +201,10 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
  * confirming emulator. `send(packet)` takes 20 ms of µ-law (160 bytes).
  * - `raw`: raw `ws`; each packet decoded to PCM16 by a table of its own and sent as it is (320 bytes);
  * - `ours`: `g711Decoder` → `createTranscriber({ sampleRate: 8000 })`, default options (100 ms messages);
- * - `ours-20ms`: the same with `frameMs: 20`, one message per packet as raw sends.
+ * - `ours-20ms`: the same with `frameMs: 20`, one message per packet as raw sends;
+ * - `ours-direct`, `ours-direct-20ms`: the same two, each packet decoded by `decodeMulaw` where it
+ *   arrives and written straight into the transcriber (no stream stage, no pipe), as a media-stream
+ *   server that gets its packets pushed to it can.
  */
 export async function openCall(kind, urls) {
   const url = urls.confirming.ws;
@@ -216,8 +219,25 @@ export async function openCall(kind, urls) {
       end: () => raw.end(),
     };
   }
-  if (kind !== 'ours' && kind !== 'ours-20ms') throw new Error(`unknown telephony subject ${kind}`);
-  const transcriber = createTranscriber({ url, model: 'bench', transport: createWsTransport(), sampleRate: 8000, ...(kind === 'ours-20ms' ? { frameMs: 20 } : {}) });
+  if (!['ours', 'ours-20ms', 'ours-direct', 'ours-direct-20ms'].includes(kind)) throw new Error(`unknown telephony subject ${kind}`);
+  const transcriber = createTranscriber({ url, model: 'bench', transport: createWsTransport(), sampleRate: 8000, ...(kind.endsWith('-20ms') ? { frameMs: 20 } : {}) });
+  if (kind.startsWith('ours-direct')) {
+    const writer = transcriber.writable.getWriter();
+    const done = transcriber.readable.pipeTo(new WritableStream());
+    const opened = new Promise((resolve) => transcriber.events.once('open', resolve));
+    const frame = (packet) => ({ data: decodeMulaw(packet), sampleRate: 8000, channels: 1 });
+    return {
+      opened,
+      write: (packet) => writer.write(frame(packet)),
+      send(packet) {
+        writer.write(frame(packet)).catch(() => undefined);
+      },
+      async end() {
+        await writer.close();
+        await done;
+      },
+    };
+  }
   const stage = g711Decoder({ law: 'mulaw' });
   const input = stage.writable.getWriter();
   const done = stage.readable.pipeThrough(transcriber).pipeTo(new WritableStream());
