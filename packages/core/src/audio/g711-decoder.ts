@@ -36,7 +36,11 @@ const MAX_RATE = 192000;
  * byte, channels interleaved) into {@link PCMFrame}s of `Int16Array`
  * samples, one frame per chunk, with the same tables as ITU-T G.711 and sox.
  * Put it in front of a transcriber to feed it a phone call's media stream,
- * which comes as 20 ms packets of 160 bytes at 8 kHz.
+ * which comes as 20 ms packets of 160 bytes at 8 kHz. When packets are
+ * pushed to you (a media-stream server's message handler) rather than read
+ * from a stream, decode each with {@link decodeMulaw} or {@link decodeAlaw}
+ * and write the frame straight into the transcriber: in Node that saves a
+ * pipe hop per packet.
  *
  * Chunks are `Uint8Array`s (a Node `Buffer` is one) or `ArrayBuffer`s;
  * an empty chunk gives no frame. Chunks are decoded as they come: a packet
