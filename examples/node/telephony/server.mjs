@@ -202,9 +202,10 @@ function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, sta
     // transcriber: no stream stage between them (g711Decoder is for a ReadableStream of packets;
     // here it would cost a pipe hop per 20 ms packet, bench/RESULTS.md row 7).
     const decode = msg.law === 'alaw' ? decodeAlaw : decodeMulaw;
-    const format = { sampleRate: msg.sampleRate, channels: tracks.length };
+    const { sampleRate } = msg;
+    const channels = tracks.length;
     writer = transcriber.writable.getWriter();
-    toFrame = (bytes) => ({ data: decode(bytes), ...format });
+    toFrame = (bytes) => ({ data: decode(bytes), sampleRate, channels });
     const events = transcriber.readable;
     transcribed = (async () => {
       try {
