@@ -8,7 +8,7 @@
  */
 import { describeValue, kindOf } from './describe-value.ts';
 import type { PCMFrame } from '../types.ts';
-import { decodeAlaw, decodeMulaw } from './g711.ts';
+import { decodeAlaw, decodeMulaw, g711Bytes } from './g711.ts';
 
 /** Options of {@link g711Decoder}. */
 export interface G711DecoderOptions {
@@ -82,10 +82,8 @@ export function g711Decoder(options: G711DecoderOptions): TransformStream<Uint8A
   const decode = law === 'mulaw' ? decodeMulaw : decodeAlaw;
   return new TransformStream<Uint8Array | ArrayBuffer, PCMFrame>({
     transform(chunk, controller) {
-      let bytes: Uint8Array;
-      if (chunk instanceof Uint8Array) bytes = chunk;
-      else if (chunk instanceof ArrayBuffer) bytes = new Uint8Array(chunk);
-      else throw new TypeError(`Invalid chunk: expected a Uint8Array or ArrayBuffer of G.711 bytes, got ${kindOf(chunk)}`);
+      const bytes = g711Bytes(chunk);
+      if (bytes === null) throw new TypeError(`Invalid chunk: expected a Uint8Array or ArrayBuffer of G.711 bytes, got ${kindOf(chunk)}`);
       if (bytes.length % channels !== 0) {
         throw new RangeError(`Invalid chunk: ${bytes.length} bytes is not a whole number of ${channels}-channel samples (${channels} bytes each)`);
       }

@@ -38,8 +38,13 @@ const ALAW_TABLE = /* @__PURE__ */ (() => {
   return t;
 })();
 
+/** The bytes of G.711 input: a `Uint8Array` (a Node `Buffer` is one) as it is, an `ArrayBuffer` viewed whole, `null` for anything else. */
+export function g711Bytes(input: unknown): Uint8Array | null {
+  return input instanceof Uint8Array ? input : input instanceof ArrayBuffer ? new Uint8Array(input) : null;
+}
+
 function decodeWith(name: string, table: Int16Array, input: Uint8Array | ArrayBuffer, out: Int16Array | undefined): Int16Array {
-  const bytes = input instanceof Uint8Array ? input : input instanceof ArrayBuffer ? new Uint8Array(input) : null;
+  const bytes = g711Bytes(input);
   if (bytes === null) throw new TypeError(`${name}: expected a Uint8Array or ArrayBuffer of G.711 bytes, got ${kindOf(input)}`);
   const n = bytes.length;
   if (out === undefined) out = new Int16Array(n);
