@@ -221,32 +221,27 @@ export async function openCall(kind, urls) {
   }
   if (!['ours', 'ours-20ms', 'ours-direct', 'ours-direct-20ms'].includes(kind)) throw new Error(`unknown telephony subject ${kind}`);
   const transcriber = createTranscriber({ url, model: 'bench', transport: createWsTransport(), sampleRate: 8000, ...(kind.endsWith('-20ms') ? { frameMs: 20 } : {}) });
+  // Direct: the packet's frame goes into the transcriber's writer. Otherwise the packet goes into a
+  // g711Decoder stage piped into the transcriber.
+  let input;
+  let done;
+  let chunk;
   if (kind.startsWith('ours-direct')) {
-    const writer = transcriber.writable.getWriter();
-    const done = transcriber.readable.pipeTo(new WritableStream());
-    const opened = new Promise((resolve) => transcriber.events.once('open', resolve));
-    const frame = (packet) => ({ data: decodeMulaw(packet), sampleRate: 8000, channels: 1 });
-    return {
-      opened,
-      write: (packet) => writer.write(frame(packet)),
-      send(packet) {
-        writer.write(frame(packet)).catch(() => undefined);
-      },
-      async end() {
-        await writer.close();
-        await done;
-      },
-    };
+    input = transcriber.writable.getWriter();
+    done = transcriber.readable.pipeTo(new WritableStream());
+    chunk = (packet) => ({ data: decodeMulaw(packet), sampleRate: 8000, channels: 1 });
+  } else {
+    const stage = g711Decoder({ law: 'mulaw' });
+    input = stage.writable.getWriter();
+    done = stage.readable.pipeThrough(transcriber).pipeTo(new WritableStream());
+    chunk = (packet) => packet;
   }
-  const stage = g711Decoder({ law: 'mulaw' });
-  const input = stage.writable.getWriter();
-  const done = stage.readable.pipeThrough(transcriber).pipeTo(new WritableStream());
   const opened = new Promise((resolve) => transcriber.events.once('open', resolve));
   return {
     opened,
-    write: (packet) => input.write(packet),
+    write: (packet) => input.write(chunk(packet)),
     send(packet) {
-      input.write(packet).catch(() => undefined);
+      input.write(chunk(packet)).catch(() => undefined);
     },
     async end() {
       await input.close();
