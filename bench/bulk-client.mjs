@@ -3,13 +3,16 @@
 // another process. Prints one JSON line.
 //
 //   BENCH_URLS='{…}' node --expose-gc bulk-client.mjs <ours|raw|raw-unbounded|deepgram|assemblyai> <ws|wss> <seconds>
+//
+// For experiments (bench/ANALYSIS.md): BENCH_BULK_FRAME sets the samples per
+// frame written (default 1600); BENCH_FRAME_MS sets ours' `frameMs`.
 import { hooks, openSession, patchWs } from './lib/subjects.mjs';
 
 const [kind, scheme, secondsArg] = process.argv.slice(2);
 const seconds = Number(secondsArg ?? 3600);
 const urls = JSON.parse(process.env.BENCH_URLS);
 const RATE = 16000;
-const FRAME = 1600; // 100 ms
+const FRAME = Number(process.env.BENCH_BULK_FRAME ?? 1600); // 100 ms
 const HWM = 64 * 1024; // the transcriber's default highWaterMarkBytes, for the raw baseline too
 const frames = Math.round((seconds * RATE) / FRAME);
 
@@ -54,7 +57,7 @@ const mem = () => {
 // The silent engine never sends a final, so the replay window fills after 30 s;
 // `windowWaitMs: 0` lets the oldest sent audio go at once instead of waiting
 // 5 s (once) for a final that cannot come. BENCH_WINDOW_WAIT_MS overrides it.
-const oursOptions = { windowWaitMs: Number(process.env.BENCH_WINDOW_WAIT_MS ?? 0) };
+const oursOptions = { windowWaitMs: Number(process.env.BENCH_WINDOW_WAIT_MS ?? 0), ...(process.env.BENCH_FRAME_MS ? { frameMs: Number(process.env.BENCH_FRAME_MS) } : {}) };
 const session = await openSession(kind === 'raw-unbounded' || kind === 'raw-writable' ? 'raw' : kind === 'ours-writer' ? 'ours' : kind, urls, scheme === 'wss', oursOptions);
 gc();
 const memBefore = mem();

@@ -52,18 +52,43 @@ describe('createTranscriber against the emulator', () => {
     expectWordsMatchTones(events, fx.tones);
   });
 
-  it('createTranscriber - 16 kHz mono Int16 input reaches the server byte for byte', async () => {
+  it('createTranscriber - 16 kHz mono Int16 input reaches the server byte for byte, in messages of at most two 100 ms frames', async () => {
     const fx = dtmfSamples('12');
     const before = emulator.stats.perConnection.length;
     const t = createTranscriber({ model: 'dtmf', url: emulator.url, apiKey });
     await collect(framesOf(fx.samples, 16000, 1, () => 777).pipeThrough(t));
     const record = emulator.stats.perConnection[before]!;
     expect(record.audioBytes).toBe(fx.samples.byteLength);
-    // One message per 100 ms wire frame (the last one partial), then `end`.
-    expect(record.messagesIn).toBe(Math.ceil(fx.samples.length / 1600) + 1);
+    // Written faster than real time: catch-up messages of whole 100 ms frames, at most two (250 ms at most),
+    // so no more messages than one per frame and no fewer than one per two; then `end`.
+    expect(record.maxAudioMessageBytes).toBe(6400);
+    expect(record.audioMessages).toBeGreaterThanOrEqual(Math.ceil(fx.samples.length / 3200));
+    expect(record.audioMessages).toBeLessThanOrEqual(Math.ceil(fx.samples.length / 1600));
+    expect(record.messagesIn).toBe(record.audioMessages + 1);
   });
 
-  it('createTranscriber - a stream many times the replay ring (which wraps as finals confirm audio) keeps its bytes, words and one message per 100 ms frame', async () => {
+  it('createTranscriber - audio written at real time goes one 100 ms frame a message', async () => {
+    const fx = dtmfSamples('1');
+    const before = emulator.stats.perConnection.length;
+    const t = createTranscriber({ model: 'dtmf', url: emulator.url, apiKey });
+    // A live source: one 100 ms frame every 100 ms.
+    const live = framesOf(fx.samples, 16000, 1, () => 1600).pipeThrough(
+      new TransformStream({
+        async transform(frame, controller) {
+          await new Promise((r) => setTimeout(r, 100));
+          controller.enqueue(frame);
+        },
+      }),
+    );
+    const events = await collect(live.pipeThrough(t));
+    expectWordsMatchTones(events, fx.tones);
+    const record = emulator.stats.perConnection[before]!;
+    expect(record.audioBytes).toBe(fx.samples.byteLength);
+    expect(record.maxAudioMessageBytes).toBe(3200);
+    expect(record.audioMessages).toBe(Math.ceil(fx.samples.length / 1600));
+  });
+
+  it('createTranscriber - a stream many times the replay ring (which wraps as finals confirm audio) keeps its bytes, words and whole 100 ms frames per message', async () => {
     // About 12 s of utterances: the ring starts at ~3.4 s of audio and only
     // grows while no final confirms it, so it wraps several times here.
     const fx = dtmfSamples('1234 5678 9012 3456 7890 1234 5678 9012 #*0# *0#*');
@@ -91,7 +116,9 @@ describe('createTranscriber against the emulator', () => {
     expectWordsMatchTones(events, fx.tones);
     const record = emulator.stats.perConnection[before]!;
     expect(record.audioBytes).toBe(fx.samples.byteLength);
-    expect(record.messagesIn).toBe(Math.ceil(fx.samples.length / 1600) + 1);
+    expect(record.maxAudioMessageBytes).toBeLessThanOrEqual(6400);
+    expect(record.audioMessages).toBeGreaterThanOrEqual(Math.ceil(fx.samples.length / 3200));
+    expect(record.audioMessages).toBeLessThanOrEqual(Math.ceil(fx.samples.length / 1600));
     expect(maxRetained).toBeLessThan(3 * 32000); // the ring (~3.4 s) never had to grow
   });
 
@@ -177,9 +204,11 @@ describe('createTranscriber against the emulator', () => {
   });
 
   it('a malformed server message is an error event and the session goes on', async () => {
+    let malformedSent = false;
     const server = await startScriptedServer({
       onAudio: (conn) => {
-        if (conn.audioBytes === 3200) {
+        if (conn.audioBytes > 0 && !malformedSent) {
+          malformedSent = true;
           conn.send('this is not json');
           conn.send(JSON.stringify({ type: 'transcript', is_final: true, text: 42 }));
           conn.send(new Uint8Array([1, 2, 3]));

@@ -56,7 +56,11 @@ export interface TranscriberOptions {
   channels?: 1 | 2;
   /** @defaultValue true */
   interimResults?: boolean;
-  /** Length of each audio message, 10 to 1000 ms. @defaultValue 100 */
+  /**
+   * Length of each audio message while audio comes at real time, 10 to 1000 ms.
+   * Audio ahead of the wire (a file, a replay) goes in messages of whole frames up to 250 ms.
+   * @defaultValue 100
+   */
   frameMs?: number;
   /** `false` fails the stream on the first drop. */
   reconnect?: false | ReconnectOptions;

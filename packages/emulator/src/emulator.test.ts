@@ -223,7 +223,7 @@ describe('streaming endpoint without credentials', () => {
     await client.closed;
     expect(emulator.stats.connections).toBe(before + 1);
     const record = emulator.stats.perConnection[before];
-    expect(record).toMatchObject({ index: before, audioBytes: 8000, audioSeconds: 0.25, messagesIn: 5, closeCode: 1000, faults: [] });
+    expect(record).toMatchObject({ index: before, audioBytes: 8000, audioSeconds: 0.25, messagesIn: 5, audioMessages: 4, maxAudioMessageBytes: 2000, closeCode: 1000, faults: [] });
   });
 });
 

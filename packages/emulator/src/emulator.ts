@@ -235,7 +235,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const url = new URL(req.url ?? '/', 'http://emulator');
     const record: ConnectionRecord = {
       index, requestId, sessionId: null, refusedStatus: null, plan: null,
-      audioBytes: 0, audioSeconds: 0, messagesIn: 0, messagesOut: 0, faults: [], closeCode: null,
+      audioBytes: 0, audioSeconds: 0, messagesIn: 0, messagesOut: 0, audioMessages: 0, maxAudioMessageBytes: 0, faults: [], closeCode: null,
     };
     stats.perConnection.push(record);
     if (closing) return refuseUpgrade(socket, record, 503, 'server_error', 'The emulator is shutting down');

@@ -29,6 +29,9 @@ export interface ConnectionRecord {
   audioSeconds: number;
   messagesIn: number;
   messagesOut: number;
+  /** Audio (binary) messages received, and the largest of them in bytes: how the client framed its audio. */
+  audioMessages: number;
+  maxAudioMessageBytes: number;
   /** Faults that fired, in order: `drop`, `close:1012`, `stall`, `session_limit`. */
   faults: string[];
   /** The close code of the connection once closed (1006 when dropped). */

@@ -274,7 +274,11 @@ export function startStreamSession(ws: WebSocket, options: StreamSessionOptions)
     if (state !== 'open') return;
     record.messagesIn++;
     armIdle();
-    if (isBinary) onAudio(data);
+    if (isBinary) {
+      record.audioMessages++;
+      if (data.length > record.maxAudioMessageBytes) record.maxAudioMessageBytes = data.length;
+      onAudio(data);
+    }
     else onText(data.toString('utf8'));
   });
   ws.on('error', () => {

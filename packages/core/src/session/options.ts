@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { frameMsOption, frameSamples } from './framing.ts';
+import { catchUpFrames, frameMsOption, frameSamples } from './framing.ts';
 import type { ReconnectSettings } from './reconnect-policy.ts';
 import type { SessionSettings } from './session-io.ts';
 import type { TranscriberOptions } from '../transcriber-options.ts';
@@ -111,6 +111,7 @@ export function resolveOptions(options: NumericOptions): ResolvedOptions {
       sampleRate,
       channels,
       frameSamples: frameSamples(sampleRate, frameMs),
+      messageFrames: catchUpFrames(frameMs),
       windowSamples: Math.round(windowSeconds * sampleRate),
       overflow: options.overflow ?? 'wait',
       ...timing,

@@ -60,6 +60,8 @@ class World {
   /** Every new connection is deaf. */
   deafAll = false;
   written = 0;
+  /** Samples in each audio message, in the order sent. */
+  readonly messages: number[] = [];
   maxRetained = 0;
   maxHeld = 0;
 
@@ -112,6 +114,7 @@ class World {
     }
     if (c.deaf) return;
     const samples = new Int16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+    this.messages.push(samples.length);
     if (c.base < 0) c.base = samples[0]!;
     // Audio arrives in order: each sample is the next of this connection.
     samples.forEach((v, i) => {
@@ -291,6 +294,8 @@ function checkInvariants(world: World, settings: SessionSettings): void {
     expect(b).toBeGreaterThan(prevEnd);
     prevEnd = b;
   }
+  // No audio message is longer than a catch-up message of whole frames.
+  for (const n of world.messages) expect(n).toBeLessThanOrEqual(settings.frameSamples * (settings.messageFrames ?? 1));
   // Retained audio stays within the window (plus at most one write).
   expect(world.maxRetained).toBeLessThanOrEqual(settings.windowSamples + 700);
   // The blocks held stay within it too, but for a block of rounding at each end (the fake socket holds nothing,
@@ -336,14 +341,15 @@ function checkInvariants(world: World, settings: SessionSettings): void {
 }
 
 describe('SessionCore', () => {
-  it('SessionCore - random interleavings keep every invariant (wait and drop-oldest)', () => {
+  it('SessionCore - random interleavings keep every invariant (wait and drop-oldest, one frame or three a message)', () => {
     fc.assert(
       fc.property(
         fc.array(action, { minLength: 1, maxLength: 120 }),
         fc.constantFrom<'wait' | 'drop-oldest'>('wait', 'drop-oldest'),
         fc.double({ min: 0, max: 0.999, noNaN: true }),
-        (actions, overflow, r) => {
-          const settings = { ...base, overflow, random: () => r };
+        fc.constantFrom(1, 3),
+        (actions, overflow, r, messageFrames) => {
+          const settings = { ...base, overflow, random: () => r, messageFrames };
           const world = new World(settings);
           run(world, actions);
           checkInvariants(world, settings);
@@ -384,6 +390,46 @@ describe('SessionCore', () => {
     expect(world.core.blockSamples).toBe(400);
     expect(world.maxHeld).toBeLessThanOrEqual(5 * 400);
     expect(world.core.heldBytes).toBe(0);
+  });
+
+  it('SessionCore - audio ahead of real time goes in catch-up messages; audio at real time a frame at a time', () => {
+    const settings = { ...base, messageFrames: 2 };
+    // A file: written faster than real time. The first two frames go alone (the source is not yet a message
+    // ahead of real time); from then on each message waits for two whole frames, and `end` sends the rest.
+    const file = new World(settings);
+    file.write(100);
+    file.accept();
+    for (let i = 0; i < 9; i++) file.write(100);
+    file.write(50);
+    file.end();
+    file.advance(100);
+    expect(file.error).toBeNull();
+    expect(file.messages).toEqual([100, 100, 200, 200, 200, 200, 50]);
+    // A live source: a frame every 100 ms of real time goes as it comes.
+    const live = new World(settings);
+    live.write(100);
+    live.accept();
+    for (let i = 0; i < 5; i++) {
+      live.advance(100);
+      live.write(100);
+    }
+    expect(live.messages).toEqual([100, 100, 100, 100, 100, 100]);
+    // A file source that stalls: its last frame goes once real time comes within a message of its end.
+    const stalled = new World(settings);
+    stalled.write(100);
+    stalled.accept();
+    for (let i = 0; i < 10; i++) stalled.write(100); // 1.1 s of audio at time 0: 1 s goes, the last frame is held
+    expect(stalled.messages).toEqual([100, 100, 200, 200, 200, 200]);
+    stalled.advance(899); // the held frame ends 1.1 s into the connection's audio, a message is 200 ms: it goes at 900 ms
+    expect(stalled.messages).toHaveLength(6);
+    stalled.advance(1);
+    expect(stalled.messages.slice(6)).toEqual([100]);
+    // A replay after a drop goes in whole messages too, then new audio as it comes.
+    stalled.serverFinal(400);
+    stalled.serverClose(1006);
+    stalled.advance(1500);
+    stalled.accept();
+    expect(stalled.messages.slice(7)).toEqual([200, 200, 200, 100]);
   });
 
   it('SessionCore - a drop replays from the commit point and the finals stay whole', () => {

@@ -48,6 +48,9 @@ export class SessionCore {
   readonly #policy: ReconnectPolicy;
   readonly #latency = new LatencyTracker();
   readonly #tickMs: number;
+  /** Whole frames in a message of audio that is ahead of the wire, and its samples per channel. */
+  readonly #messageFrames: number;
+  readonly #messageSamples: number;
 
   #phase: Phase = 'idle';
   #error: Error | null = null;
@@ -89,7 +92,10 @@ export class SessionCore {
     this.#s = settings;
     this.#io = io;
     this.#framing = new Framing(settings.frameSamples);
-    this.#window = new ReplayWindow(settings);
+    this.#messageFrames = Math.max(1, settings.messageFrames ?? 1);
+    this.#messageSamples = settings.frameSamples * this.#messageFrames;
+    // Blocks hold whole messages, so that a message never straddles two (when frames start at 0).
+    this.#window = new ReplayWindow({ ...settings, frameSamples: this.#messageSamples });
     this.#policy = new ReconnectPolicy(settings.reconnect, settings.random);
     this.#tickMs = Math.max(25, Math.min(settings.keepAliveMs, settings.stallTimeoutMs, settings.connectTimeoutMs, settings.endTimeoutMs) / 4);
     this.#lastFinalEnd = new Array<number>(settings.channels).fill(0);
@@ -144,14 +150,14 @@ export class SessionCore {
 
   /**
    * Whether `samples` more may be appended now (socket back-pressure: every
-   * whole frame already in the socket; the replay window). Starts
+   * whole message already in the socket; the replay window). Starts
    * connecting when idle. Throws the session's error once it is over.
    */
   admit(samples: number, now: number): boolean {
     this.#throwIfDone();
     if (this.#phase === 'idle') this.#connect(now);
     if (this.#phase === 'open') {
-      if (this.#window.end - this.#sentUpTo >= this.#s.frameSamples) return false;
+      if (this.#window.end - this.#sentUpTo >= this.#messageSamples) return false;
       const ok = this.#window.admit(samples, true, now);
       if (!ok) this.#io.wakeAt(this.#window.waitDeadline);
       return ok;
@@ -425,8 +431,25 @@ export class SessionCore {
         }
         boundary = markers.boundary(id, this.#sentUpTo);
       }
-      const until = this.#framing.next(this.#sentUpTo, window.end, boundary);
-      if (until < 0) break;
+      // Audio that is there in more than one frame goes in messages of up to #messageFrames frames.
+      // New audio written ahead of real time (a file) waits for a whole message, at the latest until
+      // real time comes within one message of its end; audio paced by realtimeFactor goes a frame at a time.
+      // A message takes the socket at most one frame past the high-water mark, as a single frame would.
+      let frames = this.#messageFrames;
+      let flushAt = -Infinity;
+      if (frames > 1) {
+        const room = 1 + Math.floor((s.highWaterMarkBytes - this.#bufferedBound) / (2 * s.channels * s.frameSamples));
+        if (room < frames) frames = Math.max(1, room);
+        if (this.#sentUpTo >= this.#replayEnd) {
+          if (s.realtimeFactor !== Infinity) frames = 1;
+          else flushAt = this.#openedAt + ((window.end - this.#replayEnd - this.#messageSamples) * 1000) / s.sampleRate;
+        }
+      }
+      const until = this.#framing.next(this.#sentUpTo, window.end, boundary, frames, now < flushAt);
+      if (until < 0) {
+        if (now < flushAt) io.wakeAt(flushAt);
+        break;
+      }
       if (this.#bufferedBound >= s.highWaterMarkBytes && (this.#bufferedBound = io.bufferedAmount()) >= s.highWaterMarkBytes) {
         // Drain to half the mark, then send a burst: one wake-up per burst.
         this.#drainWait = true;

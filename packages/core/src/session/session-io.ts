@@ -15,6 +15,8 @@ export interface SessionSettings {
   sampleRate: number;
   channels: number;
   frameSamples: number;
+  /** Whole frames in one message of audio that is ahead of the wire (`catchUpFrames`). @defaultValue 1 */
+  messageFrames?: number;
   windowSamples: number;
   /** About how large a replay block is, in bytes (default 16 KiB; tests use small blocks). */
   blockBytes?: number;
