@@ -15,7 +15,7 @@
 // Besides CPU it reports, for the window, CPU per thread (main against V8's
 // and libuv's workers), minor page faults and garbage collections by kind.
 //
-//   BENCH_URLS='{…}' [BENCH_WARMUP_S=10] node concurrency-client.mjs <null|ours|ours-confirmed|raw|raw-writable|raw-writable-confirmed|raw-transform-confirmed|deepgram|assemblyai> <ws|wss> <sessions> <seconds> [frameMs]
+//   BENCH_URLS='{…}' [BENCH_WARMUP_S=10] node concurrency-client.mjs <null|ours|ours-confirmed|raw|raw-writable|raw-writable-retaining|raw-writable-confirmed|raw-transform-confirmed|deepgram|assemblyai> <ws|wss> <sessions> <seconds> [frameMs]
 import { hooks, openSession, patchWs } from './lib/subjects.mjs';
 import { openAll, paced, percentile } from './lib/util.mjs';
 import { readdirSync, readFileSync } from 'node:fs';

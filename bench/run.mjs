@@ -92,8 +92,8 @@ try {
 
   if (only.has('concurrency')) {
     const subjects = [
-      ['null', 'ws'], ['raw', 'ws'], ['ours', 'ws'], ['ours-confirmed', 'ws'], ['raw-writable', 'ws'], ['raw-writable-confirmed', 'ws'], ['raw-transform-confirmed', 'ws'], ['deepgram', 'ws'],
-      ['raw', 'wss'], ['ours', 'wss'], ['ours-confirmed', 'wss'], ['raw-writable', 'wss'], ['raw-writable-confirmed', 'wss'], ['raw-transform-confirmed', 'wss'], ['assemblyai', 'wss'],
+      ['null', 'ws'], ['raw', 'ws'], ['ours', 'ws'], ['ours-confirmed', 'ws'], ['raw-writable', 'ws'], ['raw-writable-retaining', 'ws'], ['raw-writable-confirmed', 'ws'], ['raw-transform-confirmed', 'ws'], ['deepgram', 'ws'],
+      ['raw', 'wss'], ['ours', 'wss'], ['ours-confirmed', 'wss'], ['raw-writable', 'wss'], ['raw-writable-retaining', 'wss'], ['raw-writable-confirmed', 'wss'], ['raw-transform-confirmed', 'wss'], ['assemblyai', 'wss'],
     ];
     const chosen = subjects.filter(([kind, scheme]) => kind === 'null' || ((!CONC_SUBJECTS || CONC_SUBJECTS.includes(kind)) && CONC_SCHEMES.includes(scheme)));
     for (const frameMs of FRAME_MS) {

@@ -93,6 +93,7 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
     case 'raw':
       return openRawEmulator(streamUrl(urls.emulator[scheme]));
     case 'raw-writable':
+    case 'raw-writable-retaining':
     case 'raw-writable-confirmed':
     case 'raw-transform-confirmed': {
       // Raw ws behind a WritableStream: what the Web Streams API costs by
@@ -101,14 +102,34 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
       // messages arrive and are parsed). raw-transform-confirmed: also every
       // transcript out through a ReadableStream that a reader drains as ours'
       // is (pipeTo a WritableStream): the floor of a TransformStream client's
-      // two sides, the one ours-confirmed is compared with.
+      // two sides, the one ours-confirmed is compared with. raw-writable-retaining:
+      // against the silent engine, also keeping what it sent for a replay as
+      // the protocol asks (the last 30 s, as ours' default window), in the
+      // cheapest way a client can: one ring per session allocated at connect,
+      // each frame copied in (the floor ours, silent, is compared with).
       const transform = kind === 'raw-transform-confirmed';
+      const ring = kind === 'raw-writable-retaining' ? new Int16Array(30 * 16000) : null;
+      let ringAt = 0;
+      const retain = (frame) => {
+        const samples = frame instanceof Int16Array ? frame : new Int16Array(frame.buffer, frame.byteOffset, frame.byteLength >> 1);
+        const n = Math.min(samples.length, ring.length - ringAt);
+        ring.set(n === samples.length ? samples : samples.subarray(0, n), ringAt);
+        if (n < samples.length) ring.set(samples.subarray(n), 0);
+        ringAt = (ringAt + samples.length) % ring.length;
+      };
       let controller;
       const readable = transform ? new ReadableStream({ start: (c) => void (controller = c) }) : null;
-      const url = streamUrl((kind === 'raw-writable' ? urls.emulator : urls.confirming)[scheme]);
+      const url = streamUrl((kind === 'raw-writable' || ring ? urls.emulator : urls.confirming)[scheme]);
       const raw = await openRawEmulator(url, transform ? (msg) => controller.enqueue(msg) : undefined);
       const done = readable?.pipeTo(new WritableStream());
-      const writer = new WritableStream({ write: (frame) => raw.ws.send(frame) }).getWriter();
+      const writer = new WritableStream({
+        write: ring
+          ? (frame) => {
+              retain(frame);
+              raw.ws.send(frame);
+            }
+          : (frame) => raw.ws.send(frame),
+      }).getWriter();
       return {
         ws: raw.ws,
         send(frame) {
