@@ -15,6 +15,16 @@ afterAll(async () => {
 
 const apiKey = 'good-key';
 
+/**
+ * 16 kHz mono written faster than real time goes in catch-up messages of whole 100 ms frames, at most two
+ * (250 ms at most): no message over 6400 bytes, no more messages than one per frame, no fewer than one per two.
+ */
+function expectCatchUpMessages(record: { audioMessages: number; maxAudioMessageBytes: number }, samples: number) {
+  expect(record.maxAudioMessageBytes).toBeLessThanOrEqual(6400);
+  expect(record.audioMessages).toBeGreaterThanOrEqual(Math.ceil(samples / 3200));
+  expect(record.audioMessages).toBeLessThanOrEqual(Math.ceil(samples / 1600));
+}
+
 function expectWordsMatchTones(events: TranscriptEvent[], tones: { word: string; start: number; end: number }[], toleranceS = 0.02) {
   const words = wordsOf(events);
   expect(words.map((w) => w.word)).toEqual(tones.map((t) => t.word));
@@ -59,12 +69,9 @@ describe('createTranscriber against the emulator', () => {
     await collect(framesOf(fx.samples, 16000, 1, () => 777).pipeThrough(t));
     const record = emulator.stats.perConnection[before]!;
     expect(record.audioBytes).toBe(fx.samples.byteLength);
-    // Written faster than real time: catch-up messages of whole 100 ms frames, at most two (250 ms at most),
-    // so no more messages than one per frame and no fewer than one per two; then `end`.
+    expectCatchUpMessages(record, fx.samples.length);
     expect(record.maxAudioMessageBytes).toBe(6400);
-    expect(record.audioMessages).toBeGreaterThanOrEqual(Math.ceil(fx.samples.length / 3200));
-    expect(record.audioMessages).toBeLessThanOrEqual(Math.ceil(fx.samples.length / 1600));
-    expect(record.messagesIn).toBe(record.audioMessages + 1);
+    expect(record.messagesIn).toBe(record.audioMessages + 1); // then `end`
   });
 
   it('createTranscriber - audio written at real time goes one 100 ms frame a message', async () => {
@@ -116,9 +123,7 @@ describe('createTranscriber against the emulator', () => {
     expectWordsMatchTones(events, fx.tones);
     const record = emulator.stats.perConnection[before]!;
     expect(record.audioBytes).toBe(fx.samples.byteLength);
-    expect(record.maxAudioMessageBytes).toBeLessThanOrEqual(6400);
-    expect(record.audioMessages).toBeGreaterThanOrEqual(Math.ceil(fx.samples.length / 3200));
-    expect(record.audioMessages).toBeLessThanOrEqual(Math.ceil(fx.samples.length / 1600));
+    expectCatchUpMessages(record, fx.samples.length);
     expect(maxRetained).toBeLessThan(3 * 32000); // the ring (~3.4 s) never had to grow
   });
 
