@@ -5,6 +5,16 @@ const opts: ReplayWindowOptions = { channels: 1, windowSamples: 1000, overflow: 
 const ramp = (from: number, n: number) => Int16Array.from({ length: n }, (_, i) => from + i);
 
 describe('ReplayWindow', () => {
+  it('ReplayWindow - blocks of at most about 16 KiB hold whole catch-up messages where one fits, else whole frames', () => {
+    const live = { ...opts, windowSamples: 480000 };
+    // 16 kHz mono, 100 ms frames: 3,200-byte frames, five to a block.
+    expect(new ReplayWindow({ ...live, frameSamples: 1600 }).blockSamples).toBe(8000);
+    // Two-frame messages (6,400 bytes): two to a block, so that no message straddles two blocks.
+    expect(new ReplayWindow({ ...live, frameSamples: 1600, messageFrames: 2 }).blockSamples).toBe(6400);
+    // 48 kHz stereo, 100 ms frames (19,200 bytes): a message does not fit, so a block is one frame.
+    expect(new ReplayWindow({ ...live, channels: 2, frameSamples: 4800, messageFrames: 2 }).blockSamples).toBe(4800);
+  });
+
   it('ReplayWindow - keeps what no final confirmed; a final lets confirmed, sent audio go', () => {
     const w = new ReplayWindow(opts);
     w.store(ramp(0, 800), 0);

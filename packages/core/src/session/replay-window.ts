@@ -10,7 +10,7 @@
  */
 import { ReplayBuffer } from '../replay-buffer.ts';
 
-/** About how large one block of retained audio is: what a stream holds beyond what it retains is less than one. */
+/** At most about how large one block of retained audio is: what a stream holds beyond what it retains is less than one. */
 const BLOCK_BYTES = 16 * 1024;
 
 /** Settings of a {@link ReplayWindow} (a session's settings have them all). */
@@ -22,6 +22,8 @@ export interface ReplayWindowOptions {
   windowWaitMs: number;
   /** Wire frame length in samples per channel: a block holds a whole number of frames. */
   frameSamples: number;
+  /** Frames in a catch-up message: where one fits, a block holds a whole number of messages (default 1). */
+  messageFrames?: number;
   /** About how large a block is, in bytes (default 16 KiB). */
   blockBytes?: number;
 }
@@ -56,15 +58,19 @@ export class ReplayWindow extends ReplayBuffer {
   gapSamples = 0;
 
   constructor(options: ReplayWindowOptions) {
-    // Blocks of about 16 KiB, a whole number of wire frames each (so a frame never straddles two),
-    // taken from the process's shared pool as audio comes and handed back once confirmed and sent.
-    // A stream written in large pieces (a file, 64 KiB reads) gets blocks of at least four pieces, so that
-    // few writes straddle two blocks. The window is the buffer itself (one object on the per-frame path).
+    // Blocks of at most about 16 KiB, a whole number of catch-up messages each where one fits (else of
+    // wire frames), so that a message or frame never straddles two; taken from the process's shared pool
+    // as audio comes and handed back once confirmed and sent. A stream written in large pieces (a file,
+    // 64 KiB reads) gets blocks of at least four pieces, so that few writes straddle two blocks. The
+    // window is the buffer itself (one object on the per-frame path).
+    const blockBytes = options.blockBytes ?? BLOCK_BYTES;
     const frameBytes = options.frameSamples * options.channels * 2;
+    const messageFrames = Math.max(1, options.messageFrames ?? 1);
+    const unit = messageFrames * frameBytes <= blockBytes ? options.frameSamples * messageFrames : options.frameSamples;
     super(options.channels, {
-      blockSamples: options.frameSamples * Math.max(1, Math.round((options.blockBytes ?? BLOCK_BYTES) / frameBytes)),
+      blockSamples: unit * Math.max(1, Math.floor(blockBytes / (unit * options.channels * 2))),
       writesPerBlock: 4,
-      align: options.frameSamples,
+      align: unit,
     });
     this.#windowSamples = options.windowSamples;
     this.#overflow = options.overflow;

@@ -94,8 +94,7 @@ export class SessionCore {
     this.#framing = new Framing(settings.frameSamples);
     this.#messageFrames = Math.max(1, settings.messageFrames ?? 1);
     this.#messageSamples = settings.frameSamples * this.#messageFrames;
-    // Blocks hold whole messages, so that a message never straddles two (when frames start at 0).
-    this.#window = new ReplayWindow({ ...settings, frameSamples: this.#messageSamples });
+    this.#window = new ReplayWindow({ ...settings, messageFrames: this.#messageFrames });
     this.#policy = new ReconnectPolicy(settings.reconnect, settings.random);
     this.#tickMs = Math.max(25, Math.min(settings.keepAliveMs, settings.stallTimeoutMs, settings.connectTimeoutMs, settings.endTimeoutMs) / 4);
     this.#lastFinalEnd = new Array<number>(settings.channels).fill(0);
