@@ -54,9 +54,9 @@ const extra = [
   // about 3%, so that growth fails CI; lower them when the entry shrinks.
   ['browser entry bundles for the browser (whole entry, growth guard)', 'node', ['packages/browser/scripts/bundle-size.mjs']],
   // Issue 8's size check: what a live-captions page loads (microphone + createTranscriber).
-  // Issue 14's target is 10 KiB; we are at 18.6 KiB (19,005 B after the size pass on the checks,
-  // tables and messages around the session; bench/ANALYSIS.md, row 6) with the resampler in a chunk
-  // of its own, so the budget is a growth guard.
+  // Issue 14's target is 10 KiB; we are at 18.7 KiB (19,005 B after the size pass on the checks,
+  // tables and messages around the session, bench/ANALYSIS.md row 6; 19,183 B with the catch-up
+  // messages) with the resampler in a chunk of its own, so the budget is a growth guard.
   ['size check: microphone + createTranscriber', 'node', ['bench/size-check.mjs', '--budget', '19480']],
   ['capture worklet: PCM_CAPTURE_WORKLET_SOURCE is the minified pcm-capture.worklet.js', 'node', ['packages/browser/scripts/build-worklet.mjs', '--check']],
   // Cross-runtime (issue 7): the conformance scenario on Node 20, 22 and 24 (scripts/newer-nodes.mjs), Deno and Bun,
