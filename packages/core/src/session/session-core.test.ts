@@ -359,6 +359,20 @@ describe('SessionCore', () => {
     );
   });
 
+  it('SessionCore - a reconnect that is still connecting when the end bound comes fails with timeout then, not at its connect timeout', () => {
+    // Found by the randomised test: `end` went at 0 to a server that stopped answering; the stall at 3 s
+    // made a reconnect at 3.1 s that never opened. The stream must fail at 4 s (endTimeoutMs), not at 5.1 s.
+    const world = new World({ ...base, random: () => 0 });
+    world.write(1);
+    world.accept();
+    world.conn!.deaf = true;
+    world.end();
+    world.advance(4250);
+    expect(world.opens.map((o) => o.at)).toEqual([0, 3100]);
+    expect(world.error).toMatchObject({ code: 'timeout' });
+    expect(world.finishedAt).toBe(4000);
+  });
+
   it('SessionCore - a clean stream: one connection, finals at stream times, done', () => {
     const world = new World(base);
     world.write(500);

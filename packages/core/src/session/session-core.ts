@@ -285,7 +285,7 @@ export class SessionCore {
     if (phase === 'done' || phase === 'idle') return;
     const s = this.#s;
     // The end of the stream is bounded whatever the connection is doing.
-    const endBy = this.#firstEndSentAt >= 0 ? this.#firstEndSentAt + s.endTimeoutMs : Infinity;
+    const endBy = this.#endBy();
     if (now >= endBy && !(phase === 'open' && this.#sessionEnded)) {
       this.#finish(createSttError('timeout', `No \`session.ended\` within ${s.endTimeoutMs} ms of the end of the audio`));
       return;
@@ -340,7 +340,13 @@ export class SessionCore {
     this.#connectStartedAt = now;
     this.#prepare();
     this.#io.open(this.#id);
-    if (this.#phase === 'connecting') this.#io.wakeAt(now + this.#s.connectTimeoutMs);
+    // The connect timeout, or the end of the stream's bound if that comes first.
+    if (this.#phase === 'connecting') this.#io.wakeAt(Math.min(now + this.#s.connectTimeoutMs, this.#endBy()));
+  }
+
+  /** When the stream must be over once `end` was sent (`endTimeoutMs` after the first), else `Infinity`. */
+  #endBy(): number {
+    return this.#firstEndSentAt >= 0 ? this.#firstEndSentAt + this.#s.endTimeoutMs : Infinity;
   }
 
   /** Where the next connection starts: the commit point (a replay), with a gap for what is gone. */
