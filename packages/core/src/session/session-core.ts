@@ -51,6 +51,8 @@ export class SessionCore {
   /** Whole frames in a message of audio that is ahead of the wire, and its samples per channel. */
   readonly #messageFrames: number;
   readonly #messageSamples: number;
+  /** Bytes of one whole wire frame. */
+  readonly #frameBytes: number;
 
   #phase: Phase = 'idle';
   #error: Error | null = null;
@@ -94,7 +96,8 @@ export class SessionCore {
     this.#framing = new Framing(settings.frameSamples);
     this.#messageFrames = Math.max(1, settings.messageFrames ?? 1);
     this.#messageSamples = settings.frameSamples * this.#messageFrames;
-    this.#window = new ReplayWindow({ ...settings, messageFrames: this.#messageFrames });
+    this.#frameBytes = 2 * settings.channels * settings.frameSamples;
+    this.#window = new ReplayWindow(settings);
     this.#policy = new ReconnectPolicy(settings.reconnect, settings.random);
     this.#tickMs = Math.max(25, Math.min(settings.keepAliveMs, settings.stallTimeoutMs, settings.connectTimeoutMs, settings.endTimeoutMs) / 4);
     this.#lastFinalEnd = new Array<number>(settings.channels).fill(0);
@@ -436,19 +439,17 @@ export class SessionCore {
         }
         boundary = markers.boundary(id, this.#sentUpTo);
       }
-      // Audio that is there in more than one frame goes in messages of up to #messageFrames frames.
-      // New audio written ahead of real time (a file) waits for a whole message, at the latest until
-      // real time comes within one message of its end; audio paced by realtimeFactor goes a frame at a time.
-      // A message takes the socket at most one frame past the high-water mark, as a single frame would.
-      let frames = this.#messageFrames;
+      // New audio paced by realtimeFactor goes a frame at a time; other audio that is there in more than
+      // one frame goes in messages of up to #messageFrames frames, and takes the socket at most one frame
+      // past the high-water mark, as a single frame would. New audio written ahead of real time (a file)
+      // waits for a whole message, at the latest until real time comes within one message of its end.
+      const paced = s.realtimeFactor !== Infinity && this.#sentUpTo >= this.#replayEnd;
+      let frames = paced ? 1 : this.#messageFrames;
       let flushAt = -Infinity;
       if (frames > 1) {
-        const room = 1 + Math.floor((s.highWaterMarkBytes - this.#bufferedBound) / (2 * s.channels * s.frameSamples));
+        const room = 1 + Math.floor((s.highWaterMarkBytes - this.#bufferedBound) / this.#frameBytes);
         if (room < frames) frames = Math.max(1, room);
-        if (this.#sentUpTo >= this.#replayEnd) {
-          if (s.realtimeFactor !== Infinity) frames = 1;
-          else flushAt = this.#openedAt + ((window.end - this.#replayEnd - this.#messageSamples) * 1000) / s.sampleRate;
-        }
+        if (this.#sentUpTo >= this.#replayEnd) flushAt = this.#dueAt(window.end - this.#messageSamples, 1);
       }
       const until = this.#framing.next(this.#sentUpTo, window.end, boundary, frames, now < flushAt);
       if (until < 0) {
@@ -461,9 +462,9 @@ export class SessionCore {
         io.awaitDrain(id, s.highWaterMarkBytes >> 1);
         break;
       }
-      if (s.realtimeFactor !== Infinity && this.#sentUpTo >= this.#replayEnd) {
+      if (paced) {
         // New audio goes no faster than realtimeFactor × real time (a replay goes at once).
-        const due = this.#openedAt + ((this.#sentUpTo - this.#replayEnd) / s.sampleRate / s.realtimeFactor) * 1000;
+        const due = this.#dueAt(this.#sentUpTo, s.realtimeFactor);
         if (due - now > 1) {
           this.#pacingUntil = due;
           io.wakeAt(due);
@@ -484,6 +485,11 @@ export class SessionCore {
       sent = true;
     }
     if (sent) io.wakeWriter();
+  }
+
+  /** When new audio up to stream `position` is due at `factor` × real time since the connection opened (ms). */
+  #dueAt(position: number, factor: number): number {
+    return this.#openedAt + ((position - this.#replayEnd) / this.#s.sampleRate / factor) * 1000;
   }
 
   /**
