@@ -110,9 +110,8 @@ export function writeResults(res, file) {
         // ours (silent engine, nothing confirmed) against raw-writable-retaining (which keeps the same
         // 30 s of sent audio for a replay), else raw-writable.
         const confirmed = name.startsWith('ours-confirmed');
-        const floorName = confirmed
-          ? ([`raw-transform-confirmed ${scheme}`, `raw-writable-confirmed ${scheme}`].find((k) => runs[k]) ?? `raw-writable ${scheme}`)
-          : name.startsWith('ours') ? ([`raw-writable-retaining ${scheme}`].find((k) => runs[k]) ?? `raw-writable ${scheme}`) : `raw-writable ${scheme}`;
+        const floors = confirmed ? ['raw-transform-confirmed', 'raw-writable-confirmed'] : name.startsWith('ours') ? ['raw-writable-retaining'] : [];
+        const floorName = [...floors, 'raw-writable'].map((k) => `${k} ${scheme}`).find((k) => runs[k]) ?? `raw-writable ${scheme}`;
         const floor = runs[floorName];
         const idx = [...Array(Math.min(v.all.length, nul.all.length)).keys()];
         const cpuPer = median(idx.map(per(v)));
@@ -121,7 +120,7 @@ export function writeResults(res, file) {
         const mc = median(v.all.map((x) => x.gc?.major).filter((x) => x !== undefined));
         rows.push([name, f(cpuPer, 3), f(ratio, 2), f(vsFloor, 2), floor ? floorName.split(' ')[0] : '', Number.isFinite(mc) ? String(mc) : '', f(v.p50LatenessMs, 2), f(v.p99LatenessMs, 2), f(v.maxLatenessMs, 1), MiB(v.peakRss)]);
         if (name.startsWith('ours')) {
-          const what = `${n} sessions ${scheme}${tag}${name.startsWith('ours-confirmed') ? ' (server confirms)' : ''}`;
+          const what = `${n} sessions ${scheme}${tag}${confirmed ? ' (server confirms)' : ''}`;
           if (floor) targets.push([`${what}: CPU per session-second ≤ 1.05× ${floorName.split(' ')[0]}`, f(vsFloor, 2), vsFloor <= 1.05]);
           // Issue 14 as filed: the silent engine against raw-writable too, beside its like-for-like floor.
           const writable = runs[`raw-writable ${scheme}`];

@@ -110,12 +110,12 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
       const transform = kind === 'raw-transform-confirmed';
       const ring = kind === 'raw-writable-retaining' ? new Int16Array(30 * 16000) : null;
       let ringAt = 0;
+      // The concurrency client sends Int16Array frames.
       const retain = (frame) => {
-        const samples = frame instanceof Int16Array ? frame : new Int16Array(frame.buffer, frame.byteOffset, frame.byteLength >> 1);
-        const n = Math.min(samples.length, ring.length - ringAt);
-        ring.set(n === samples.length ? samples : samples.subarray(0, n), ringAt);
-        if (n < samples.length) ring.set(samples.subarray(n), 0);
-        ringAt = (ringAt + samples.length) % ring.length;
+        const n = Math.min(frame.length, ring.length - ringAt);
+        ring.set(n === frame.length ? frame : frame.subarray(0, n), ringAt);
+        if (n < frame.length) ring.set(frame.subarray(n), 0);
+        ringAt = (ringAt + frame.length) % ring.length;
       };
       let controller;
       const readable = transform ? new ReadableStream({ start: (c) => void (controller = c) }) : null;
