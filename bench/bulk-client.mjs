@@ -12,7 +12,7 @@ const [kind, scheme, secondsArg] = process.argv.slice(2);
 const seconds = Number(secondsArg ?? 3600);
 const urls = JSON.parse(process.env.BENCH_URLS);
 const RATE = 16000;
-const FRAME = Number(process.env.BENCH_BULK_FRAME ?? 1600); // 100 ms
+const FRAME = Number(process.env.BENCH_BULK_FRAME ?? 1600); // 100 ms unless overridden
 const HWM = 64 * 1024; // the transcriber's default highWaterMarkBytes, for the raw baseline too
 const frames = Math.round((seconds * RATE) / FRAME);
 
