@@ -13,13 +13,15 @@
 // window (collected ones included), for bench/lib/heap-summary.mjs.
 //
 // Besides CPU it reports, for the window, CPU per thread (main against V8's
-// and libuv's workers), minor page faults and garbage collections by kind.
+// and libuv's workers), minor page faults and garbage collections by kind,
+// and V8's new-space size at its end.
 //
 //   BENCH_URLS='{…}' [BENCH_WARMUP_S=10] node concurrency-client.mjs <null|ours|ours-confirmed|raw|raw-writable|raw-writable-retaining|raw-writable-confirmed|raw-transform-confirmed|deepgram|assemblyai> <ws|wss> <sessions> <seconds> [frameMs]
 import { hooks, openSession, patchWs } from './lib/subjects.mjs';
 import { openAll, paced, percentile } from './lib/util.mjs';
 import { readdirSync, readFileSync } from 'node:fs';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 const [kind, scheme, nArg, secondsArg, frameMsArg] = process.argv.slice(2);
 const N = Number(nArg);
@@ -93,6 +95,9 @@ const gc = gcs.stop();
 const minorFaults = process.resourceUsage().minorPageFault - faults0;
 const elu = performance.eventLoopUtilization(elu0);
 const window = (performance.now() - w0) / 1000;
+// The young generation's size now: it grows with what survives scavenges and
+// stays grown, so it is part of peak RSS (row 3s).
+const newSpaceBytes = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size;
 measuring = false;
 clearInterval(rssTimer);
 if (profiler) await profiler.stop(process.env.BENCH_CPU_PROF ?? process.env.BENCH_HEAP_PROF);
@@ -118,6 +123,7 @@ console.log(
     p99LatenessMs: percentile(lateness, 99),
     maxLatenessMs: percentile(lateness, 100),
     peakRss,
+    newSpaceBytes,
     threads,
     minorFaults,
     gc,

@@ -4,13 +4,16 @@
 // server always in another process. Writes bench/RESULTS.md and
 // bench/out/results.json. Never part of the test command.
 //
-//   node bench/run.mjs [--only pipeline,bulk,concurrency,stall,weight,telephony,latency] [--quick]
+//   node bench/run.mjs [--only pipeline,bulk,concurrency,steady,stall,weight,telephony,latency] [--quick]
 //     [--reps N] [--bulk-seconds S] [--sessions 200,500] [--conc-seconds S] [--stall-ms MS]
 //     [--calls N]   (telephony; default 200, or the first of --sessions when that is given)
 //     [--latency-sessions N]   (latency: sessions of ours against the confirming engine; default as --calls; for --conc-seconds S)
 //     [--frame-ms 100,20]   (concurrency: frame lengths, one table each; 20 ms is telephony's 50 writes a second)
 //     [--conc-subjects raw,ours,…] [--conc-schemes ws,wss]   (concurrency: a subset of the subjects; null always runs)
 //     [--conc-warmup S]   (concurrency: seconds of paced sending before each measured window; default 10)
+//     [--steady-warmup S] [--steady-reps N]   (steady: the confirming and retaining subjects of row 3 at the first
+//                           --sessions count after S s of paced sending, default 60, when every process's young
+//                           generation has grown to its size in a long-running service; N rounds, default 1)
 //     [--out DIR]   (write results.json and RESULTS.md into DIR instead of bench/out and bench/, e.g. for a quick look)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildSubjects, benchDir } from './lib/build.mjs';
@@ -21,7 +24,7 @@ import { writeResults } from './lib/report.mjs';
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const quick = args.includes('--quick');
-const ALL_ROWS = 'pipeline,bulk,concurrency,stall,weight,telephony,latency';
+const ALL_ROWS = 'pipeline,bulk,concurrency,steady,stall,weight,telephony,latency';
 const only = new Set(opt('--only', ALL_ROWS).split(','));
 const fullRun = ALL_ROWS.split(',').every((r) => only.has(r));
 const REPS = Number(opt('--reps', quick ? 1 : 3));
@@ -31,6 +34,8 @@ const CONC_SECONDS = Number(opt('--conc-seconds', quick ? 5 : 20));
 const CONC_REPS = Number(opt('--conc-reps', quick ? 1 : 2));
 // Paced sending before each concurrency window, so that JIT and heap have settled (a live call runs for minutes).
 const CONC_WARMUP = Number(opt('--conc-warmup', quick ? 2 : 10));
+const STEADY_WARMUP = Number(opt('--steady-warmup', quick ? 5 : 60));
+const STEADY_REPS = Number(opt('--steady-reps', 1));
 const CALLS = Number(opt('--calls', args.includes('--sessions') ? SESSIONS[0] : quick ? 50 : 200));
 const STALL_MS = Number(opt('--stall-ms', quick ? 5000 : 30000));
 const LATENCY_SESSIONS = Number(opt('--latency-sessions', CALLS));
@@ -38,6 +43,7 @@ const FRAME_MS = opt('--frame-ms', '100,20').split(',').map(Number);
 const CONC_SUBJECTS = opt('--conc-subjects', null)?.split(',');
 const CONC_SCHEMES = opt('--conc-schemes', 'ws,wss').split(',');
 const OUT_DIR = opt('--out', null);
+const CONC_KEYS = ['cpuSeconds', 'p50LatenessMs', 'p99LatenessMs', 'maxLatenessMs', 'peakRss', 'newSpaceBytes', 'window', 'framesOnWire', 'endFailures'];
 const log = (...a) => console.error('[bench]', ...a);
 
 mkdirSync(`${benchDir}out`, { recursive: true });
@@ -66,7 +72,7 @@ if (only.has('pipeline')) {
 }
 
 let server = null;
-const needServer = ['bulk', 'concurrency', 'stall', 'telephony', 'latency'].some((r) => only.has(r));
+const needServer = ['bulk', 'concurrency', 'steady', 'stall', 'telephony', 'latency'].some((r) => only.has(r));
 if (needServer) {
   server = await startNode('lib/server.mjs', ['--cert', tls.cert, '--key', tls.key]);
   env.BENCH_URLS = JSON.stringify(server.info);
@@ -110,11 +116,33 @@ try {
             (runs[`${kind} ${scheme}`] ??= []).push(res);
           }
         }
-        table[n] = summarize(runs, ['cpuSeconds', 'p50LatenessMs', 'p99LatenessMs', 'maxLatenessMs', 'peakRss', 'window', 'framesOnWire', 'endFailures']);
+        table[n] = summarize(runs, CONC_KEYS);
       }
     }
     // A partial run keeps the machine line of the last full run, but its concurrency tables are this run's.
     Object.assign(results.settings, { concSeconds: CONC_SECONDS, concReps: CONC_REPS, concWarmupSeconds: CONC_WARMUP });
+  }
+
+  if (only.has('steady')) {
+    // Row 3s: the same measure after a long warm-up. A process's young generation grows with what
+    // survives its scavenges, so after row 3's 10 s some subjects have grown it and others have not
+    // (16 MiB of RSS at 200 sessions is 80 KiB a session); after a minute every subject has, as in a
+    // service that runs for hours (bench/ANALYSIS.md). The silent engine's windows are full by then too.
+    const n = SESSIONS[0];
+    const kinds = ['ours-confirmed', 'raw-transform-confirmed', 'raw-writable-confirmed', 'ours', 'raw-writable-retaining'];
+    const chosen = [['null', 'ws'], ...CONC_SCHEMES.flatMap((scheme) => kinds.map((kind) => [kind, scheme]))];
+    results.steady = { sessions: n, warmupSeconds: STEADY_WARMUP, seconds: CONC_SECONDS, reps: STEADY_REPS, byFrame: {} };
+    for (const frameMs of FRAME_MS) {
+      const runs = {};
+      for (let r = 0; r < STEADY_REPS; r++) {
+        for (const [kind, scheme] of chosen) {
+          log(`row 3s: ${n} sessions ${kind} ${scheme}, ${frameMs} ms frames, after ${STEADY_WARMUP} s (${r + 1}/${STEADY_REPS})`);
+          const res = await runNode('concurrency-client.mjs', [kind, scheme, n, CONC_SECONDS, frameMs], { env: { ...env, BENCH_WARMUP_S: String(STEADY_WARMUP) }, timeoutMs: 300_000 + STEADY_WARMUP * 1000 });
+          (runs[`${kind} ${scheme}`] ??= []).push(res);
+        }
+      }
+      results.steady.byFrame[frameMs] = { [n]: summarize(runs, CONC_KEYS) };
+    }
   }
 
   if (only.has('telephony')) {

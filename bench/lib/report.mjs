@@ -29,7 +29,7 @@ export function writeResults(res, file) {
   if (res.lastPartialRun) out.push(`**Last partial run** (rows ${res.lastPartialRun.rows.join(', ')}): ${res.lastPartialRun.date}, load ${res.lastPartialRun.loadavgAtStart.join(' / ')}.`);
   out.push('');
   out.push('## How to rerun\n');
-  out.push('```sh\npnpm install\npnpm bench                       # everything (~30 min): writes bench/RESULTS.md and bench/out/results.json\npnpm bench -- --only pipeline,weight   # some rows; other rows keep their last numbers\nnode bench/run.mjs --only telephony    # row 7 alone (200 calls; --calls N, --conc-seconds S)\nnode bench/run.mjs --only latency      # row 8 alone (200 sessions; --latency-sessions N, --conc-seconds S)\npnpm bench -- --quick            # a smoke run (short, 1 rep)\nnode bench/size-check.mjs        # the CI size check of the browser entry\n```\n');
+  out.push('```sh\npnpm install\npnpm bench                       # everything (about two hours; row 3 and 3s most of it): writes bench/RESULTS.md and bench/out/results.json\npnpm bench -- --only pipeline,weight   # some rows; other rows keep their last numbers\nnode bench/run.mjs --only telephony    # row 7 alone (200 calls; --calls N, --conc-seconds S)\nnode bench/run.mjs --only latency      # row 8 alone (200 sessions; --latency-sessions N, --conc-seconds S)\npnpm bench -- --quick            # a smoke run (short, 1 rep)\nnode bench/size-check.mjs        # the CI size check of the browser entry\n```\n');
   out.push('The subjects are bundled from the workspace sources (`source` condition) into `bench/.build/` at start, so a run measures the tree as it is. `sox` is used for the resampler reference when installed; `openssl` makes the self-signed certificate for `wss://`.\n');
 
   const p = res.pipeline;
@@ -82,11 +82,23 @@ export function writeResults(res, file) {
     }
   }
 
-  const concurrencyTables = [[100, res.concurrency], ...Object.entries(res.concurrencyByFrame ?? {}).map(([ms, t]) => [Number(ms), t])];
-  for (const [frameMs, cc] of concurrencyTables) {
+  const sd = res.steady;
+  const concurrencyTables = [
+    [100, res.concurrency, false],
+    ...Object.entries(res.concurrencyByFrame ?? {}).map(([ms, t]) => [Number(ms), t, false]),
+    ...Object.entries(sd?.byFrame ?? {}).map(([ms, t]) => [Number(ms), t, true]).sort((x, y) => y[0] - x[0]),
+  ];
+  let steadyHeader = false;
+  for (const [frameMs, cc, steady] of concurrencyTables) {
     if (!cc) continue;
-    const tag = frameMs === 100 ? '' : `, ${frameMs} ms frames`;
-    if (frameMs === 100) {
+    const tag = steady ? `, ${frameMs} ms frames, after ${sd.warmupSeconds} s` : frameMs === 100 ? '' : `, ${frameMs} ms frames`;
+    if (steady) {
+      if (!steadyHeader) {
+        steadyHeader = true;
+        out.push(`\n## 3s. Steady state: row 3's confirming and retaining subjects after ${sd.warmupSeconds} s of paced sending\n`);
+        out.push(`The same measure as rows 3 and 3b (${sd.seconds} s window, ${sd.reps} round${sd.reps === 1 ? '' : 's'}), started after ${sd.warmupSeconds} s instead of ${res.settings.concWarmupSeconds ?? 0} s. A Node process grows its young generation (V8's new space) with what survives its scavenges, and keeps it grown. After row 3's warm-up some subjects have grown it and others not yet: at 200 sessions on 2026-12-07, 16 MiB of RSS, or 80 KiB a session (ANALYSIS.md, row 3s). After a minute every subject has, as in a service that runs for hours, and the silent engine's replay windows are full. **New space**: its size at the end of the window.\n`);
+      }
+    } else if (frameMs === 100) {
       out.push(`\n## 3. Concurrency: sessions in one process, 100 ms frames at real-time pace for ${res.settings.concSeconds} s\n`);
       out.push(`Client CPU is this process's user+system time over the paced window (after ${res.settings.concWarmupSeconds ?? 0} s of paced sending as warm-up), minus the harness (\`null\`: the same timers and frames, no sockets), per session-second. \`raw-writable\`: raw \`ws\` behind a \`WritableStream\` (the Web Streams floor of the writable side). \`ours-confirmed\`: ours against an emulator whose engine sends an empty final for every second it heard (as real recognisers finalise silence), so the replay window holds about a second; \`ours\` runs against the silent engine, which never confirms anything. \`raw-writable-retaining\`: raw-writable that also keeps the last 30 s it sent for a replay, as the protocol asks of a client and ours does against the silent engine, in the cheapest way (one ring per session allocated at connect, each frame copied in): the floor \`ours\` is compared with. \`raw-writable-confirmed\`: raw-writable against the confirming engine, parsing every message; \`raw-transform-confirmed\`: the same, every transcript also delivered through a \`ReadableStream\` that is read as ours' is (the Web Streams floor of a \`TransformStream\` client, which \`ours-confirmed\` is compared with). **MC**: mark-compact collections in the window (median): on Node 20 a process settles, after its first mark-compact in a calm phase, into one at nearly every young-generation fill, and that regime decides most of a subject's CPU (ANALYSIS.md, row 3). Lateness: each frame carries its due time; measured when \`ws\` hands it to the kernel (send callback). Server in another process. Ratios are paired by round.\n`);
     } else {
@@ -100,7 +112,7 @@ export function writeResults(res, file) {
       const rows = [];
       for (const [name, v] of Object.entries(runs)) {
         if (name === 'null ws') {
-          rows.push([name + ' (harness)', `${f((v.cpuSeconds * 1e3) / (Number(n) * secs(v, 0)), 3)} (not subtracted)`, '', '', '', '', '', '', '', MiB(v.peakRss)]);
+          rows.push([name + ' (harness)', `${f((v.cpuSeconds * 1e3) / (Number(n) * secs(v, 0)), 3)} (not subtracted)`, '', '', '', '', '', '', '', MiB(v.peakRss), MiB(v.newSpaceBytes)]);
           continue;
         }
         const scheme = name.split(' ')[1];
@@ -118,7 +130,7 @@ export function writeResults(res, file) {
         const ratio = raw ? median(idx.map((i) => per(v)(i) / per(raw)(i))) : NaN;
         const vsFloor = floor ? median(idx.map((i) => per(v)(i) / per(floor)(i))) : NaN;
         const mc = median(v.all.map((x) => x.gc?.major).filter((x) => x !== undefined));
-        rows.push([name, f(cpuPer, 3), f(ratio, 2), f(vsFloor, 2), floor ? floorName.split(' ')[0] : '', Number.isFinite(mc) ? String(mc) : '', f(v.p50LatenessMs, 2), f(v.p99LatenessMs, 2), f(v.maxLatenessMs, 1), MiB(v.peakRss)]);
+        rows.push([name, f(cpuPer, 3), f(ratio, 2), f(vsFloor, 2), floor ? floorName.split(' ')[0] : '', Number.isFinite(mc) ? String(mc) : '', f(v.p50LatenessMs, 2), f(v.p99LatenessMs, 2), f(v.maxLatenessMs, 1), MiB(v.peakRss), MiB(v.newSpaceBytes)]);
         if (name.startsWith('ours')) {
           const what = `${n} sessions ${scheme}${tag}${confirmed ? ' (server confirms)' : ''}`;
           if (floor) targets.push([`${what}: CPU per session-second ≤ 1.05× ${floorName.split(' ')[0]}`, f(vsFloor, 2), vsFloor <= 1.05]);
@@ -145,7 +157,7 @@ export function writeResults(res, file) {
         }
       }
       out.push(`\n**${n} sessions${tag}**\n`);
-      out.push(table(['subject', 'CPU ms per session-second', 'vs raw (same scheme)', 'vs its floor', 'floor', 'MC', 'p50 lateness (ms)', 'p99 lateness (ms)', 'max (ms)', 'peak RSS'], rows));
+      out.push(table(['subject', 'CPU ms per session-second', 'vs raw (same scheme)', 'vs its floor', 'floor', 'MC', 'p50 lateness (ms)', 'p99 lateness (ms)', 'max (ms)', 'peak RSS', 'new space'], rows));
     }
   }
 
