@@ -131,7 +131,7 @@ try {
     const n = SESSIONS[0];
     const kinds = ['ours-confirmed', 'raw-transform-confirmed', 'raw-writable-confirmed', 'ours', 'raw-writable-retaining'];
     const chosen = [['null', 'ws'], ...CONC_SCHEMES.flatMap((scheme) => kinds.map((kind) => [kind, scheme]))];
-    results.steady = { sessions: n, warmupSeconds: STEADY_WARMUP, seconds: CONC_SECONDS, reps: STEADY_REPS, byFrame: {} };
+    results.steady = { sessions: n, warmupSeconds: STEADY_WARMUP, rowThreeWarmupSeconds: CONC_WARMUP, seconds: CONC_SECONDS, reps: STEADY_REPS, byFrame: {} };
     for (const frameMs of FRAME_MS) {
       const runs = {};
       for (let r = 0; r < STEADY_REPS; r++) {

@@ -96,7 +96,7 @@ export function writeResults(res, file) {
       if (!steadyHeader) {
         steadyHeader = true;
         out.push(`\n## 3s. Steady state: row 3's confirming and retaining subjects after ${sd.warmupSeconds} s of paced sending\n`);
-        out.push(`The same measure as rows 3 and 3b (${sd.seconds} s window, ${sd.reps} round${sd.reps === 1 ? '' : 's'}), started after ${sd.warmupSeconds} s instead of ${res.settings.concWarmupSeconds ?? 0} s. A Node process grows its young generation (V8's new space) with what survives its scavenges, and keeps it grown. After row 3's warm-up some subjects have grown it and others not yet: at 200 sessions on 2026-12-07, 16 MiB of RSS, or 80 KiB a session (ANALYSIS.md, row 3s). After a minute every subject has, as in a service that runs for hours, and the silent engine's replay windows are full. **New space**: its size at the end of the window.\n`);
+        out.push(`The same measure as rows 3 and 3b (${sd.seconds} s window, ${sd.reps} round${sd.reps === 1 ? '' : 's'}), started after ${sd.warmupSeconds} s instead of row 3's ${sd.rowThreeWarmupSeconds} s. A Node process grows its young generation (V8's new space) with what survives its scavenges, and keeps it grown. After row 3's warm-up some subjects have grown it and others not yet: at 200 sessions on 2026-12-07, 16 MiB of RSS, or 80 KiB a session (ANALYSIS.md, row 3s). After a minute every subject has, as in a service that runs for hours, and the silent engine's replay windows are full. **New space**: its size at the end of the window.\n`);
       }
     } else if (frameMs === 100) {
       out.push(`\n## 3. Concurrency: sessions in one process, 100 ms frames at real-time pace for ${res.settings.concSeconds} s\n`);
