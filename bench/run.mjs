@@ -46,6 +46,19 @@ const OUT_DIR = opt('--out', null);
 const CONC_KEYS = ['cpuSeconds', 'p50LatenessMs', 'p99LatenessMs', 'maxLatenessMs', 'peakRss', 'newSpaceBytes', 'window', 'framesOnWire', 'endFailures'];
 const log = (...a) => console.error('[bench]', ...a);
 
+/** Rows 3 and 3s: `reps` rounds of every chosen [kind, scheme] at `n` sessions, each in its own process, summarised. */
+async function concurrencyRuns(row, chosen, n, frameMs, reps, warmupSeconds) {
+  const runs = {};
+  for (let r = 0; r < reps; r++) {
+    for (const [kind, scheme] of chosen) {
+      log(`${row}: ${n} sessions ${kind} ${scheme}, ${frameMs} ms frames, after ${warmupSeconds} s (${r + 1}/${reps})`);
+      const res = await runNode('concurrency-client.mjs', [kind, scheme, n, CONC_SECONDS, frameMs], { env: { ...env, BENCH_WARMUP_S: String(warmupSeconds) }, timeoutMs: 300_000 + warmupSeconds * 1000 });
+      (runs[`${kind} ${scheme}`] ??= []).push(res);
+    }
+  }
+  return summarize(runs, CONC_KEYS);
+}
+
 mkdirSync(`${benchDir}out`, { recursive: true });
 if (OUT_DIR) mkdirSync(OUT_DIR, { recursive: true });
 const resultsFile = OUT_DIR ? `${OUT_DIR}/results.json` : `${benchDir}out/results.json`;
@@ -107,42 +120,20 @@ try {
       const table = {};
       if (frameMs === 100) results.concurrency = table;
       else (results.concurrencyByFrame ??= {})[frameMs] = table;
-      for (const n of SESSIONS) {
-        const runs = {};
-        for (let r = 0; r < CONC_REPS; r++) {
-          for (const [kind, scheme] of chosen) {
-            log(`row 3: ${n} sessions ${kind} ${scheme}, ${frameMs} ms frames (${r + 1}/${CONC_REPS})`);
-            const res = await runNode('concurrency-client.mjs', [kind, scheme, n, CONC_SECONDS, frameMs], { env: { ...env, BENCH_WARMUP_S: String(CONC_WARMUP) }, timeoutMs: 300_000 });
-            (runs[`${kind} ${scheme}`] ??= []).push(res);
-          }
-        }
-        table[n] = summarize(runs, CONC_KEYS);
-      }
+      for (const n of SESSIONS) table[n] = await concurrencyRuns('row 3', chosen, n, frameMs, CONC_REPS, CONC_WARMUP);
     }
     // A partial run keeps the machine line of the last full run, but its concurrency tables are this run's.
     Object.assign(results.settings, { concSeconds: CONC_SECONDS, concReps: CONC_REPS, concWarmupSeconds: CONC_WARMUP });
   }
 
   if (only.has('steady')) {
-    // Row 3s: the same measure after a long warm-up. A process's young generation grows with what
-    // survives its scavenges, so after row 3's 10 s some subjects have grown it and others have not
-    // (16 MiB of RSS at 200 sessions is 80 KiB a session); after a minute every subject has, as in a
-    // service that runs for hours (bench/ANALYSIS.md). The silent engine's windows are full by then too.
+    // Row 3s: row 3's confirming and retaining subjects after a long warm-up, when every process has
+    // grown its young generation as a long-running service has (why: bench/ANALYSIS.md, row 3s).
     const n = SESSIONS[0];
     const kinds = ['ours-confirmed', 'raw-transform-confirmed', 'raw-writable-confirmed', 'ours', 'raw-writable-retaining'];
     const chosen = [['null', 'ws'], ...CONC_SCHEMES.flatMap((scheme) => kinds.map((kind) => [kind, scheme]))];
     results.steady = { sessions: n, warmupSeconds: STEADY_WARMUP, rowThreeWarmupSeconds: CONC_WARMUP, seconds: CONC_SECONDS, reps: STEADY_REPS, byFrame: {} };
-    for (const frameMs of FRAME_MS) {
-      const runs = {};
-      for (let r = 0; r < STEADY_REPS; r++) {
-        for (const [kind, scheme] of chosen) {
-          log(`row 3s: ${n} sessions ${kind} ${scheme}, ${frameMs} ms frames, after ${STEADY_WARMUP} s (${r + 1}/${STEADY_REPS})`);
-          const res = await runNode('concurrency-client.mjs', [kind, scheme, n, CONC_SECONDS, frameMs], { env: { ...env, BENCH_WARMUP_S: String(STEADY_WARMUP) }, timeoutMs: 300_000 + STEADY_WARMUP * 1000 });
-          (runs[`${kind} ${scheme}`] ??= []).push(res);
-        }
-      }
-      results.steady.byFrame[frameMs] = { [n]: summarize(runs, CONC_KEYS) };
-    }
+    for (const frameMs of FRAME_MS) results.steady.byFrame[frameMs] = { [n]: await concurrencyRuns('row 3s', chosen, n, frameMs, STEADY_REPS, STEADY_WARMUP) };
   }
 
   if (only.has('telephony')) {
