@@ -34,11 +34,11 @@ describe('SttError', () => {
     expect(errorFromResponse(413, { error: { code: 'invalid_input', message: 'too big' } }, undefined, 'x').retryable).toBe(false);
   });
 
-  it('parseRetryAfter - seconds, HTTP dates, caps at 60 s', () => {
+  it('parseRetryAfter - seconds and HTTP dates, as long as the server asked (the retry rule decides whether to wait)', () => {
     const now = Date.parse('2026-01-01T00:00:00Z');
     expect(parseRetryAfter('2', now)).toBe(2000);
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:05 GMT', now)).toBe(5000);
-    expect(parseRetryAfter('3600', now)).toBe(60000);
+    expect(parseRetryAfter('3600', now)).toBe(3_600_000);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
   });

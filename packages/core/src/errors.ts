@@ -238,12 +238,11 @@ export function createSttError(code: SttErrorCode, message: string, options: Stt
   return new Ctor(code, message, options);
 }
 
-/** The longest server-given wait (`Retry-After`, `retry_after`) that is honoured; longer ones are cut to it. */
-export const MAX_RETRY_AFTER_MS = 60_000;
-
 /**
- * Parses a `Retry-After` header (seconds or an HTTP date) into milliseconds,
- * capped at 60 s. Returns `undefined` for a missing or unreadable value.
+ * Parses a `Retry-After` header (seconds or an HTTP date) into milliseconds:
+ * what the server asked, whatever its size (the retry rule of `retry.ts`
+ * decides whether to wait it). Returns `undefined` for a missing or
+ * unreadable value.
  *
  * @example
  * ```ts
@@ -261,7 +260,7 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
     if (Number.isNaN(date)) return undefined;
     ms = date - now;
   }
-  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(ms)));
+  return Math.max(0, Math.round(ms));
 }
 
 /** The error envelope of PROTOCOL.md: `{ error: { code, message, param?, retry_after? } }`. */
@@ -317,7 +316,7 @@ export function errorFromResponse(
   if (envelope?.param !== undefined) options.param = redactSecrets(envelope.param, secrets);
   if (requestId) options.requestId = requestId;
   if (retryAfterMs !== undefined) options.retryAfterMs = retryAfterMs;
-  else if (envelope?.retry_after !== undefined) options.retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, envelope.retry_after * 1000);
+  else if (envelope?.retry_after !== undefined) options.retryAfterMs = envelope.retry_after * 1000;
   const detail = envelope?.message ?? (status === 404 ? 'not found (is the URL the gateway?)' : 'request failed');
   return createSttError(envelope?.code ?? fallbackCode, `${context}: ${status} ${redactSecrets(detail, secrets)}`, options);
 }
