@@ -2,7 +2,7 @@
  * @stt-stream/core: runtime-agnostic real-time and batch speech-to-text over
  * the STT gateway. Web Streams in, transcript events out.
  *
- * This entry is the public API (DESIGN.md, "Public API", and the README).
+ * This entry is the public API (the README and ARCHITECTURE.md).
  * What the sibling packages share beyond it is in `@stt-stream/core/internal`,
  * which is not public.
  *
@@ -32,7 +32,8 @@ export {
   type TranscriberStats,
   type TranscriptMetrics,
   type LatencySummary,
-} from './transcriber.ts';
+  type LagInfo,
+} from './transcriber/transcriber.ts';
 export { floatToInt16, int16ToFloat } from './audio/sample-convert.ts';
 export { downmix } from './audio/downmix.ts';
 // `Resampler` is its own subpath, `@stt-stream/core/resampler`: a static export here would put it in

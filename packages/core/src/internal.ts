@@ -23,7 +23,7 @@ export {
   readErrorEnvelope,
   type ErrorEnvelope,
 } from './errors.ts';
-export { connectAttempt, type ConnectAttempt } from './transport.ts';
+export { connectAttempt, pollDrain, DRAIN_POLL_MS, type ConnectAttempt } from './transport.ts';
 export { redactUrl } from './websocket-transport.ts';
 export { assertSubprotocolToken } from './protocol/credentials.ts';
 export {
@@ -33,7 +33,8 @@ export {
   type StreamParams,
   type WireTranscript,
 } from './protocol/gateway-dialect.ts';
-export { ReplayBuffer } from './replay-buffer.ts';
+export { ReplayBuffer } from './session/replay-buffer.ts';
+export { BlockPool } from './session/block-pool.ts';
 export { assertPCMFrame } from './audio/pcm-frame.ts';
 export { sanitizeFloat } from './audio/sample-convert.ts';
 export {
@@ -58,7 +59,7 @@ export {
 } from './protocol/credentials.ts';
 export { STREAM_PATH, batchUrl, streamUrl } from './protocol/gateway-url.ts';
 export { MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BYTES } from './batch/transcribe.ts';
-export { describeCloseCode, errorFromClose, backoffDelay, MIN_UPTIME_MS, type CloseAction, type CloseCodeInfo } from './session/reconnect-policy.ts';
+export { describeCloseCode, errorFromClose, MIN_UPTIME_MS, type CloseAction, type CloseCodeInfo } from './session/reconnect-policy.ts';
+export { backoffDelay, nextRetry, type RetryTiming } from './retry.ts';
 export { FRAME_MS, frameMsOption, frameSamples } from './session/framing.ts';
-export { LIMITS as TRANSCRIBER_LIMITS } from './session/options.ts';
-export { MAX_RETRY_AFTER_MS } from './errors.ts';
+export { LIMITS as TRANSCRIBER_LIMITS } from './transcriber/options.ts';

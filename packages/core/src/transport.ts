@@ -35,24 +35,62 @@ export interface TransportConnection {
   readonly bufferedAmount: number;
   /**
    * Queues a message; never throws once the connection is closing. Binary
-   * `data` is a view of one of the transcriber's replay blocks: hand it to
-   * the socket (which copies it) or copy it before returning. The block
-   * goes back to a pool that every transcriber of the process shares once
-   * its audio is confirmed and the connection's `bufferedAmount` says the
-   * socket has let go of it, or when the stream ends.
+   * `data` is a view of one of the transcriber's replay blocks, which may
+   * hold other audio as soon as `send` returns: hand it to a socket that
+   * copies it (`ws`, browsers, Deno and Bun do) or copy it before returning;
+   * never keep it.
    */
   send(data: string | Uint8Array): void;
   /**
    * Resolves when `bufferedAmount` is below `bytes` (or the connection is
-   * closed). Transports with a drain signal use it; the default polls.
+   * closed). Transports with a drain signal use it; without it the
+   * transcriber polls `bufferedAmount` ({@link pollDrain}).
    */
   drain?(bytes: number): Promise<void>;
+  /**
+   * Closes with the closing handshake. A peer that does not answer it
+   * must not keep the socket: transports that can drop a socket do so
+   * after a short wait (1 s in both of this project's transports that can).
+   */
   close(code?: number, reason?: string): void;
   /**
    * Drops the connection at once, without a closing handshake (for a peer
-   * that stopped answering). Where a runtime has no such thing, `close` is used.
+   * that stopped answering). Where a runtime has no such thing, `close` is
+   * used ({@link dropConnection}).
    */
   terminate?(): void;
+}
+
+/** How often {@link pollDrain} looks at `bufferedAmount`, by default (ms). */
+export const DRAIN_POLL_MS = 4;
+
+/**
+ * Resolves once `read()` (a socket's `bufferedAmount`) is below `bytes`, or
+ * `gone()` says the connection is closed: for sockets with no drain event.
+ *
+ * @example
+ * ```ts
+ * await pollDrain(() => socket.bufferedAmount, 32768, () => socket.readyState !== 1);
+ * ```
+ */
+export function pollDrain(read: () => number, bytes: number, gone: () => boolean, pollMs: number = DRAIN_POLL_MS): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (gone() || read() < bytes ? resolve() : setTimeout(check, pollMs));
+    check();
+  });
+}
+
+/**
+ * Drops `conn` at once: `terminate` where the transport has it, else the
+ * closing handshake (a runtime whose WebSocket cannot drop a socket).
+ */
+export function dropConnection(conn: TransportConnection): void {
+  try {
+    if (conn.terminate) conn.terminate();
+    else conn.close(1000, 'dropped');
+  } catch {
+    /* already closed */
+  }
 }
 
 /**

@@ -1,7 +1,6 @@
-import { createSttError, redactSecrets } from './errors.ts';
+import { createSttError } from './errors.ts';
 import { nativeWebSocketTakesHeaders } from './internal/detect-runtime.ts';
-import { requestSecrets } from './protocol/credentials.ts';
-import { connectAttempt, type SttTransport, type TransportConnection, type TransportHandlers, type TransportRequest } from './transport.ts';
+import { DRAIN_POLL_MS, connectAttempt, pollDrain, type SttTransport, type TransportConnection, type TransportHandlers, type TransportRequest } from './transport.ts';
 
 /** The constructor shape of a standard `WebSocket`. */
 export interface WebSocketConstructor {
@@ -19,7 +18,7 @@ export interface WebSocketTransportOptions {
   /**
    * How often to look at `bufferedAmount` while waiting for it to drain
    * (the standard `WebSocket` has no drain event).
-   * @defaultValue 4
+   * @defaultValue 4 ({@link DRAIN_POLL_MS})
    */
   drainPollMs?: number;
 }
@@ -30,8 +29,10 @@ export interface WebSocketTransportOptions {
  * is used. Incoming message size is bounded only by the runtime (the
  * transcriber refuses a text message over 4 Mi characters as a
  * `protocol_error`); redirects are whatever the runtime does (browsers refuse
- * them on a WebSocket). The request's credentials are redacted from the
- * server's close reason.
+ * them on a WebSocket). The transcriber redacts its credentials from what a
+ * server says (close reasons included). A standard `WebSocket` cannot drop
+ * a socket without the closing handshake: the runtime gives up on a peer
+ * that does not answer it.
  *
  * @param WebSocketCtor - the constructor to use; `globalThis.WebSocket` when omitted
  * @example
@@ -44,7 +45,7 @@ export function createWebSocketTransport(
   options: WebSocketTransportOptions = {},
 ): SttTransport {
   const takesHeaders = options.headers ?? nativeWebSocketTakesHeaders();
-  const pollMs = options.drainPollMs ?? 4;
+  const pollMs = options.drainPollMs ?? DRAIN_POLL_MS;
   return {
     name: 'websocket',
     supportsHeaders: takesHeaders,
@@ -58,7 +59,6 @@ export function createWebSocketTransport(
         );
       }
       const where = redactUrl(request.url);
-      const secrets = requestSecrets(request);
       return new Promise<TransportConnection>((resolve, reject) => {
         let socket: WebSocket;
         try {
@@ -94,7 +94,7 @@ export function createWebSocketTransport(
           }
           if (closed) return;
           closed = true;
-          handlers.close(ev.code || 1006, redactSecrets(ev.reason ?? '', secrets));
+          handlers.close(ev.code || 1006, ev.reason ?? '');
         });
 
         const connection: TransportConnection = {
@@ -106,13 +106,7 @@ export function createWebSocketTransport(
             socket.send(data as string | Uint8Array<ArrayBuffer>);
           },
           drain(bytes) {
-            return new Promise<void>((done) => {
-              const check = () => {
-                if (socket.readyState !== 1 || socket.bufferedAmount < bytes) done();
-                else setTimeout(check, pollMs);
-              };
-              check();
-            });
+            return pollDrain(() => socket.bufferedAmount, bytes, () => socket.readyState !== 1, pollMs);
           },
           close(code, reason) {
             try { socket.close(code, reason); } catch { socket.close(); }

@@ -16,8 +16,7 @@ import {
   type TransportHandlers,
   type TransportRequest,
 } from '@stt-stream/core';
-import { connectAttempt, errorFromResponse, redactUrl } from '@stt-stream/core/internal';
-import { redactSecrets, requestSecrets } from '@stt-stream/core/internal';
+import { connectAttempt, errorFromResponse, redactUrl, requestSecrets } from '@stt-stream/core/internal';
 
 /** Options for {@link createWsTransport}. */
 export interface WsTransportOptions {
@@ -48,6 +47,11 @@ const MAX_ERROR_BODY = 64 * 1024;
 const MAX_ERROR_BODY_MS = 2000;
 /** The default bound on one incoming message (`ws`'s `maxPayload`). */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/**
+ * How long a graceful close waits for the peer's answer before the socket is
+ * dropped (`ws` itself would wait 30 s for a peer that never reads).
+ */
+export const CLOSE_WAIT_MS = 1000;
 
 const TLS_ERROR = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_(GET|VERIFY)_)/;
 
@@ -66,9 +70,11 @@ const TLS_ERROR = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CER
  * the status and headers decide: a 401 whose body never ends is still
  * `unauthenticated`, at once); a redirect (3xx) is never followed and fails
  * with `connection_failed` naming the status and the `Location`'s origin;
- * each incoming message is at most `maxPayload` (1 MiB by default). The
- * request's credentials are redacted from the server's error message and
- * close reason.
+ * each incoming message is at most `maxPayload` (1 MiB by default); a
+ * graceful close that the peer does not answer within 1 s
+ * ({@link CLOSE_WAIT_MS}) drops the socket. The request's credentials are
+ * redacted from a refused upgrade's error (the transcriber redacts them from
+ * what an open connection's server says).
  *
  * @param options - agent, `ws` class, extra `ws` client options
  * @example Stream through a proxy agent
@@ -83,13 +89,14 @@ const TLS_ERROR = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CER
  */
 export function createWsTransport(options: WsTransportOptions = {}): SttTransport {
   const Ctor = options.WebSocket ?? WebSocket;
+  const keepsViews = Boolean(options.clientOptions?.perMessageDeflate || options.clientOptions?.generateMask);
   return {
     name: 'ws',
     supportsHeaders: true,
     connect(request: TransportRequest, handlers: TransportHandlers): Promise<TransportConnection> {
       const where = redactUrl(request.url);
       const secrets = requestSecrets(request);
-      const startedAt = Date.now();
+      const startedAt = performance.now();
       return new Promise<TransportConnection>((resolve, reject) => {
         if (request.signal?.aborted) {
           // Already aborted: fail before opening a socket at all.
@@ -142,7 +149,7 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
           // A redirect is refused from its headers; its body says nothing we use.
           if (status >= 300 && status < 400) return decide(undefined);
           // Leave the handshake timeout a margin, so the status decides rather than the timer.
-          const waitMs = Math.min(MAX_ERROR_BODY_MS, request.timeoutMs - (Date.now() - startedAt) - 50);
+          const waitMs = Math.min(MAX_ERROR_BODY_MS, request.timeoutMs - (performance.now() - startedAt) - 50);
           readBody(res, waitMs).then(decide, () => decide(undefined));
         });
         socket.on('open', () => {
@@ -163,7 +170,7 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
               closed = true;
               checkWaiters();
               socket.terminate();
-              handlers.close(protocolClose, redactSecrets(errorText(err), secrets));
+              handlers.close(protocolClose, errorText(err));
             }
             return; // otherwise 'close' follows with the code
           }
@@ -185,7 +192,7 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
           if (closed) return;
           closed = true;
           checkWaiters();
-          const text = redactSecrets(reason.toString('utf8'), secrets) || (code === 1006 && lastError ? errorText(lastError) : '');
+          const text = reason.toString('utf8') || (code === 1006 && lastError ? errorText(lastError) : '');
           handlers.close(code === 1005 || code === 0 ? 1006 : code, text);
         });
 
@@ -199,7 +206,10 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
           send(data) {
             if (socket.readyState !== WebSocket.OPEN) return;
             pendingSends++;
-            socket.send(data, typeof data === 'string' ? TEXT : BINARY, onSent);
+            // `ws` copies a binary message as it masks it (every client message), so the view may be reused at
+            // once; not when compression queues it or a `generateMask` of zeros skips the mask: copy it then.
+            const bytes = typeof data === 'string' || !keepsViews ? data : data.slice();
+            socket.send(bytes, typeof data === 'string' ? TEXT : BINARY, onSent);
           },
           drain(bytes) {
             return new Promise<void>((done) => {
@@ -218,6 +228,10 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
               // A code `ws` will not send (1006, out of range): close plainly.
               socket.close();
             }
+            if (socket.readyState === WebSocket.CLOSED) return;
+            // A peer that does not answer the closing handshake (one that reads nothing) does not keep the socket.
+            const timer = setTimeout(() => socket.terminate(), CLOSE_WAIT_MS);
+            socket.once('close', () => clearTimeout(timer));
           },
         };
       });

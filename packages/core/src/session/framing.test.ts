@@ -1,41 +1,49 @@
 import { describe, expect, it } from 'vitest';
-import { CATCH_UP_MESSAGE_MS, FRAME_MS, Framing, catchUpFrames, frameMsOption, frameSamples } from './framing.ts';
+import { CATCH_UP_MESSAGE_MS, FRAME_MS, catchUpFrames, frameMsOption, frameSamples, nextMessage, type MessageCut } from './framing.ts';
+
+/** A cut of 100-sample frames (200 bytes) with room in the socket, nothing paced or held. */
+const cut = (over: Partial<MessageCut>): MessageCut => ({
+  from: 0,
+  available: 0,
+  boundary: Infinity,
+  frameSamples: 100,
+  frameBytes: 200,
+  messageFrames: 1,
+  paced: false,
+  room: 1 << 20,
+  hold: false,
+  ...over,
+});
 
 describe('framing', () => {
-  it('Framing - whole frames, a partial frame only where a marker cuts it', () => {
-    const f = new Framing(160);
-    f.reset(0);
-    expect(f.next(0, 100, Infinity)).toBe(-1); // the rest of the frame is still to come
-    expect(f.next(0, 500, Infinity)).toBe(160);
-    expect(f.next(160, 500, Infinity)).toBe(320);
-    expect(f.next(320, 500, Infinity)).toBe(480);
-    expect(f.next(480, 500, Infinity)).toBe(-1);
-    expect(f.next(480, 500, 500)).toBe(500); // finalize / end at 500
-    expect(f.next(500, 500, 500)).toBe(-1);
+  it('nextMessage - whole frames, a partial frame only where a marker cuts it, then whole frames from the cut', () => {
+    const f = (from: number, available: number, boundary = Infinity) => nextMessage(cut({ frameSamples: 160, frameBytes: 320, from, available, boundary }));
+    expect(f(0, 100)).toBe(-1); // the rest of the frame is still to come
+    expect(f(0, 500)).toBe(160);
+    expect(f(160, 500)).toBe(320);
+    expect(f(320, 500)).toBe(480);
+    expect(f(480, 500)).toBe(-1);
+    expect(f(480, 500, 500)).toBe(500); // finalize / end at 500
+    expect(f(500, 500, 500)).toBe(-1);
+    expect(f(500, 700)).toBe(660); // frames count from the cut
   });
 
-  it('Framing - a read stopped early (a block ended) keeps the frame end; a reset starts frames at the replay point', () => {
-    const f = new Framing(100);
-    f.reset(0);
-    expect(f.next(0, 1000, Infinity)).toBe(100);
-    expect(f.next(60, 1000, Infinity)).toBe(100); // 40 went, 60 were sent of this frame
-    f.reset(250);
-    expect(f.next(250, 1000, Infinity)).toBe(350);
+  it('nextMessage - audio already there goes in messages of up to `messageFrames` whole frames; `hold` waits for all of them unless a marker is due', () => {
+    const f = (from: number, available: number, boundary = Infinity, hold = false) => nextMessage(cut({ messageFrames: 3, from, available, boundary, hold }));
+    expect(f(0, 1000)).toBe(300);
+    expect(f(300, 550)).toBe(500); // two whole frames are there: they go
+    expect(f(500, 550)).toBe(-1);
+    expect(f(500, 750, Infinity, true)).toBe(-1); // held for a third frame
+    expect(f(500, 800, Infinity, true)).toBe(800);
+    expect(f(800, 950, 950, true)).toBe(900); // a marker is due: no hold, whole frames first
+    expect(f(900, 950, 950, true)).toBe(950); // then the partial frame up to the marker
   });
 
-  it('Framing - audio already there goes in messages of up to `frames` whole frames; `hold` waits for all of them unless a marker is due', () => {
-    const f = new Framing(100);
-    f.reset(0);
-    expect(f.next(0, 1000, Infinity, 3)).toBe(300);
-    expect(f.next(300, 550, Infinity, 3)).toBe(500); // two whole frames are there: they go
-    expect(f.next(500, 550, Infinity, 3)).toBe(-1);
-    expect(f.next(500, 750, Infinity, 3, true)).toBe(-1); // held for a third frame
-    expect(f.next(500, 800, Infinity, 3, true)).toBe(800);
-    expect(f.next(800, 950, 950, 3, true)).toBe(900); // a marker is due: no hold, whole frames first
-    expect(f.next(900, 950, 950, 3, true)).toBe(950); // then the partial frame up to the marker
-    f.reset(0);
-    expect(f.next(0, 1000, Infinity, 3)).toBe(300);
-    expect(f.next(120, 1000, Infinity, 3)).toBe(300); // a read stopped at a block's end: the message's end stays
+  it('nextMessage - paced audio goes a frame at a time; a message takes the socket at most one frame past its high-water mark', () => {
+    expect(nextMessage(cut({ messageFrames: 3, available: 1000, paced: true }))).toBe(100);
+    expect(nextMessage(cut({ messageFrames: 3, available: 1000, room: 250 }))).toBe(200); // room for one frame and a part: two go
+    expect(nextMessage(cut({ messageFrames: 3, available: 1000, room: 0 }))).toBe(100);
+    expect(nextMessage(cut({ messageFrames: 3, available: 1000, room: -5000 }))).toBe(100);
   });
 
   it('catchUpFrames - whole frames in a catch-up message of at most 250 ms, at least one', () => {

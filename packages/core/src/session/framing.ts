@@ -1,11 +1,12 @@
 /**
- * Framing: the only place wire frames are cut. Audio is stored in the
- * replay blocks as it comes; each binary message sent is the next
- * `frameSamples` of it, except that a frame is cut short where a
- * `finalize` or `end` must follow (the partial frame goes at once), and
- * that audio which is already there in more than one frame (a replay, a
- * burst after the socket drained, a file written faster than real time)
- * goes in messages of several whole frames, up to {@link CATCH_UP_MESSAGE_MS}.
+ * Framing: the one place wire messages are cut ({@link nextMessage}). Each
+ * binary message is the next whole frame of the audio written, except that
+ * a frame is cut short where a `finalize` or `end` must follow (the partial
+ * frame goes at once), and that audio which is already there in more than
+ * one frame (a replay, a burst after the socket drained, a file written
+ * faster than real time) goes in messages of several whole frames, up to
+ * {@link CATCH_UP_MESSAGE_MS}, as far as the socket's high-water mark
+ * allows.
  *
  * `frameMs` has one meaning across the packages: the length of one audio
  * message (or captured chunk) while audio comes at real time, from
@@ -70,67 +71,57 @@ export function frameMsOption(value: unknown, name = 'frameMs'): number {
   return value;
 }
 
+/** What {@link nextMessage} needs to cut the next message. Positions are stream sample positions (per channel). */
+export interface MessageCut {
+  /** Where the message starts: what the connection has sent up to. */
+  from: number;
+  /** The end of the audio that may go now. */
+  available: number;
+  /** A position that cuts a frame short (the next `finalize` or `end`), `Infinity` when none. */
+  boundary: number;
+  /** Samples per channel in a whole frame. */
+  frameSamples: number;
+  /** Bytes of a whole frame. */
+  frameBytes: number;
+  /** The most whole frames in one message of audio that is already there (`catchUpFrames`). */
+  messageFrames: number;
+  /** New audio paced at real time (`realtimeFactor`): one frame a message. */
+  paced: boolean;
+  /** Bytes the socket may still take before its high-water mark (a message takes it at most one frame past). */
+  room: number;
+  /** Wait until a whole message is there (more audio is sure to come soon), unless a marker is due first. */
+  hold: boolean;
+}
+
 /**
- * Where the messages of one connection are cut. Positions are stream
- * sample positions (per channel). Messages are whole frames counted from
- * the connection's first position; one message is up to `frames` of them.
+ * The end of the next message from `cut.from`, or -1 when none is due yet.
+ * A message is whole frames counted from `from`: one when paced, else as
+ * many as are there up to `messageFrames` and the socket's room; a partial
+ * frame goes only where a marker cuts it.
  *
  * @example
  * ```ts
- * const f = new Framing(1600);
- * f.reset(0);
- * f.next(0, 4000, Infinity);       // 1600: a whole frame is ready
- * f.next(1600, 4000, Infinity);    // 3200
- * f.next(3200, 4000, Infinity);    // -1: the rest of that frame is still to come
- * f.next(3200, 4000, 4000);        // 4000: a marker at 4000 cuts it short
- * f.reset(0);
- * f.next(0, 4000, Infinity, 2);    // 3200: two frames in one message
- * f.next(0, 2000, Infinity, 2, true); // -1: hold for the second frame
+ * const cut = { from: 0, available: 4000, boundary: Infinity, frameSamples: 1600, frameBytes: 3200,
+ *   messageFrames: 2, paced: false, room: 65536, hold: false };
+ * nextMessage(cut);                                 // 3200: two frames in one message
+ * nextMessage({ ...cut, from: 3200 });              // -1: the rest of that frame is still to come
+ * nextMessage({ ...cut, from: 3200, boundary: 4000 }); // 4000: a marker at 4000 cuts it short
+ * nextMessage({ ...cut, available: 2000, hold: true }); // -1: hold for the second frame
  * ```
  */
-export class Framing {
-  /** Samples per channel in a whole frame. */
-  readonly frameSamples: number;
-  #frameEnd = 0;
-
-  constructor(frameSamples: number) {
-    this.frameSamples = frameSamples;
+export function nextMessage(cut: MessageCut): number {
+  const { from, available, boundary } = cut;
+  const limit = boundary < available ? boundary : available;
+  if (from >= limit) return -1;
+  const size = cut.frameSamples;
+  let whole = Math.floor((limit - from) / size);
+  // A partial frame goes only where a marker cuts it.
+  if (whole === 0) return boundary <= available ? limit : -1;
+  let frames = 1;
+  if (!cut.paced && cut.messageFrames > 1) {
+    frames = Math.max(1, Math.min(cut.messageFrames, 1 + Math.floor(cut.room / cut.frameBytes)));
+    if (whole < frames && cut.hold && boundary > available) return -1;
   }
-
-  /** A new connection starts sending at `position`: frames are counted from there. */
-  reset(position: number): void {
-    this.#frameEnd = position;
-  }
-
-  /**
-   * The end of the next message from `sentUpTo`, or -1 when none is due.
-   *
-   * @param available The end of the audio written so far.
-   * @param boundary A position that cuts a frame short (the next `finalize`
-   *   or `end`), `Infinity` when none.
-   * @param frames The most whole frames in one message (default 1).
-   * @param hold Wait until `frames` whole frames are there (more audio is
-   *   sure to come soon), unless a marker is due first.
-   */
-  next(sentUpTo: number, available: number, boundary: number, frames = 1, hold = false): number {
-    const limit = boundary < available ? boundary : available;
-    if (sentUpTo >= limit) return -1;
-    // A read that stopped early (at a block's end) keeps the message's end.
-    if (sentUpTo < this.#frameEnd) {
-      const end = this.#frameEnd;
-      if (end <= limit) return end;
-      return boundary <= available ? limit : -1;
-    }
-    const size = this.frameSamples;
-    let whole = Math.floor((limit - sentUpTo) / size);
-    if (whole === 0) {
-      // A partial frame goes only where a marker cuts it; the rest of that frame goes next.
-      if (boundary > available) return -1;
-      this.#frameEnd = sentUpTo + size;
-      return limit;
-    }
-    if (whole >= frames) whole = frames;
-    else if (hold && boundary > available) return -1;
-    return (this.#frameEnd = sentUpTo + whole * size);
-  }
+  if (whole > frames) whole = frames;
+  return from + whole * size;
 }

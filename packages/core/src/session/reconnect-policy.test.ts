@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { SttAuthError, SttConnectionError, SttRateLimitError, createSttError } from '../errors.ts';
-import { ReconnectPolicy, backoffDelay, describeCloseCode, errorFromClose, type DropContext } from './reconnect-policy.ts';
+import { backoffDelay, nextRetry } from '../retry.ts';
+import { ReconnectPolicy, describeCloseCode, errorFromClose, type DropContext } from './reconnect-policy.ts';
 
 const settings = { retries: 3, minDelayMs: 100, maxDelayMs: 1000, maxRetryTimeMs: 10_000 };
 const ctx = (over: Partial<DropContext> = {}): DropContext => ({ now: 0, sessionEnded: false, endedAndAllSent: false, pending: true, uptimeMs: 500, ...over });
 
 describe('reconnect policy', () => {
-  it('errorFromClose - maps every close code of PROTOCOL.md', () => {
+  it('errorFromClose - maps every close code of docs/protocol.md', () => {
     const table: [number, string, string, boolean][] = [
       [1001, 'connection_lost', 'reconnect', true],
       [1006, 'connection_lost', 'reconnect', true],
@@ -34,12 +35,12 @@ describe('reconnect policy', () => {
     expect(errorFromClose(1006, '')).toBeInstanceOf(SttConnectionError);
   });
 
-  it('errorFromClose - prefers the server error message and keeps retry_after (capped at 60 s)', () => {
+  it('errorFromClose - prefers the server error message and keeps retry_after as the server asked', () => {
     const err = errorFromClose(4029, 'rate', { code: 'rate_limited', message: 'Too many sessions', retry_after: 2 });
     expect(err.message).toBe('Connection closed (4029): Too many sessions');
     expect(err.retryAfterMs).toBe(2000);
     expect(err).toBeInstanceOf(SttRateLimitError);
-    expect(errorFromClose(4029, '', { code: 'rate_limited', message: 'x', retry_after: 3600 }).retryAfterMs).toBe(60_000);
+    expect(errorFromClose(4029, '', { code: 'rate_limited', message: 'x', retry_after: 3600 }).retryAfterMs).toBe(3_600_000);
   });
 
   it('backoffDelay - doubles from minDelayMs, jitter in [1, 2), the cap applied after the jitter', () => {
@@ -47,9 +48,19 @@ describe('reconnect policy', () => {
     expect(backoffDelay(1, settings, 0.999)).toBe(200);
     expect(backoffDelay(4, settings, 0.5)).toBe(1000); // 800 × 1.5 = 1200, capped
     expect(backoffDelay(30, settings, 0.9)).toBe(1000);
-    expect(backoffDelay(1, settings, 0, 250)).toBe(250); // retry_after replaces it
-    expect(backoffDelay(1, settings, 0, 10)).toBe(100); // never under minDelayMs
-    expect(backoffDelay(1, settings, 0, 10 * 60_000)).toBe(60_000); // capped
+  });
+
+  it('nextRetry - a Retry-After replaces the backoff (never under minDelayMs); one past the budget gives up, naming the wait and the option', () => {
+    expect(nextRetry(1, 0, settings, 0, 250, 'x')).toEqual({ delayMs: 250 });
+    expect(nextRetry(1, 0, settings, 0, 10, 'x')).toEqual({ delayMs: 100 });
+    expect(nextRetry(1, 0, settings, 0, undefined, 'x')).toEqual({ delayMs: 100 });
+    expect(nextRetry(1, 5000, settings, 0, 4000, 'x')).toEqual({ delayMs: 4000 }); // 9 s of the 10 s budget
+    expect(nextRetry(1, 0, settings, 0, 3_600_000, 'reconnect.maxRetryTimeMs')).toEqual({
+      reason: 'the server asked to wait 3600 s before trying again (Retry-After), longer than reconnect.maxRetryTimeMs (10000 ms) allows',
+    });
+    expect(nextRetry(5, 9950, settings, 0, undefined, 'maxRetryTimeMs')).toEqual({
+      reason: '10 s of retrying, and the next attempt would pass maxRetryTimeMs (10000 ms)',
+    });
   });
 
   it('ReconnectPolicy - counts failures in one incident and gives up after `retries`, naming the last cause', () => {
@@ -61,7 +72,7 @@ describe('reconnect policy', () => {
     const last = policy.decide(drop, ctx());
     expect(last.action).toBe('fail');
     expect(last.action === 'fail' && last.error.message).toBe(
-      'Gave up after 4 failed attempt(s); last: connection_lost: Connection closed (1006): the connection dropped with no close frame',
+      'Gave up reconnecting after 4 failed attempts (reconnect.retries is 3): 4 connections in a row were closed with 1006 (connection_lost) right after opening; last: connection_lost: Connection closed (1006): the connection dropped with no close frame',
     );
     expect(last.action === 'fail' && last.error).toMatchObject({ code: 'connection_failed', retryable: false, closeCode: 1006 });
   });
@@ -82,7 +93,38 @@ describe('reconnect policy', () => {
     expect(policy.decide(refused, ctx({ now: 0, uptimeMs: 0 })).action).toBe('reconnect');
     expect(policy.decide(refused, ctx({ now: 1500, uptimeMs: 0 })).action).toBe('reconnect');
     const d = policy.decide(refused, ctx({ now: 1900, uptimeMs: 0 }));
-    expect(d.action === 'fail' && d.error.message).toMatch(/^Gave up after 1\.9 s of reconnecting; last: server_error: Upgrade refused: 503$/);
+    expect(d.action === 'fail' && d.error.message).toBe(
+      'Gave up reconnecting after 1.9 s of retrying, and the next attempt would pass reconnect.maxRetryTimeMs (2000 ms): 3 connection attempts in a row were refused with 503 (server_error); last: server_error: Upgrade refused: 503',
+    );
+  });
+
+  it('ReconnectPolicy - a retry_after longer than the budget ends the incident at once, and the error keeps what the server asked', () => {
+    const policy = new ReconnectPolicy(settings, () => 0);
+    const d = policy.decide(
+      { kind: 'closed', code: 4029, reason: '', serverError: { code: 'rate_limited', message: 'Slow down', retry_after: 3600 } },
+      ctx({ uptimeMs: 200 }),
+    );
+    expect(d.action).toBe('fail');
+    expect(d.action === 'fail' && d.error).toMatchObject({
+      code: 'connection_failed',
+      retryAfterMs: 3_600_000,
+      closeCode: 4029,
+      message:
+        'Gave up reconnecting after the server asked to wait 3600 s before trying again (Retry-After), longer than reconnect.maxRetryTimeMs (10000 ms) allows: the last connection was closed with 4029 (rate_limited) 0.2 s after opening; last: rate_limited: Connection closed (4029): Slow down',
+    });
+  });
+
+  it('ReconnectPolicy - the story of an incident: the latest run of drops that came the same way, forgotten at progress', () => {
+    const policy = new ReconnectPolicy({ ...settings, retries: 100, maxRetryTimeMs: 1e9 }, () => 0);
+    expect(policy.story()).toBe('');
+    policy.decide({ kind: 'stalled', message: 'no answer to `end`' }, ctx({ uptimeMs: 12_000 }));
+    expect(policy.story()).toBe('the last connection was stalled 12.0 s after opening');
+    for (let i = 0; i < 6; i++) policy.decide({ kind: 'closed', code: 4010, reason: '' }, ctx({ uptimeMs: 30 }));
+    expect(policy.story()).toBe('6 connections in a row were closed with 4010 (session_limit) right after opening');
+    expect(policy.lastError).toMatchObject({ code: 'session_limit', closeCode: 4010 });
+    policy.progress();
+    expect(policy.story()).toBe('');
+    expect(policy.lastError).toBeUndefined();
   });
 
   it('ReconnectPolicy - 1000: done after session.ended, a counted drop before it with audio waiting, idle with none', () => {
@@ -113,6 +155,6 @@ describe('reconnect policy', () => {
       action: 'reconnect',
       error: { code: 'connection_failed', message: 'Cannot connect: ECONNREFUSED' },
     });
-    expect(new ReconnectPolicy(false).decide({ kind: 'closed', code: 1006, reason: '' }, ctx())).toMatchObject({ action: 'fail', error: { code: 'connection_lost' } });
+    expect(new ReconnectPolicy(false, () => 0).decide({ kind: 'closed', code: 1006, reason: '' }, ctx())).toMatchObject({ action: 'fail', error: { code: 'connection_lost' } });
   });
 });

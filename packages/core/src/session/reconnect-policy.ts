@@ -1,12 +1,15 @@
 /**
  * The reconnect policy: the one place that decides what a dropped, refused
  * or stalled connection leads to. One table from close code, refusal status
- * and local condition to an action, one backoff formula, one retry budget
- * with one reset rule. Pure: time and randomness come in as arguments.
+ * and local condition to an action, the retry rule of `retry.ts` (backoff,
+ * `Retry-After`, the budget), one reset rule, and the record of what the
+ * server did since the last progress (what a failure's message tells). Pure:
+ * time and randomness come in as arguments.
  *
  * @module
  */
-import { MAX_RETRY_AFTER_MS, SttError, createSttError, type ErrorEnvelope, type SttErrorCode, type SttErrorOptions } from '../errors.ts';
+import { SttError, createSttError, type ErrorEnvelope, type SttErrorCode, type SttErrorOptions } from '../errors.ts';
+import { nextRetry } from '../retry.ts';
 
 /** Reconnect settings, resolved (see `ReconnectOptions`). */
 export interface ReconnectSettings {
@@ -27,7 +30,7 @@ export interface ReconnectSettings {
  */
 export const MIN_UPTIME_MS = 10_000;
 
-/** What a client does on a close code (PROTOCOL.md, "Close codes"). */
+/** What a client does on a close code (docs/protocol.md, "Close codes"). */
 export type CloseAction = 'done' | 'reconnect' | 'reconnect_now' | 'reconnect_when_audio' | 'fail';
 
 /** One row of the close-code table. */
@@ -89,7 +92,7 @@ export function errorFromClose(closeCode: number, reason: string, serverError?: 
   const detail = serverError?.message ?? (reason || info.message);
   const options: SttErrorOptions = { closeCode, retryable: info.action !== 'fail' };
   if (serverError?.param !== undefined) options.param = serverError.param;
-  if (serverError?.retry_after !== undefined) options.retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, serverError.retry_after * 1000);
+  if (serverError?.retry_after !== undefined) options.retryAfterMs = serverError.retry_after * 1000;
   return createSttError(code, `Connection closed (${closeCode}): ${detail}`, options);
 }
 
@@ -124,41 +127,41 @@ export type Decision =
   /** Nothing to send: stay disconnected until audio comes again. */
   | { action: 'idle'; error: SttError };
 
-/**
- * The backoff before attempt `failures` (1, 2, …) of an incident:
- * `minDelayMs · 2^(failures−1)`, times a jitter factor in [1, 2), then
- * capped at `maxDelayMs`: never under `minDelayMs`, never over
- * `maxDelayMs`. A server-given `retryAfterMs` replaces it (capped at
- * {@link MAX_RETRY_AFTER_MS}, never under `minDelayMs`).
- *
- * @example
- * ```ts
- * backoffDelay(3, { minDelayMs: 500, maxDelayMs: 5000 }, 0); // 2000
- * ```
- */
-export function backoffDelay(
-  failures: number,
-  settings: Pick<ReconnectSettings, 'minDelayMs' | 'maxDelayMs'>,
-  random: number,
-  retryAfterMs?: number,
-): number {
-  const { minDelayMs, maxDelayMs } = settings;
-  if (retryAfterMs !== undefined) return Math.max(minDelayMs, Math.min(MAX_RETRY_AFTER_MS, retryAfterMs));
-  const raw = minDelayMs * 2 ** Math.max(0, failures - 1) * (1 + random);
-  return Math.round(Math.max(minDelayMs, Math.min(maxDelayMs, raw)));
+/** One drop since the last progress, as a failure's message tells it. */
+interface DropRecord {
+  /** What happened, e.g. "closed with 4010 (session_limit)". */
+  what: string;
+  /** It came within a second of the connection opening (or it never opened). */
+  early: boolean;
+  /** The connection had opened (a refusal never did). */
+  opened: boolean;
+  /** How long the connection was open, ms (0 when it never opened). */
+  uptimeMs: number;
+}
+
+/** Drops kept for the story of an incident: the most recent. */
+const MAX_RECORDS = 32;
+
+/** How a cause reads in a failure's message. */
+function describeDrop(cause: DropCause, error: SttError | TypeError): string {
+  if (cause.kind === 'closed') return `closed with ${cause.code} (${error instanceof SttError ? error.code : describeCloseCode(cause.code).code})`;
+  if (cause.kind === 'stalled') return 'stalled';
+  if (error instanceof SttError && error.status !== undefined) return `refused with ${error.status} (${error.code})`;
+  return `not opened (${error instanceof SttError ? error.code : error.name}: ${error.message})`;
 }
 
 /**
- * The retry budget and the decision table. One incident runs from the first
- * failure after real progress to the next real progress ({@link progress}:
- * a final that moved the commit point); within it, at most `retries`
- * failures and `maxRetryTimeMs` of trying. Time alone never resets it.
+ * The retry budget, the decision table and the record of the incident. One
+ * incident runs from the first failure after real progress to the next real
+ * progress ({@link ReconnectPolicy.progress}: a final that moved the commit
+ * point); within it, at most `retries` failures and `maxRetryTimeMs` of
+ * trying. Time alone never resets it.
  *
  * @example
  * ```ts
- * const policy = new ReconnectPolicy({ retries: 3, minDelayMs: 500, maxDelayMs: 5000, maxRetryTimeMs: 20000 });
+ * const policy = new ReconnectPolicy({ retries: 3, minDelayMs: 500, maxDelayMs: 5000, maxRetryTimeMs: 20000 }, () => 0.5);
  * policy.decide({ kind: 'closed', code: 1006, reason: '' }, { now: 0, sessionEnded: false, endedAndAllSent: false, pending: true, uptimeMs: 100 });
- * // { action: 'reconnect', delayMs: 500…1000, attempt: 1, error: SttError connection_lost }
+ * // { action: 'reconnect', delayMs: 750, attempt: 1, error: SttError connection_lost }
  * ```
  */
 export class ReconnectPolicy {
@@ -166,8 +169,10 @@ export class ReconnectPolicy {
   readonly #random: () => number;
   #failures = 0;
   #incidentStart = -1;
+  #drops: DropRecord[] = [];
+  #lastError: SttError | undefined;
 
-  constructor(settings: ReconnectSettings | false, random: () => number = Math.random) {
+  constructor(settings: ReconnectSettings | false, random: () => number) {
     this.settings = settings;
     this.#random = random;
   }
@@ -177,10 +182,35 @@ export class ReconnectPolicy {
     return this.#failures;
   }
 
-  /** Real progress (a final moved the commit point): the incident is over. */
+  /** The error of the latest drop since the last progress, if any. */
+  get lastError(): SttError | undefined {
+    return this.#lastError;
+  }
+
+  /** Real progress (a final moved the commit point): the incident is over, and its record. */
   progress(): void {
     this.#failures = 0;
     this.#incidentStart = -1;
+    this.#drops = [];
+    this.#lastError = undefined;
+  }
+
+  /**
+   * What the server did since the last progress, in words: the latest run
+   * of drops that came the same way ("6 connections in a row were closed
+   * with 4010 (session_limit) right after opening"), or the latest drop;
+   * `''` when there was none.
+   */
+  story(): string {
+    const drops = this.#drops;
+    const last = drops[drops.length - 1];
+    if (!last) return '';
+    let run = 1;
+    while (run < drops.length && drops[drops.length - 1 - run]!.what === last.what && drops[drops.length - 1 - run]!.early === last.early) run++;
+    const early = last.early && last.opened ? ' right after opening' : '';
+    if (run > 1) return `${run} ${last.opened ? 'connections' : 'connection attempts'} in a row were ${last.what}${early}`;
+    const after = last.opened ? ` ${(last.uptimeMs / 1000).toFixed(1)} s after opening` : '';
+    return `the last ${last.opened ? 'connection' : 'connection attempt'} was ${last.what}${after}`;
   }
 
   /** What to do about a connection that ended or could not be made. */
@@ -222,6 +252,11 @@ export class ReconnectPolicy {
 
     if (action === 'fail' || this.settings === false) return { action: 'fail', error };
     const err = error as SttError;
+    this.#lastError = err;
+    // "right after opening" tells of a server that closes at once; a stall takes its bound's time by definition.
+    const early = cause.kind === 'closed' && ctx.uptimeMs < 1000;
+    this.#drops.push({ what: describeDrop(cause, err), early, opened: cause.kind !== 'refused', uptimeMs: ctx.uptimeMs });
+    if (this.#drops.length > MAX_RECORDS) this.#drops.shift();
     // 4008 / 4010 after a long connection are part of a normal long session.
     const routine = ctx.uptimeMs >= MIN_UPTIME_MS;
     if (action === 'reconnect_when_audio') {
@@ -230,24 +265,24 @@ export class ReconnectPolicy {
     } else if (action === 'reconnect_now' && routine) {
       return { action: 'reconnect', delayMs: 0, attempt: 0, error: err };
     }
-    // A failure: counts against the budget and backs off.
+    // A failure: counts against the budget and backs off (or waits what the server asked).
     if (this.#incidentStart < 0) this.#incidentStart = ctx.now;
     this.#failures++;
-    const { retries, maxRetryTimeMs } = this.settings;
-    const delayMs = backoffDelay(this.#failures, this.settings, this.#random(), err.retryAfterMs);
-    const elapsed = ctx.now - this.#incidentStart;
-    if (this.#failures > retries || elapsed + delayMs > maxRetryTimeMs) {
-      const why = this.#failures > retries ? `${this.#failures} failed attempt(s)` : `${(elapsed / 1000).toFixed(1)} s of reconnecting`;
+    const { retries } = this.settings;
+    const step = nextRetry(this.#failures, ctx.now - this.#incidentStart, this.settings, this.#random(), err.retryAfterMs, 'reconnect.maxRetryTimeMs');
+    if (this.#failures > retries || step.reason !== undefined) {
+      const why = this.#failures > retries ? `${this.#failures} failed attempts (reconnect.retries is ${retries})` : step.reason!;
       return {
         action: 'fail',
-        error: createSttError('connection_failed', `Gave up after ${why}; last: ${err.code}: ${err.message}`, {
+        error: createSttError('connection_failed', `Gave up reconnecting after ${why}: ${this.story()}; last: ${err.code}: ${err.message}`, {
           cause: err,
           retryable: false,
           ...(err.status !== undefined ? { status: err.status } : {}),
           ...(err.closeCode !== undefined ? { closeCode: err.closeCode } : {}),
+          ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
         }),
       };
     }
-    return { action: 'reconnect', delayMs, attempt: this.#failures, error: err };
+    return { action: 'reconnect', delayMs: step.delayMs, attempt: this.#failures, error: err };
   }
 }

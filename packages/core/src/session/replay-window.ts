@@ -3,12 +3,13 @@
  * that bound it. Commit points per channel (the `end` of each channel's
  * latest final), the window (the most unconfirmed audio kept), the
  * `overflow` policy when it is full, the bounded wait for a final
- * (`windowWaitMs`), and the gaps a replay reports for audio it no longer
- * has. Pure: time comes in as a number.
+ * (`windowWaitMs`), and the gaps reported for audio it no longer has. Pure:
+ * time comes in as a number.
  *
  * @module
  */
-import { ReplayBuffer } from '../replay-buffer.ts';
+import type { BlockPool } from './block-pool.ts';
+import { ReplayBuffer, blockSamplesFor } from './replay-buffer.ts';
 
 /** At most about how large one block of retained audio is: what a stream holds beyond what it retains is less than one. */
 const BLOCK_BYTES = 16 * 1024;
@@ -20,9 +21,9 @@ export interface ReplayWindowOptions {
   windowSamples: number;
   overflow: 'wait' | 'drop-oldest';
   windowWaitMs: number;
-  /** Wire frame length in samples per channel: a block holds a whole number of frames. */
+  /** Wire frame length in samples per channel. */
   frameSamples: number;
-  /** Frames in a catch-up message: where one fits, a block holds a whole number of messages (default 1). */
+  /** Frames in a catch-up message (default 1). */
   messageFrames?: number;
   /** About how large a block is, in bytes (default 16 KiB). */
   blockBytes?: number;
@@ -36,16 +37,15 @@ export interface Gap {
 
 /**
  * The retained audio of a stream and its commit points: a
- * {@link ReplayBuffer} (positions, blocks, reads, release to the pool) with
- * the window's rules on top.
+ * {@link ReplayBuffer} with the window's rules on top.
  *
  * @example
  * ```ts
  * const w = new ReplayWindow({ channels: 1, windowSamples: 480000, overflow: 'wait',
- *   windowWaitMs: 5000, frameSamples: 1600 });
+ *   windowWaitMs: 5000, frameSamples: 1600 }, new BlockPool());
  * w.store(new Int16Array(16000), 0);
  * w.commit(0, 8000, 16000); // a final covered the first half second
- * w.replayStart();          // { from: 8000, gap: null }
+ * w.replayStart();          // { from: 8000, gaps: [] }
  * ```
  */
 export class ReplayWindow extends ReplayBuffer {
@@ -54,24 +54,20 @@ export class ReplayWindow extends ReplayBuffer {
   readonly #windowWaitMs: number;
   #commits: number[];
   #fullSince = -1;
+  /** Gaps already reported while connected (a replay reports only the rest of what it lacks). */
+  #reported: Gap[] = [];
   /** Samples per channel reported lost in gaps so far. */
   gapSamples = 0;
 
-  constructor(options: ReplayWindowOptions) {
-    // Blocks of at most about 16 KiB, a whole number of catch-up messages each where one fits (else of
-    // wire frames), so that a message or frame never straddles two; taken from the process's shared pool
-    // as audio comes and handed back once confirmed and sent. A stream written in large pieces (a file,
-    // 64 KiB reads) gets blocks of at least four pieces, so that few writes straddle two blocks. The
-    // window is the buffer itself (one object on the per-frame path).
-    const blockBytes = options.blockBytes ?? BLOCK_BYTES;
+  constructor(options: ReplayWindowOptions, pool: BlockPool, retire?: (block: Int16Array) => void) {
+    // Blocks of at most about 16 KiB holding a whole number of catch-up messages where one fits (else of
+    // wire frames), so that most messages come out of one block; a stream written in large pieces (a file,
+    // 64 KiB reads) gets blocks of at least four pieces, so that few writes straddle two blocks.
     const frameBytes = options.frameSamples * options.channels * 2;
     const messageFrames = Math.max(1, options.messageFrames ?? 1);
+    const blockBytes = options.blockBytes ?? BLOCK_BYTES;
     const unit = messageFrames * frameBytes <= blockBytes ? options.frameSamples * messageFrames : options.frameSamples;
-    super(options.channels, {
-      blockSamples: unit * Math.max(1, Math.floor(blockBytes / (unit * options.channels * 2))),
-      writesPerBlock: 4,
-      align: unit,
-    });
+    super(options.channels, { blockSamples: blockSamplesFor(unit, options.channels, blockBytes), writesPerBlock: 4, align: unit, pool, ...(retire ? { retire } : {}) });
     this.#windowSamples = options.windowSamples;
     this.#overflow = options.overflow;
     this.#windowWaitMs = options.windowWaitMs;
@@ -92,17 +88,13 @@ export class ReplayWindow extends ReplayBuffer {
   }
 
   /**
-   * Whether `samples` more may be stored now. Connected, a full window waits
-   * (in `wait` mode) for a final, at most `windowWaitMs`; disconnected, it
-   * waits for the connection (`wait`) or drops the oldest audio
-   * (`drop-oldest`, reported as a gap when a replay needs it).
+   * Whether `samples` more may be stored now. In `wait` mode a full window
+   * waits: connected, for a final, at most `windowWaitMs` (then the oldest
+   * sent audio goes); disconnected, for the connection. In `drop-oldest`
+   * mode it never waits: {@link store} lets the oldest audio go.
    */
   admit(samples: number, connected: boolean, now: number): boolean {
-    if (this.length + samples <= this.#windowSamples) return true;
-    if (this.#overflow === 'drop-oldest') {
-      if (!connected) this.dropBefore(this.end + samples - this.#windowSamples);
-      return true;
-    }
+    if (this.#overflow === 'drop-oldest' || this.length + samples <= this.#windowSamples) return true;
     if (!connected) return false;
     if (this.#fullSince < 0) this.#fullSince = now;
     return now - this.#fullSince >= this.#windowWaitMs;
@@ -114,14 +106,28 @@ export class ReplayWindow extends ReplayBuffer {
   }
 
   /**
-   * Copies admitted samples in. Past the window, sent audio that no final
-   * confirmed yet goes (a replay that needs it reports a gap); unsent audio
-   * never goes here.
+   * Copies admitted samples in and keeps the window: in `wait` mode only
+   * sent audio goes (a replay that needs it reports a gap); in `drop-oldest`
+   * mode the oldest audio goes, sent or not (see {@link skipUnsent}).
    */
   store(chunk: Int16Array, sentUpTo: number): void {
     this.append(chunk);
     const overflow = this.length - this.#windowSamples;
-    if (overflow > 0) this.dropBefore(Math.min(this.start + overflow, sentUpTo));
+    if (overflow <= 0) return;
+    this.dropBefore(this.#overflow === 'drop-oldest' ? this.start + overflow : Math.min(this.start + overflow, sentUpTo));
+  }
+
+  /**
+   * Audio not yet sent that the window let go (`drop-oldest`, connected):
+   * the span from `sentUpTo` to the first retained sample, reported now as
+   * a gap; `null` when nothing unsent was dropped.
+   */
+  skipUnsent(sentUpTo: number): Gap | null {
+    if (this.start <= sentUpTo) return null;
+    const gap = { start: sentUpTo, end: this.start };
+    this.#reported.push(gap);
+    this.gapSamples += gap.end - gap.start;
+    return gap;
   }
 
   /**
@@ -138,15 +144,25 @@ export class ReplayWindow extends ReplayBuffer {
   /**
    * Where the next connection starts: the commit point, or the oldest
    * retained sample where the window let audio after the commit point go.
-   * That lost span is returned once as `gap`, and the commit points move
-   * past it.
+   * The lost spans not reported yet come back once as `gaps`, and the commit
+   * points move past them.
    */
-  replayStart(): { from: number; gap: Gap | null } {
+  replayStart(): { from: number; gaps: Gap[] } {
     const commit = this.committed();
     const from = Math.max(commit, this.start);
-    if (from <= commit) return { from, gap: null };
-    this.#commits = this.#commits.map((c) => Math.max(c, from));
-    this.gapSamples += from - commit;
-    return { from, gap: { start: commit, end: from } };
+    const gaps: Gap[] = [];
+    if (from > commit) {
+      let at = commit;
+      for (const r of this.#reported) {
+        if (r.end <= at || r.start >= from) continue;
+        if (r.start > at) gaps.push({ start: at, end: r.start });
+        at = Math.max(at, r.end);
+      }
+      if (at < from) gaps.push({ start: at, end: from });
+      for (const g of gaps) this.gapSamples += g.end - g.start;
+      this.#commits = this.#commits.map((c) => Math.max(c, from));
+    }
+    this.#reported = this.#reported.filter((r) => r.end > from);
+    return { from, gaps };
   }
 }

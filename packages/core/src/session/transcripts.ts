@@ -34,22 +34,23 @@ export function transcriptProblem(msg: WireTranscript, channels: number, sentSec
 
 /**
  * The event a reader gets: times moved from the connection's clock to the
- * stream's (`offset`: the stream time of the connection's first sample).
+ * stream's by `toStream` (connection seconds, whether the time is an end →
+ * stream seconds).
  *
  * @example
  * ```ts
- * retime(wire, 12.5).start; // wire.start + 12.5
+ * retime(wire, (t) => t + 12.5).start; // wire.start + 12.5
  * ```
  */
-export function retime(msg: WireTranscript, offset: number): TranscriptSegmentEvent {
+export function retime(msg: WireTranscript, toStream: (seconds: number, end: boolean) => number): TranscriptSegmentEvent {
   return {
     type: msg.isFinal ? 'final' : 'interim',
     text: msg.text,
-    start: offset + msg.start,
-    end: offset + msg.end,
+    start: toStream(msg.start, false),
+    end: toStream(msg.end, true),
     confidence: msg.confidence,
     language: msg.language,
     channel: msg.channel,
-    words: msg.words ? msg.words.map((w) => ({ ...w, start: offset + w.start, end: offset + w.end })) : null,
+    words: msg.words ? msg.words.map((w) => ({ ...w, start: toStream(w.start, false), end: toStream(w.end, true) })) : null,
   };
 }

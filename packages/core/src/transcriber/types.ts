@@ -5,13 +5,13 @@
  * @module
  */
 import type { EventEmitter } from 'eventemitter3';
-import type { SttError } from './errors.ts';
-import type { LatencySummary } from './session/latency.ts';
-import type { SessionNotices, TranscriptMetrics } from './session/session-core.ts';
-import type { SttTransport } from './transport.ts';
-import type { PCMFrame, TranscriptEvent } from './types.ts';
+import type { SttError } from '../errors.ts';
+import type { LagInfo, SessionNotices, TranscriptMetrics } from '../session/commands.ts';
+import type { LatencySummary } from '../session/latency.ts';
+import type { SttTransport } from '../transport.ts';
+import type { PCMFrame, TranscriptEvent } from '../types.ts';
 
-export type { LatencySummary, TranscriptMetrics };
+export type { LagInfo, LatencySummary, TranscriptMetrics };
 
 /** Reconnect settings. A dead server ends the stream within `maxRetryTimeMs` plus one connect timeout. */
 export interface ReconnectOptions {
@@ -26,7 +26,14 @@ export interface ReconnectOptions {
   minDelayMs?: number;
   /** The longest backoff delay (after jitter), up to 600000 ms. @defaultValue 5000 */
   maxDelayMs?: number;
-  /** The most time one incident of reconnecting may take, from its first failure, up to 3600000 ms. @defaultValue 20000 */
+  /**
+   * The most time one incident of reconnecting may take, from its first
+   * failure to the start of its last attempt, up to 3600000 ms. A server's
+   * `retry_after` longer than what is left of it ends the stream at once
+   * with `connection_failed` (whose `retryAfterMs` says what the server
+   * asked) rather than wait past it.
+   * @defaultValue 20000
+   */
   maxRetryTimeMs?: number;
 }
 
@@ -67,9 +74,13 @@ export interface TranscriberOptions {
   /** How much unconfirmed audio is kept for a replay, 1 to 300 s. @defaultValue 30 */
   replayWindowSeconds?: number;
   /**
-   * What happens when the replay window is full while disconnected: `wait`
-   * makes the writer wait (nothing is lost), `drop-oldest` drops the oldest
-   * audio (for live sources that cannot wait; the loss is reported as a `gap`).
+   * What a source that writes faster than the audio can go gets. `wait`
+   * (files, anything that can wait): the writer waits for the socket, and
+   * for the connection while disconnected with a full window; nothing is
+   * lost. `drop-oldest` (live sources that cannot wait: a microphone, a
+   * call): the writer never waits for the network; audio not yet sent
+   * waits in the replay window and catches up when the link allows, and
+   * past the window the oldest audio goes, reported as a `gap` event.
    * @defaultValue 'wait'
    */
   overflow?: 'wait' | 'drop-oldest';
@@ -93,9 +104,10 @@ export interface TranscriberOptions {
   /** Send a keep-alive when nothing was sent for this long, 100 to 60000 ms. @defaultValue 5000 */
   keepAliveMs?: number;
   /**
-   * A connection is dropped (and replaced) when its send buffer has not
-   * drained for this long, or when `end` has had no answer for this long
-   * (100 to 300000 ms).
+   * A connection is dropped (and replaced) when audio waits in its send
+   * buffer and none of it has left for this long (a slow link that drains
+   * slowly is not a stall), or when, after `end`, the server has said
+   * nothing and no audio has left for this long (100 to 300000 ms).
    * @defaultValue 10000
    */
   stallTimeoutMs?: number;
@@ -105,7 +117,15 @@ export interface TranscriberOptions {
    * @defaultValue 10000
    */
   connectTimeoutMs?: number;
-  /** How long to wait for `session.ended` after `end` was first sent (across reconnects), 100 to 600000 ms. @defaultValue 15000 */
+  /**
+   * Once `end` was sent, how long the stream waits for progress (a final
+   * that confirms audio not confirmed before) before it fails with
+   * `timeout`, counted from the later of the first `end` and the last
+   * progress, across reconnects (100 to 600000 ms). A slow link or a
+   * backlogged gateway that keeps confirming audio is never cut; a server
+   * that sends interims but confirms nothing is.
+   * @defaultValue 15000
+   */
   endTimeoutMs?: number;
   /** Transcript events buffered for a slow reader before the audio pauses, 1 to 10000. @defaultValue 64 */
   readableHighWaterMark?: number;
@@ -131,6 +151,12 @@ export interface TranscriberEvents {
   warning: (warning: { code: string; message: string }) => void;
   /** After every final: its latency and the stream's figures so far. */
   metrics: (metrics: TranscriptMetrics) => void;
+  /**
+   * The stream fell behind its audio (`behind: true`: more than a second of
+   * it written and not yet sent: a slow link, a reconnect) or caught up
+   * again (`behind: false`: at most one message waits).
+   */
+  lag: (info: LagInfo) => void;
 }
 
 /** Counters of a running transcriber. */
@@ -145,6 +171,10 @@ export interface TranscriberStats {
   retainedBytes: number;
   /** Bytes queued in the current socket. */
   socketBufferedBytes: number;
+  /** Seconds of audio written but not yet handed to the socket. */
+  unsentSeconds: number;
+  /** Seconds of audio written but not yet confirmed by a final (how far behind the transcript is). */
+  unconfirmedSeconds: number;
   /** Connections opened so far. */
   connections: number;
   /** Connections after the first that started a session. */

@@ -1,13 +1,16 @@
 /**
- * The transcriber's options, checked once: every number has a range, and a
- * value outside it is a RangeError that names the option and the range.
+ * The transcriber's options, checked once, before anything else happens:
+ * every number has a range (a value outside it is a RangeError that names
+ * the option and the range), every other option a type (a TypeError naming
+ * it).
  *
  * @module
  */
-import { catchUpFrames, frameMsOption, frameSamples } from './framing.ts';
-import type { ReconnectSettings } from './reconnect-policy.ts';
-import type { SessionSettings } from './session-io.ts';
-import type { TranscriberOptions } from '../transcriber-options.ts';
+import { assertSubprotocolToken } from '../protocol/credentials.ts';
+import type { SessionSettings } from '../session/commands.ts';
+import { catchUpFrames, frameMsOption, frameSamples } from '../session/framing.ts';
+import type { ReconnectSettings } from '../session/reconnect-policy.ts';
+import type { TranscriberOptions } from './types.ts';
 
 /** Defaults and ranges of the numeric options (documented on `TranscriberOptions`). */
 export const LIMITS = {
@@ -63,23 +66,25 @@ const PLAIN_OPTIONS = [
 export interface ResolvedOptions {
   session: SessionSettings;
   readableHighWaterMark: number;
-  maxBufferedEvents: number;
 }
-
-/** The numeric and choice options of `TranscriberOptions` (the rest is checked where it is used). */
-export type NumericOptions = Pick<
-  TranscriberOptions,
-  | 'sampleRate' | 'channels' | 'frameMs' | 'reconnect' | 'replayWindowSeconds' | 'overflow' | 'windowWaitMs'
-  | 'highWaterMarkBytes' | 'realtimeFactor' | 'keepAliveMs' | 'stallTimeoutMs' | 'connectTimeoutMs' | 'endTimeoutMs'
-  | 'readableHighWaterMark' | 'maxBufferedEvents'
->;
 
 /**
  * Checks the options and resolves the defaults.
  *
  * @throws TypeError or RangeError naming the option (and its range)
  */
-export function resolveOptions(options: NumericOptions): ResolvedOptions {
+export function resolveOptions(options: TranscriberOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createTranscriber: expected an options object');
+  if (typeof options.model !== 'string' || options.model.trim() === '') {
+    throw new TypeError('Invalid option `model`: expected a model id such as "whisper-1"');
+  }
+  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
+    throw new TypeError('Invalid option `apiKey`: expected a non-empty string');
+  }
+  if (typeof options.token === 'string') assertSubprotocolToken(options.token);
+  else if (options.token !== undefined && typeof options.token !== 'function') {
+    throw new TypeError('Invalid option `token`: expected a string or a function returning one');
+  }
   const sampleRate = checkedOption(options.sampleRate, 'sampleRate', LIMITS.sampleRate);
   const channels = checkedOption(options.channels, 'channels', { min: 1, max: 2, default: 1 });
   const frameMs = frameMsOption(options.frameMs);
@@ -116,8 +121,8 @@ export function resolveOptions(options: NumericOptions): ResolvedOptions {
       overflow: options.overflow ?? 'wait',
       ...timing,
       reconnect,
+      maxBufferedEvents,
     },
     readableHighWaterMark,
-    maxBufferedEvents,
   };
 }

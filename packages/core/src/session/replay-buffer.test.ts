@@ -1,19 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_SPARE_BYTES, ReplayBuffer, spareBlockBytes } from './replay-buffer.ts';
+import { BlockPool, MAX_SPARE_BYTES } from './block-pool.ts';
+import { ReplayBuffer } from './replay-buffer.ts';
 
 const ramp = (from: number, n: number, channels = 1) => Int16Array.from({ length: n * channels }, (_, i) => (from * channels + i) % 32768);
 
-/** Everything from `from` to the end, read in the parts the buffer gives. */
+/** Everything from `from` to the end, in one read. */
 function readAll(buf: ReplayBuffer, from: number): number[] {
-  const out: number[] = [];
-  for (let at = from; ; ) {
-    const part = buf.read(at, Infinity);
-    if (!part) break;
-    out.push(...part);
-    at += part.length / buf.channels;
-  }
-  return out;
+  return [...(buf.read(from, Infinity) ?? [])];
 }
 
 describe('ReplayBuffer', () => {
@@ -21,19 +15,18 @@ describe('ReplayBuffer', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 700 }),
-        fc.array(fc.tuple(fc.integer({ min: 1, max: 500 }), fc.nat(), fc.nat()), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 500 }), fc.nat(), fc.boolean()), { minLength: 1, maxLength: 40 }),
         fc.nat(),
         (blockSamples, steps, b) => {
           const buf = new ReplayBuffer(2, { blockSamples });
           let pos = 0;
-          for (const [n, drop, keep] of steps) {
+          for (const [n, drop, release] of steps) {
             const input = ramp(pos, n, 2);
             buf.append(input);
             input.fill(-1); // the buffer copied it
             pos += n;
             buf.dropBefore(buf.start + (drop % (buf.length + 1)));
-            // A reader may still hold views of the last `keep` samples: release stops before them.
-            buf.release(buf.start - (keep % 1000));
+            if (release) buf.release();
           }
           const drop = buf.start;
           expect(buf.end).toBe(pos);
@@ -43,7 +36,8 @@ describe('ReplayBuffer', () => {
           expect(readAll(buf, drop)).toEqual([...ramp(drop, pos - drop, 2)]);
           if (pos > drop) {
             const from = drop + (b % (pos - drop));
-            expect(buf.read(from, from + 1)).toEqual(ramp(from, 1, 2));
+            const until = from + 1 + (b % (pos - from));
+            expect(buf.read(from, until)).toEqual(ramp(from, until - from, 2)); // whole, whatever blocks it crosses
           }
           // Released up to the start, it holds the retained audio rounded out to whole blocks, no more.
           buf.release();
@@ -68,11 +62,16 @@ describe('ReplayBuffer', () => {
     expect(buf.heldBytes).toBe(0);
   });
 
-  it('ReplayBuffer - a read stops where a block ends; the rest follows from the next block', () => {
+  it('ReplayBuffer - a read across a block\'s end comes out whole (a copy); within a block, a view', () => {
     const buf = new ReplayBuffer(1, { blockSamples: 1000 });
     buf.append(ramp(0, 1200));
-    expect(buf.read(850, 1100)).toEqual(ramp(850, 150));
-    expect(buf.read(1000, 1100)).toEqual(ramp(1000, 100));
+    const across = buf.read(850, 1100)!;
+    expect(across).toEqual(ramp(850, 250));
+    const within = buf.read(1000, 1100)!;
+    expect(within).toEqual(ramp(1000, 100));
+    buf.append(ramp(1200, 10)); // the view sees the block; the copy does not change
+    expect(within.buffer).not.toBe(across.buffer);
+    expect(buf.readBytes(850, 1100)!.byteLength).toBe(500);
     expect(buf.heldBytes).toBe(2 * 1000 * 2);
   });
 
@@ -86,37 +85,38 @@ describe('ReplayBuffer', () => {
     }
   });
 
-  it('ReplayBuffer - release hands back only whole blocks before both the retained start and the given position', () => {
-    const buf = new ReplayBuffer(1, { blockSamples: 100 });
+  it('ReplayBuffer - release hands back only whole blocks before the retained start, through `retire` when given', () => {
+    const retired: Int16Array[] = [];
+    const buf = new ReplayBuffer(1, { blockSamples: 100, retire: (b) => retired.push(b) });
     buf.append(ramp(0, 450)); // five blocks
     buf.dropBefore(320);
     expect(buf.releasable).toBe(true);
-    buf.release(150); // a socket may still read from 150: only block 0 goes
-    expect(buf.heldBytes).toBe(4 * 200);
-    buf.release(Infinity); // blocks 1 and 2 go; block 3 still holds 320..400
+    buf.release(); // blocks 0, 1 and 2 go; block 3 still holds 320..400
     expect(buf.heldBytes).toBe(2 * 200);
+    expect(retired.map((b) => b.length)).toEqual([100, 100, 100]);
     expect(buf.releasable).toBe(false);
     expect(readAll(buf, 320)).toEqual([...ramp(320, 130)]);
   });
 
-  it('ReplayBuffer - blocks a stream released are the blocks the next stream takes; the pool keeps at most its bound', () => {
-    const first = new ReplayBuffer(1, { blockSamples: 3333 });
+  it('ReplayBuffer - blocks a stream released are the blocks the next stream of the same pool takes; the pool keeps at most its bound', () => {
+    const pool = new BlockPool();
+    const first = new ReplayBuffer(1, { blockSamples: 3333, pool });
     first.append(ramp(0, 3333 * 10));
-    const before = spareBlockBytes();
     first.clear();
-    expect(spareBlockBytes()).toBe(before + 10 * 3333 * 2);
+    expect(pool.spareBytes).toBe(10 * 3333 * 2);
     // A second stream takes those blocks (reads only what it wrote) and gives them back when over.
-    const second = new ReplayBuffer(1, { blockSamples: 3333 });
+    const second = new ReplayBuffer(1, { blockSamples: 3333, pool });
     second.append(ramp(5, 3333 * 4));
-    expect(spareBlockBytes()).toBe(before + 6 * 3333 * 2);
+    expect(pool.spareBytes).toBe(6 * 3333 * 2);
     expect(readAll(second, 0)).toEqual([...ramp(5, 3333 * 4)]);
     second.clear();
-    expect(spareBlockBytes()).toBe(before + 10 * 3333 * 2);
+    expect(pool.spareBytes).toBe(10 * 3333 * 2);
     // A flood of released audio leaves the pool at its bound; the rest is the garbage collector's.
-    const flood = new ReplayBuffer(1, { blockSamples: 65536 });
+    const flood = new ReplayBuffer(1, { blockSamples: 65536, pool });
     flood.append(new Int16Array(MAX_SPARE_BYTES));
     flood.clear();
-    expect(spareBlockBytes()).toBeLessThanOrEqual(MAX_SPARE_BYTES);
+    expect(pool.spareBytes).toBeLessThanOrEqual(MAX_SPARE_BYTES);
+    expect(pool.maxSpareBytes).toBe(MAX_SPARE_BYTES);
   });
 
   it('ReplayBuffer - a long stream released as it goes holds a constant few blocks', () => {

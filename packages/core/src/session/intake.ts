@@ -1,0 +1,141 @@
+/**
+ * The writer's side of a session: audio taken in a second at a time (so
+ * back-pressure and the window apply to long writes), admitted past a slow
+ * reader, the socket and the window, and stored; the part of a write that
+ * must wait is kept here until something changes, and a `finalize` asked
+ * for during a write goes after it. Pure: the session core is its
+ * {@link IntakeHost}.
+ *
+ * @module
+ */
+import { Op, type Outbox, type SessionSettings } from './commands.ts';
+import type { Connection } from './connection.ts';
+import type { Reader } from './reader.ts';
+import type { Gap, ReplayWindow } from './replay-window.ts';
+
+/** What the intake asks of the session core. */
+export interface IntakeHost {
+  /** The open connection, or `null`. */
+  conn(): Connection | null;
+  /** Whether the session is over. */
+  done(): boolean;
+  /** Connects now if no connection is open or being opened. */
+  connectIfIdle(now: number): void;
+  /** Audio came in: send what can go. */
+  appended(now: number): void;
+  /** Unsent audio the window let go: report it. */
+  lost(gap: Gap): void;
+  /** A finalize at the end of what was written (the one asked for during the write). */
+  finalize(now: number): void;
+}
+
+/**
+ * The pending write of a session.
+ *
+ * @example
+ * ```ts
+ * if (!intake.write(wire, now)) awaitWriteDone(); // the rest waits for a `writeDone` command
+ * ```
+ */
+export class Intake {
+  readonly #s: SessionSettings;
+  readonly #window: ReplayWindow;
+  readonly #reader: Reader;
+  readonly #out: Outbox;
+  readonly #host: IntakeHost;
+  readonly #messageSamples: number;
+  /** The part of a write not yet taken in, and where in it; a finalize to send after it. */
+  #pending: Int16Array | null = null;
+  #pendingAt = 0;
+  #finalizeAfter = false;
+
+  constructor(s: SessionSettings, window: ReplayWindow, reader: Reader, out: Outbox, host: IntakeHost) {
+    this.#s = s;
+    this.#window = window;
+    this.#reader = reader;
+    this.#out = out;
+    this.#host = host;
+    this.#messageSamples = s.frameSamples * Math.max(1, s.messageFrames ?? 1);
+  }
+
+  /** A write is in progress. */
+  get writing(): boolean {
+    return this.#pending !== null;
+  }
+
+  /** Takes in `wire`; `true` when all of it is in, else the rest waits (a `writeDone` command follows). */
+  write(wire: Int16Array, now: number): boolean {
+    this.#pending = wire;
+    this.#pendingAt = 0;
+    return this.#take(now);
+  }
+
+  /** A finalize asked for now: `true` when it must wait for the write in progress. */
+  deferFinalize(): boolean {
+    if (this.#pending) this.#finalizeAfter = true;
+    return this.#pending !== null;
+  }
+
+  /** Something changed that the waiting write may wait for. */
+  resume(now: number): void {
+    if (this.#pending && this.#take(now)) this.#out.push(Op.writeDone);
+  }
+
+  /** The stream is over: nothing more is taken in. */
+  clear(): void {
+    this.#pending = null;
+  }
+
+  /** Takes in what it can of the pending write; `true` when all of it is in. */
+  #take(now: number): boolean {
+    const wire = this.#pending!;
+    const channels = this.#s.channels;
+    const step = this.#s.sampleRate * channels;
+    for (let at = this.#pendingAt; at < wire.length; at += step) {
+      const part = wire.length <= step ? wire : wire.subarray(at, at + step);
+      if (!this.#admit(part.length / channels, now)) {
+        this.#pendingAt = at;
+        return false;
+      }
+      this.#append(part, now);
+      if (this.#host.done()) return true;
+    }
+    this.#pending = null;
+    if (this.#finalizeAfter) {
+      this.#finalizeAfter = false;
+      this.#host.finalize(now);
+    }
+    return true;
+  }
+
+  /** Whether `samples` more may be taken in now (a slow reader, the socket, the window). */
+  #admit(samples: number, now: number): boolean {
+    if (this.#reader.waiting > 0) return false;
+    this.#host.connectIfIdle(now);
+    const conn = this.#host.conn();
+    const window = this.#window;
+    if (!conn) return window.admit(samples, false, now);
+    // `wait`: the socket's back-pressure reaches the writer. `drop-oldest` (live): unsent audio waits here, up to the window.
+    if (this.#s.overflow === 'wait' && window.end - conn.sentUpTo >= this.#messageSamples) return false;
+    const ok = window.admit(samples, true, now);
+    if (!ok) this.#out.push(Op.wakeAt, window.waitDeadline);
+    return ok;
+  }
+
+  #append(part: Int16Array, now: number): void {
+    const window = this.#window;
+    const conn = this.#host.conn();
+    window.store(part, conn ? conn.sentUpTo : 0);
+    if (conn) {
+      const gap = window.skipUnsent(conn.sentUpTo);
+      if (gap) {
+        // A live source on a slow link: the oldest unsent audio went. The connection goes on from what is left.
+        conn.spans.jump(conn.sentSamples, gap.end);
+        conn.sentUpTo = gap.end;
+        this.#host.lost(gap);
+      }
+    }
+    if (window.releasable) window.release();
+    this.#host.appended(now);
+  }
+}
