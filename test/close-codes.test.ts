@@ -1,4 +1,4 @@
-// Each close code and refusal status of PROTOCOL.md's table, plus a 1000
+// Each close code and refusal status of docs/protocol.md's table, plus a 1000
 // before `session.ended` (after audio, and before any), against the emulator
 // (issue 13, "Tests"): the number of attempts, the delays between them (the
 // `reconnecting` events' delayMs, and the time from each to the next upgrade
@@ -140,9 +140,15 @@ describe.concurrent('close codes and refusals that are retried', () => {
     it(`${name}, every time: retries+1 attempts with growing delays, then connection_failed naming the last cause`, async ({ expect }) => {
       const r = await run(plan, 'always');
       expect(r.error).toBeInstanceOf(SttError);
+      // The message tells what the server did (the same thing four times), and the last cause.
+      const closeCode = plan.close?.code ?? (plan.drop ? 1006 : undefined);
+      const story =
+        plan.refuse !== undefined
+          ? `4 connection attempts in a row were refused with ${plan.refuse.status} (${code})`
+          : `4 connections in a row were closed with ${closeCode} (${code}) right after opening`;
       expect(r.error).toMatchObject({
         code: 'connection_failed',
-        message: `Gave up after 4 failed attempt(s); last: ${code}: ${withOrigin(message, r)}`,
+        message: `Gave up reconnecting after 4 failed attempts (reconnect.retries is 3): ${story}; last: ${code}: ${withOrigin(message, r)}`,
         retryable: false,
       });
       expect((r.error as SttError).cause).toMatchObject({ code });

@@ -3,7 +3,7 @@
 // Raw node:http / node:net servers on 127.0.0.1, since `ws` will not misbehave.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { createWsTransport } from '@stt-stream/node';
+import { createTranscriber, createWsTransport } from '@stt-stream/node';
 import { WebSocketServer } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { acceptKey, flood, listen, nothingLeftRunning, recorder } from './hostile-servers.ts';
@@ -180,7 +180,7 @@ describe('ws transport against hostile servers', () => {
     await rec2.closed;
   });
 
-  it('a close reason that echoes the key is redacted', async () => {
+  it('a close reason that echoes the key is redacted before the transcriber reports it (one place: where the session takes what a server says)', async () => {
     const server = createServer();
     const wss = new WebSocketServer({ server, handleProtocols: () => 'bearer' });
     wss.on('connection', (ws, req) => ws.close(4001, `bad ${String(req.headers.authorization).slice(7)}`));
@@ -189,10 +189,18 @@ describe('ws transport against hostile servers', () => {
       wss.close();
       return l.close();
     });
-    const rec = recorder();
-    const conn = await createWsTransport().connect(request(`ws://${l.origin}/v1/stt/stream`), rec.handlers);
-    await rec.closed;
-    expect(rec.closes).toEqual([[4001, 'bad [redacted]']]);
-    conn.close();
+    const key = 'sk_live_echoed_0123456789';
+    const t = createTranscriber({ model: 'm', url: `ws://${l.origin}/v1/stt/stream`, apiKey: key, transport: createWsTransport() });
+    const closes: string[] = [];
+    t.events.on('close', ({ reason }) => closes.push(reason));
+    const writer = t.writable.getWriter();
+    const failed = t.readable.getReader().read().then(
+      () => null,
+      (err: unknown) => err,
+    );
+    await writer.write({ data: new Int16Array(1600), sampleRate: 16000, channels: 1 }).catch(() => undefined);
+    const error = (await failed) as Error;
+    expect(error).toMatchObject({ code: 'unauthenticated', closeCode: 4001, message: 'Connection closed (4001): bad [redacted]' });
+    expect(closes).toEqual(['bad [redacted]']);
   });
 });
