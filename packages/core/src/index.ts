@@ -2,7 +2,7 @@
  * @stt-stream/core: runtime-agnostic real-time and batch speech-to-text over
  * the STT gateway. Web Streams in, transcript events out.
  *
- * This entry is the public API (DESIGN.md, "Public API", and the README).
+ * This entry is the public API (see the README).
  * What the sibling packages share beyond it is in `@stt-stream/core/internal`,
  * which is not public.
  *
@@ -21,7 +21,8 @@ export {
   type SttErrorOptions,
 } from './errors.ts';
 export type { SttTransport, TransportConnection, TransportHandlers, TransportRequest } from './transport.ts';
-export { createWebSocketTransport, type WebSocketConstructor, type WebSocketTransportOptions } from './websocket-transport.ts';
+export type { WebSocketConstructor, WebSocketTransportOptions } from './websocket-transport.ts';
+export { createWebSocketTransport } from './checked-transport.ts';
 export { DEFAULT_STREAM_URL } from './protocol/gateway-dialect.ts';
 export {
   createTranscriber,

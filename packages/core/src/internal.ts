@@ -34,6 +34,16 @@ export {
   type WireTranscript,
 } from './protocol/gateway-dialect.ts';
 export { ReplayBuffer } from './replay-buffer.ts';
+export {
+  checkOptionNames,
+  checkTranscriberOptions,
+  optionNames,
+  suggestOption,
+  RECONNECT_OPTIONS,
+  TRANSCRIBER_OPTIONS,
+} from './known-options.ts';
+export { WEBSOCKET_TRANSPORT_OPTIONS } from './checked-transport.ts';
+export { describeNetworkError } from './protocol/network-error.ts';
 export { assertPCMFrame } from './audio/pcm-frame.ts';
 export { sanitizeFloat } from './audio/sample-convert.ts';
 export {
@@ -44,9 +54,12 @@ export {
   SNIFF_BYTES,
   type AudioFormatName,
 } from './audio/audio-format.ts';
-export { transcribeUrl, resolveUploadName, readTranscription, TRANSCRIBE_PATH } from './batch/transcribe.ts';
+export { transcribeUrl, resolveUploadName, readTranscription, gatewayOption, BATCH_OPTIONS, TRANSCRIBE_PATH } from './batch/transcribe.ts';
 export {
+  API_KEY_ENV,
+  HOSTED_GATEWAY_HOST,
   URL_CREDENTIAL_PARAMS,
+  assertCredentialsFor,
   assertNoUrlCredentials,
   bearer,
   credentialHeaders,

@@ -151,7 +151,7 @@ async function transcribeCommand(file: string, opts: TranscribeOptions, io: CliI
   const mode = opts.stream ? 'stream' : opts.batch ? 'batch' : 'auto';
   const base = {
     model: opts.model,
-    baseUrl: gateway.url,
+    url: gateway.url,
     ...(gateway.apiKey ? { apiKey: gateway.apiKey } : {}),
     ...(opts.language ? { language: opts.language } : {}),
     ...(opts.provider ? { providerId: opts.provider } : {}),

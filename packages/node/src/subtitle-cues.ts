@@ -5,6 +5,7 @@
  * @module
  */
 import type { TranscriptSegmentEvent, TranscriptWord, Transcription } from '@stt-stream/core';
+import { checkOptionNames, optionNames } from '@stt-stream/core/internal';
 
 /** How the subtitle writers ({@link toSrt}, {@link toWebVtt}) cut and wrap transcripts into cues. */
 export interface SubtitleOptions {
@@ -31,7 +32,12 @@ interface Span {
   end: number;
 }
 
-function checkOptions(options: SubtitleOptions): Required<SubtitleOptions> {
+/** The option names of the subtitle writers. */
+export const SUBTITLE_OPTIONS: readonly string[] = optionNames<SubtitleOptions>()(['maxCueSeconds', 'maxLineChars', 'maxLines', 'maxGapSeconds']);
+
+function checkOptions(options: SubtitleOptions, fn: string): Required<SubtitleOptions> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object');
+  checkOptionNames(options, SUBTITLE_OPTIONS, fn);
   const o = { maxCueSeconds: 7, maxLineChars: 42, maxLines: 2, maxGapSeconds: 1.5, ...options };
   for (const [field, v] of Object.entries(o)) {
     if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`Invalid option \`${field}\`: expected a positive number, got ${String(v)}`);
@@ -95,6 +101,7 @@ export function wrapLines(text: string, width: number, maxLines: number): string
  *
  * @param transcript - finals (in order) or a batch transcription
  * @param options - cue length and line limits
+ * @param fn - the function the user called, for errors
  * @returns the cues, in order
  * @example Cues from finals
  * ```ts
@@ -102,8 +109,8 @@ export function wrapLines(text: string, width: number, maxLines: number): string
  * for (const c of cues) console.log(c.start, c.end, c.lines.join(' / '));
  * ```
  */
-export function subtitleCues(transcript: readonly TranscriptSegmentEvent[] | Transcription, options: SubtitleOptions = {}): SubtitleCue[] {
-  const o = checkOptions(options);
+export function subtitleCues(transcript: readonly TranscriptSegmentEvent[] | Transcription, options: SubtitleOptions = {}, fn = 'subtitleCues()'): SubtitleCue[] {
+  const o = checkOptions(options, fn);
   const maxChars = o.maxLineChars * o.maxLines;
   const segments: { words: Span[]; start: number; end: number }[] = [];
   if (Array.isArray(transcript)) {
