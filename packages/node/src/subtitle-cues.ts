@@ -15,7 +15,11 @@ export interface SubtitleOptions {
   maxLineChars?: number;
   /** Lines per cue. @defaultValue 2 */
   maxLines?: number;
-  /** A silence between words longer than this starts a new cue. @defaultValue 1.5 */
+  /**
+   * In a batch transcription (which has no finals), a silence between words
+   * longer than this starts a new cue, as a streaming endpoint's final would
+   * end there. @defaultValue 0.5
+   */
   maxGapSeconds?: number;
 }
 
@@ -38,7 +42,7 @@ export const SUBTITLE_OPTIONS: readonly string[] = optionNames<SubtitleOptions>(
 function checkOptions(options: SubtitleOptions, fn: string): Required<SubtitleOptions> {
   if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object');
   checkOptionNames(options, SUBTITLE_OPTIONS, fn);
-  const o = { maxCueSeconds: 7, maxLineChars: 42, maxLines: 2, maxGapSeconds: 1.5, ...options };
+  const o = { maxCueSeconds: 7, maxLineChars: 42, maxLines: 2, maxGapSeconds: 0.5, ...options };
   for (const [field, v] of Object.entries(o)) {
     if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`Invalid option \`${field}\`: expected a positive number, got ${String(v)}`);
   }

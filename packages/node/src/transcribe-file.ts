@@ -131,7 +131,7 @@ export async function transcribeFile(path: string, options: TranscribeFileOption
   let size: number;
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw createSttError('invalid_input', `Cannot read ${path}: not a file`, { retryable: false });
+    if (!info.isFile()) throw createSttError('invalid_input', `Cannot read ${path}: ${info.isDirectory() ? 'is a directory' : 'not a file'}`, { retryable: false });
     size = info.size;
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -240,7 +240,8 @@ export async function transcribeFrames(frames: ReadableStream<PCMFrame>, options
       options.onFinal?.(r.value);
     }
   }
-  return collectFinals(finals, seconds, model ?? options.model);
+  // A sum of frame lengths in floating point (4.200000000000001): to the microsecond.
+  return collectFinals(finals, Math.round(seconds * 1e6) / 1e6, model ?? options.model);
 }
 
 /**
