@@ -23,7 +23,7 @@ function run(cmd, args, opts = {}) {
 }
 
 ensureSystemTools();
-// Node 22 and 24 beside this Node 20, for the conformance run (its runner reads STT_STREAM_NODES).
+// Node 22, 24 and 26 beside this Node 20, for the conformance run (its runner reads STT_STREAM_NODES).
 process.env.STT_STREAM_NODES = [process.env.STT_STREAM_NODES, ...ensureNewerNodes()].filter(Boolean).join(delimiter);
 
 let passed = 0;
@@ -59,10 +59,10 @@ const extra = [
   // messages) with the resampler in a chunk of its own, so the budget is a growth guard.
   ['size check: microphone + createTranscriber', 'node', ['bench/size-check.mjs', '--budget', '19480']],
   ['capture worklet: PCM_CAPTURE_WORKLET_SOURCE is the minified pcm-capture.worklet.js', 'node', ['packages/browser/scripts/build-worklet.mjs', '--check']],
-  // Cross-runtime (issue 7): the conformance scenario on Node 20, 22 and 24 (scripts/newer-nodes.mjs), Deno and Bun,
+  // Cross-runtime (issue 7): the conformance scenario on Node 20, 22, 24 and 26 (scripts/newer-nodes.mjs), Deno and Bun,
   // byte-identical to conformance/expected.jsonl; core's unit tests under Deno and Bun; the
   // Deno and Bun examples; the packages as published (publint, attw, JSR); the API reference.
-  ['conformance: Node 20, 22 and 24 (ws and global WebSocket), Deno, Bun byte-identical (Chromium runs it in the browser project)', 'node', ['conformance/run.mjs']],
+  ['conformance: Node 20, 22, 24 and 26 (ws and global WebSocket), Deno, Bun byte-identical (Chromium runs it in the browser project)', 'node', ['conformance/run.mjs']],
   ['core unit tests on Deno', 'node', ['conformance/core-tests.mjs', 'deno']],
   ['core unit tests on Bun', 'node', ['conformance/core-tests.mjs', 'bun']],
   ['examples/deno and examples/bun', 'node', ['conformance/examples.mjs']],
