@@ -196,7 +196,7 @@ export class WireConverter {
    *   next call: it may be the input itself (Int16 already in the wire
    *   format) or a buffer the converter reuses. Copy what you keep.
    * @throws TypeError naming the field for an invalid frame (see
-   *   {@link assertPCMFrame}) or a `sampleRate` or `channels` different from
+   *   `assertPCMFrame`) or a `sampleRate` or `channels` different from
    *   the first frame's.
    *
    * @example Store the wire audio in a buffer of your own

@@ -339,8 +339,8 @@ function aborted(signal: AbortSignal | undefined): SttError {
  * Redirects are refused, never followed (a 3xx fails with
  * `connection_failed`, its status, and the `Location`'s origin in the
  * message): another origin would receive the audio. A 200 body over
- * {@link MAX_RESPONSE_BYTES} (8 MiB) fails with `protocol_error`; an error
- * body over {@link MAX_ERROR_BODY_BYTES} (64 KiB) is dropped unread and the
+ * 8 MiB fails with `protocol_error`; an error
+ * body over 64 KiB is dropped unread and the
  * status decides.
  *
  * @param audio - the recording (a `File` lends its name)
