@@ -56,8 +56,10 @@ const extra = [
   // Issue 8's size check: what a live-captions page loads (microphone + createTranscriber).
   // Issue 14's target is 10 KiB; we are at 18.7 KiB (19,005 B after the size pass on the checks,
   // tables and messages around the session, bench/ANALYSIS.md row 6; 19,183 B with the catch-up
-  // messages) with the resampler in a chunk of its own, so the budget is a growth guard.
-  ['size check: microphone + createTranscriber', 'node', ['bench/size-check.mjs', '--budget', '19480']],
+  // messages) with the resampler in a chunk of its own, so the budget is a growth guard. Issue 28
+  // (unknown options are TypeErrors naming the near miss, in createTranscriber and the microphone; the
+  // no-key error) took it to 20,416 B; the guard is that plus about 1.5 %.
+  ['size check: microphone + createTranscriber', 'node', ['bench/size-check.mjs', '--budget', '20720']],
   ['capture worklet: PCM_CAPTURE_WORKLET_SOURCE is the minified pcm-capture.worklet.js', 'node', ['packages/browser/scripts/build-worklet.mjs', '--check']],
   // Cross-runtime (issue 7): the conformance scenario on Node 20, 22, 24 and 26 (scripts/newer-nodes.mjs), Deno and Bun,
   // byte-identical to conformance/expected.jsonl; core's unit tests under Deno and Bun; the
