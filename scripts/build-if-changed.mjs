@@ -8,13 +8,13 @@
 //   node scripts/build-if-changed.mjs --check    exit 1 (and say why) when a build is needed
 //
 // A package needs a build when its dist/ lacks an entry, or when any of its
-// inputs (src/ less tests, scripts/, package.json, tsup.config.ts,
+// inputs (src/ less tests, the scripts/ its build runs, package.json, tsup.config.ts,
 // tsconfig.json; the root's tsconfig.base.json, package.json and
 // pnpm-lock.yaml) is newer than the oldest file in its dist/. Times, not
 // contents: a file saved without a change costs one build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -49,7 +49,9 @@ export function staleReason() {
     const built = files(join(pkgDir, 'dist'));
     if (built.length === 0) return `${relative(root, join(pkgDir, 'dist'))} is empty`;
     const builtAt = Math.min(...built.map(mtime));
-    const inputs = [...rootInputs, ...PACKAGE_INPUTS.flatMap((f) => files(join(pkgDir, f)))];
+    // Of scripts/, only what the build script runs (core's dts-stubs.mjs), not the measuring ones.
+    const used = (f) => !f.startsWith(join(pkgDir, 'scripts')) || pkg.scripts.build.includes(basename(f));
+    const inputs = [...rootInputs, ...PACKAGE_INPUTS.flatMap((f) => files(join(pkgDir, f))).filter(used)];
     const newer = inputs.find((f) => mtime(f) > builtAt);
     if (newer) return `${relative(root, newer)} changed`;
   }

@@ -41,6 +41,7 @@ export {
   suggestOption,
   RECONNECT_OPTIONS,
   TRANSCRIBER_OPTIONS,
+  type OptionNamesOf,
 } from './known-options.ts';
 export { WEBSOCKET_TRANSPORT_OPTIONS } from './checked-transport.ts';
 export { describeNetworkError } from './protocol/network-error.ts';

@@ -26,13 +26,19 @@ import type { ReconnectOptions, TranscriberOptions } from './transcriber-options
  * optionNames<Opts>()(['model']); // error: { missing: "url" }
  * ```
  */
-export function optionNames<T>() {
-  return <const N extends readonly string[]>(
-    names: N &
-      ([Exclude<keyof T, N[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, N[number]> }) &
-      ([Exclude<N[number], keyof T>] extends [never] ? unknown : { unknown: Exclude<N[number], keyof T> }),
-  ): N => Object.freeze([...names]) as unknown as N;
+export function optionNames<T>(): OptionNamesOf<T> {
+  return (names) => Object.freeze([...names]) as unknown as typeof names;
 }
+
+/**
+ * What {@link optionNames} returns: takes the list of names, compiling only
+ * when it is exactly the keys of `T`, and returns it (frozen).
+ */
+export type OptionNamesOf<T> = <const N extends readonly string[]>(
+  names: N &
+    ([Exclude<keyof T, N[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, N[number]> }) &
+    ([Exclude<N[number], keyof T>] extends [never] ? unknown : { unknown: Exclude<N[number], keyof T> }),
+) => N;
 
 /**
  * The options of `createTranscriber` (`TranscriberOptions`). Adding an option
