@@ -221,7 +221,9 @@ function firstHourMessage(api) {
  * to an .srt (the format from the extension), and no key for the hosted gateway.
  */
 async function cliAsTheReadmeSays() {
-  const env = { ...process.env, npm_config_update_notifier: 'false' };
+  // A user's shell: none of the npm_* / pnpm settings this check runs under, no key.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|pnpm_)/i.test(k)));
+  env.npm_config_update_notifier = 'false';
   delete env.STT_STREAM_API_KEY;
   delete env.LLM_STATS_API_KEY;
   delete env.STT_STREAM_URL;
