@@ -11,12 +11,18 @@
 //   3. that consumer runs on Node: the emulator, fileSource → createTranscriber,
 //      transcribe, and the SttErrors it catches, with their codes;
 //   4. @stt-stream/browser is bundled by Vite for the browser and the page
-//      runs in Chromium: its exports, and a refused option's TypeError.
+//      runs in Chromium: its exports, and a refused option's TypeError;
+//   5. a JavaScript user's first hour (scripts/installed/first-hour*.mjs):
+//      a misspelt option is a TypeError naming the right one, `url` goes where
+//      it says, no key fails at once with `unauthenticated` (on Node, and
+//      core's part on Bun and Deno too, the same output);
+//   6. the CLI as the README says: `npx stt-stream --help`, `npx stt-stream
+//      emulator`, `npx stt-stream transcribe … -o x.srt` against it, and no key.
 //
 // Run after `pnpm build`. Needs the npm registry (typescript, @types/node,
 // vite and the packages' own dependencies); nothing else from the network.
 // Exits 1 on any failure; removes its temporary directory.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -153,12 +159,42 @@ try {
     }
   }
 
-  // --- the CLI bin, as installed ----------------------------------------------
-  const cli = run('stt-stream --help', join(app, 'node_modules/.bin/stt-stream'), ['--help'], { cwd: app, timeout: 20_000 });
-  if (cli.status === 0) {
-    if (/transcribe/.test(cli.stdout)) console.log('\n  ok  node_modules/.bin/stt-stream --help');
-    else fail(`stt-stream --help does not list \`transcribe\`:\n${cli.stdout}`);
+  // --- 5. a JavaScript user's first hour -----------------------------------------
+  console.log('\nfirst hour, from JavaScript (a misspelt option, `url`, no key):');
+  for (const f of ['first-hour.mjs', 'first-hour-core.mjs']) cpSync(join(fixtures, f), join(app, f));
+  const firstHour = run('first-hour.mjs on Node', process.execPath, ['first-hour.mjs'], { cwd: app, timeout: 30_000 });
+  if (firstHour.status === 0) process.stdout.write(firstHour.stdout);
+  const coreRuns = [['Node', process.execPath, ['first-hour-core.mjs']]];
+  if (bun) coreRuns.push(['Bun', bun, ['first-hour-core.mjs']]);
+  if (deno) coreRuns.push(['Deno', deno, ['run', '-A', '--no-lock', '--node-modules-dir=manual', '--cached-only', 'first-hour-core.mjs']]);
+  const coreOut = new Map();
+  for (const [runtime, bin, args] of coreRuns) {
+    const r = run(`first-hour-core.mjs on ${runtime}`, bin, args, { cwd: app, env: runtimeEnv, timeout: 30_000 });
+    if (r.status === 0) coreOut.set(runtime, r.stdout.trim().split('\n').pop());
   }
+  const nodeCore = coreOut.get('Node') ? JSON.parse(coreOut.get('Node')) : null;
+  const expectedCore = {
+    unknownBatch: { class: 'TypeError', message: 'Unknown option `baseURL` for transcribe(); did you mean `baseUrl`?' },
+    unknownTransport: { class: 'TypeError', message: 'Unknown option `header` for createWebSocketTransport(); did you mean `headers`?' },
+    noKeyBatch: { class: 'SttAuthError', code: 'unauthenticated', message: firstHourMessage('transcribe') },
+    noKeyStream: { class: 'SttAuthError', code: 'unauthenticated', message: firstHourMessage('stream') },
+    connects: 0,
+  };
+  if (nodeCore) {
+    for (const [key, value] of Object.entries(expectedCore)) {
+      if (JSON.stringify(nodeCore[key]) === JSON.stringify(value)) console.log(`  ok  @stt-stream/core ${key}: ${JSON.stringify(value)}`);
+      else fail(`@stt-stream/core ${key}: expected ${JSON.stringify(value)}, got ${JSON.stringify(nodeCore[key])}`);
+    }
+  }
+  for (const [runtime, line] of coreOut) {
+    if (runtime === 'Node') continue;
+    if (line === coreOut.get('Node')) console.log(`  ok  the same on ${runtime}`);
+    else fail(`first-hour-core.mjs on ${runtime} differs from Node:\n    ${line}\n    ${coreOut.get('Node')}`);
+  }
+
+  // --- 6. the CLI, as the README says -------------------------------------------
+  console.log('\nthe CLI as the README says (npx stt-stream in the project):');
+  await cliAsTheReadmeSays();
 } catch (err) {
   fail(err instanceof Error ? err.message : String(err));
 } finally {
@@ -169,6 +205,79 @@ console.log('');
 for (const f of failures) console.log(`✗ ${f.split('\n')[0]}`);
 console.log(`${failures.length === 0 ? 'installed packages ok' : `${failures.length} failure(s)`} (${elapsed()})`);
 process.exit(failures.length === 0 ? 0 : 1);
+
+/** The no-key message of batch calls (`transcribe`) or streams. */
+function firstHourMessage(api) {
+  const pass =
+    api === 'stream'
+      ? 'pass `apiKey` (e.g. `apiKey: process.env.STT_STREAM_API_KEY`, or LLM_STATS_API_KEY) or `token`'
+      : 'pass `apiKey` (e.g. `apiKey: process.env.STT_STREAM_API_KEY`, or LLM_STATS_API_KEY)';
+  return `${api === 'stream' ? 'No API key or token' : 'No API key'} for the hosted gateway (gateway.llm-stats.com): ${pass}; or, to use a server that needs none such as the local emulator, pass its \`url\``;
+}
+
+/**
+ * `npx stt-stream …` in the installed project, as the README's command-line
+ * section has it: the help, the emulator, a transcription against it written
+ * to an .srt (the format from the extension), and no key for the hosted gateway.
+ */
+async function cliAsTheReadmeSays() {
+  // A user's shell: none of the npm_* / pnpm settings this check runs under, no key.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|pnpm_)/i.test(k)));
+  env.npm_config_update_notifier = 'false';
+  delete env.STT_STREAM_API_KEY;
+  delete env.LLM_STATS_API_KEY;
+  delete env.STT_STREAM_URL;
+  const npx = (args, options = {}) => spawnSync('npx', ['stt-stream', ...args], { cwd: app, env, encoding: 'utf8', timeout: 60_000, ...options });
+  const help = npx(['--help']);
+  if (help.status === 0 && /transcribe/.test(help.stdout)) console.log('  ok  npx stt-stream --help');
+  else fail(`npx stt-stream --help: exit ${help.status}\n${help.stdout}${help.stderr}`);
+
+  cpSync(join(root, 'examples/audio/dtmf-demo.wav'), join(app, 'demo.wav'));
+  const noKey = npx(['transcribe', 'demo.wav']);
+  if (noKey.status === 3 && noKey.stderr.startsWith('stt-stream: No API key. Set STT_STREAM_API_KEY (or LLM_STATS_API_KEY) in the environment:\n')) {
+    console.log('  ok  npx stt-stream transcribe demo.wav, no key: exit 3, "No API key. Set STT_STREAM_API_KEY …"');
+  } else fail(`npx stt-stream transcribe without a key: exit ${noKey.status}\n${noKey.stderr}`);
+
+  // Its own process group: npx's child (the emulator) gets the Ctrl-C too.
+  const emulator = spawn('npx', ['stt-stream', 'emulator', '--port', '0'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  try {
+    let out = '';
+    const httpUrl = await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(null), 30_000);
+      emulator.stdout.on('data', (d) => {
+        out += d;
+        const m = /batch:\s+(http:\/\/\S+)\/v1\/stt\/transcribe/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      emulator.on('exit', () => resolve(null));
+    });
+    if (!httpUrl) {
+      fail(`npx stt-stream emulator --port 0 did not start:\n${out}`);
+      return;
+    }
+    console.log(`  ok  npx stt-stream emulator --port 0: ${httpUrl}`);
+    const r = await new Promise((resolve) => {
+      const child = spawn('npx', ['stt-stream', 'transcribe', 'demo.wav', '--url', httpUrl, '-o', 'demo.srt'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    const srt = existsSync(join(app, 'demo.srt')) ? readFileSync(join(app, 'demo.srt'), 'utf8') : '';
+    const cues = srt.trim().split('\n\n').map((cue) => cue.split('\n').slice(2).join(' '));
+    if (r.code === 0 && JSON.stringify(cues) === JSON.stringify(['one two three four', 'five six seven eight', 'pound star zero'])) {
+      console.log(`  ok  npx stt-stream transcribe demo.wav --url ${httpUrl} -o demo.srt: ${cues.length} cues`);
+    } else fail(`npx stt-stream transcribe … -o demo.srt: exit ${r.code}, cues ${JSON.stringify(cues)}\n${r.stderr}`);
+  } finally {
+    if (emulator.exitCode === null) {
+      const exited = new Promise((resolve) => emulator.on('exit', resolve));
+      process.kill(-emulator.pid, 'SIGINT');
+      await exited;
+    }
+  }
+}
 
 /**
  * The exports each specifier's declarations give a consumer in the installed

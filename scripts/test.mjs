@@ -23,7 +23,7 @@ function run(cmd, args, opts = {}) {
 }
 
 ensureSystemTools();
-// Node 22 and 24 beside this Node 20, for the conformance run (its runner reads STT_STREAM_NODES).
+// Node 22, 24 and 26 beside this Node 20, for the conformance run (its runner reads STT_STREAM_NODES).
 process.env.STT_STREAM_NODES = [process.env.STT_STREAM_NODES, ...ensureNewerNodes()].filter(Boolean).join(delimiter);
 
 let passed = 0;
@@ -56,13 +56,15 @@ const extra = [
   // Issue 8's size check: what a live-captions page loads (microphone + createTranscriber).
   // Issue 14's target is 10 KiB; we are at 18.7 KiB (19,005 B after the size pass on the checks,
   // tables and messages around the session, bench/ANALYSIS.md row 6; 19,183 B with the catch-up
-  // messages) with the resampler in a chunk of its own, so the budget is a growth guard.
-  ['size check: microphone + createTranscriber', 'node', ['bench/size-check.mjs', '--budget', '19480']],
+  // messages) with the resampler in a chunk of its own, so the budget is a growth guard. Issue 28
+  // (unknown options are TypeErrors naming the near miss, in createTranscriber and the microphone; the
+  // no-key error) took it to 20,416 B; the guard is that plus about 1.5 %.
+  ['size check: microphone + createTranscriber', 'node', ['bench/size-check.mjs', '--budget', '20720']],
   ['capture worklet: PCM_CAPTURE_WORKLET_SOURCE is the minified pcm-capture.worklet.js', 'node', ['packages/browser/scripts/build-worklet.mjs', '--check']],
-  // Cross-runtime (issue 7): the conformance scenario on Node 20, 22 and 24 (scripts/newer-nodes.mjs), Deno and Bun,
+  // Cross-runtime (issue 7): the conformance scenario on Node 20, 22, 24 and 26 (scripts/newer-nodes.mjs), Deno and Bun,
   // byte-identical to conformance/expected.jsonl; core's unit tests under Deno and Bun; the
   // Deno and Bun examples; the packages as published (publint, attw, JSR); the API reference.
-  ['conformance: Node 20, 22 and 24 (ws and global WebSocket), Deno, Bun byte-identical (Chromium runs it in the browser project)', 'node', ['conformance/run.mjs']],
+  ['conformance: Node 20, 22, 24 and 26 (ws and global WebSocket), Deno, Bun byte-identical (Chromium runs it in the browser project)', 'node', ['conformance/run.mjs']],
   ['core unit tests on Deno', 'node', ['conformance/core-tests.mjs', 'deno']],
   ['core unit tests on Bun', 'node', ['conformance/core-tests.mjs', 'bun']],
   ['examples/deno and examples/bun', 'node', ['conformance/examples.mjs']],

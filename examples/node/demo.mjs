@@ -58,6 +58,9 @@ try {
     }
   }
   console.log(`\nTranscript: ${finals.join(' ')}`);
+  if (emulator && !finals.some((text) => text.trim())) {
+    console.log('(Nothing was recognised: the local emulator hears only DTMF tones, not speech. Set STT_STREAM_API_KEY to transcribe speech with the hosted gateway.)');
+  }
 } catch (err) {
   exitCode = 1;
   console.error(`\nFailed: ${err.message}${err.code ? ` (${err.code})` : ''}`);

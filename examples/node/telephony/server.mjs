@@ -5,12 +5,13 @@
 // A call with both tracks is one stereo session: the caller (inbound) on
 // channel 0, the agent (outbound) on channel 1 (README.md says why).
 //
-//   node server.mjs [--port 8080] [--host 127.0.0.1]
+//   node server.mjs [--port 8088] [--host 127.0.0.1]     (--help for more)
 //
 // With no STT_STREAM_API_KEY and no STT_STREAM_URL it starts the local
 // emulator in-process (its tone engine hears DTMF keys). STT_STREAM_MODEL
 // picks the model (default `dtmf`). Try it with `node simulate-call.mjs`.
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
 import { createTranscriber, decodeAlaw, decodeMulaw, SttError } from '@stt-stream/node';
 import { decodePayload, invalid, parseMessage, PACKET_MS, TrackInterleaver } from './media-stream.mjs';
@@ -26,6 +27,9 @@ export const CLOSE = {
   /** The media stream broke the format (PROTOCOL.md's invalid_input code, reused). */
   invalidInput: 4000,
 };
+
+/** The port the server listens on without `port` (`--port`): not 8080, where the emulator usually is. */
+export const DEFAULT_PORT = 8088;
 
 /**
  * @typedef {object} FinalInfo
@@ -50,7 +54,7 @@ export const CLOSE = {
 
 /**
  * @typedef {object} TelephonyServerOptions
- * @property {number} [port] 0 for any free port. Default 8080.
+ * @property {number} [port] 0 for any free port. Default 8088 ({@link DEFAULT_PORT}).
  * @property {string} [host] Default 127.0.0.1.
  * @property {string} [path] Only upgrades to this path are accepted. Default any path.
  * @property {Partial<import('@stt-stream/node').TranscriberOptions>} [transcriberOptions]
@@ -88,7 +92,7 @@ export function printError(e) {
  */
 export async function startTelephonyServer(options = {}) {
   const {
-    port = 8080,
+    port = DEFAULT_PORT,
     host = '127.0.0.1',
     path,
     transcriberOptions = {},
@@ -300,11 +304,61 @@ function sniffCallSid(data) {
   }
 }
 
-/** `node server.mjs [--port N] [--host H]`: serves until Ctrl-C. */
+const USAGE = `Usage: node server.mjs [--port <n>] [--host <address>]
+
+A media-stream server for phone calls (Twilio Media Streams): one transcriber
+per call, each final printed with the call id and the track.
+
+Options:
+  --port <n>        port to listen on, 0 for any free one (default ${DEFAULT_PORT}, or $PORT)
+  --host <address>  address to listen on (default 127.0.0.1)
+  -h, --help        this help
+
+Without STT_STREAM_API_KEY and STT_STREAM_URL it transcribes with the local
+emulator, in-process (it hears DTMF tones). Try a call with:
+  node simulate-call.mjs ws://127.0.0.1:${DEFAULT_PORT}
+`;
+
+/** A mistake on the command line: its message, the way to help, exit 2. */
+function usageError(message) {
+  console.error(`server.mjs: ${message}\n(run node server.mjs --help for usage)`);
+  return 2;
+}
+
+/**
+ * `node server.mjs [--port N] [--host H]`: serves until Ctrl-C. Returns an
+ * exit code when it cannot start (2 for a bad argument, 1 for a port in use).
+ */
 export async function main(argv = process.argv.slice(2)) {
-  const opt = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
-  const port = Number(opt('--port', process.env.PORT ?? 8080));
-  const host = opt('--host', '127.0.0.1');
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  } catch (err) {
+    // parseArgs' own message, less its advice about positionals.
+    const unknown = /^Unknown option '([^']+)'/.exec(err.message);
+    return usageError(unknown ? `unknown option ${unknown[1]}` : err.message.replace(/\.$/, ''));
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const portText = values.port ?? process.env.PORT ?? String(DEFAULT_PORT);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) return usageError(`${values.port !== undefined ? '--port' : 'PORT'} must be an integer from 0 to 65535, got ${JSON.stringify(portText)}`);
+  const host = values.host ?? '127.0.0.1';
+  let server;
+  try {
+    server = await startTelephonyServer({ port, host });
+  } catch (err) {
+    if (err.code === 'EADDRINUSE') {
+      console.error(`server.mjs: port ${port} on ${host} is in use (another server, or an emulator?): pass --port <n>, or --port 0 for any free port`);
+    } else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
+      console.error(`server.mjs: cannot listen on ${host}: not an address of this machine (${err.code}); pass --host, e.g. 127.0.0.1 or 0.0.0.0`);
+    } else if (err.code === 'EACCES') {
+      console.error(`server.mjs: not allowed to listen on port ${port} (${err.code}): pass --port with a port above 1023`);
+    } else throw err;
+    return 1;
+  }
   let emulator = null;
   if (!process.env.STT_STREAM_API_KEY && !process.env.STT_STREAM_URL) {
     const { startEmulator } = await import('@stt-stream/emulator');
@@ -312,7 +366,6 @@ export async function main(argv = process.argv.slice(2)) {
     process.env.STT_STREAM_URL = emulator.url;
     console.log(`No STT_STREAM_API_KEY set: transcribing with the local emulator at ${emulator.url}`);
   }
-  const server = await startTelephonyServer({ port, host });
   console.log(`Media streams: ${server.url} (Twilio <Stream url="wss://…"> behind a TLS proxy)`);
   const stop = async () => {
     console.log(`\nClosing (${server.activeCalls} calls open)`);
@@ -322,6 +375,10 @@ export async function main(argv = process.argv.slice(2)) {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  return undefined;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const code = await main();
+  if (code !== undefined) process.exitCode = code;
+}

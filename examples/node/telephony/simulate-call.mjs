@@ -4,9 +4,10 @@
 // media-stream server, at real time, from G.711 bytes. The tests drive the
 // server with it; from the command line it makes DTMF audio with sox:
 //
-//   node simulate-call.mjs [ws://127.0.0.1:8080] [--caller 1234] [--agent 56]
+//   node simulate-call.mjs [ws://127.0.0.1:8088] [--caller 1234] [--agent 56]     (--help for more)
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 
 const PACKET_MS = 20;
@@ -119,13 +120,65 @@ export function dtmfTone(key, encoding = 'u-law') {
   return tones.get(id);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const argv = process.argv.slice(2);
-  const opt = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
-  const url = argv[0]?.startsWith('ws') ? argv[0] : 'ws://127.0.0.1:8080';
+const USAGE = `Usage: node simulate-call.mjs [<url>] [--caller <keys>] [--agent <keys>]
+
+Places a simulated phone call (Twilio Media Streams, both tracks, at real
+time) to a media-stream server such as server.mjs, with DTMF tones that sox
+makes: the emulator hears each key as a word.
+
+Arguments:
+  <url>             the server's ws:// or wss:// URL (default ws://127.0.0.1:8088)
+Options:
+  --caller <keys>   the caller's keys: 0-9 * # A-D, a space between utterances (default "1234 56")
+  --agent <keys>    the agent's keys (default "789")
+  -h, --help        this help
+`;
+
+/** Runs the command line; returns the exit code (0, 1 when the call failed, 2 for a bad argument). */
+export async function main(argv = process.argv.slice(2)) {
+  const usageError = (message) => {
+    console.error(`simulate-call.mjs: ${message}\n(run node simulate-call.mjs --help for usage)`);
+    return 2;
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { caller: { type: 'string' }, agent: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    // parseArgs' own message, less its advice about positionals.
+    const unknown = /^Unknown option '([^']+)'/.exec(err.message);
+    return usageError(unknown ? `unknown option ${unknown[1]}` : err.message.replace(/\.$/, ''));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length > 1) return usageError(`one URL at most, got ${positionals.length} arguments`);
+  const url = positionals[0] ?? 'ws://127.0.0.1:8088';
+  let protocol;
+  try {
+    ({ protocol } = new URL(url));
+  } catch {
+    protocol = null;
+  }
+  if (protocol !== 'ws:' && protocol !== 'wss:') return usageError(`${JSON.stringify(url)} is not a ws:// or wss:// URL (the server prints its URL when it starts)`);
+  const caller = values.caller ?? '1234 56';
+  const agent = values.agent ?? '789';
+  for (const [name, keys] of [['--caller', caller], ['--agent', agent]]) {
+    if (!/^[0-9*#A-Da-d ]*[0-9*#A-Da-d][0-9*#A-Da-d ]*$/.test(keys)) return usageError(`${name} takes DTMF keys (0-9 * # A-D, spaces between utterances), got ${JSON.stringify(keys)}`);
+  }
   const callSid = `CA${Date.now().toString(16)}`;
-  const audio = { inbound: dtmfG711(opt('--caller', '1234 56')), outbound: dtmfG711(opt('--agent', '789'), { leadMs: 500 }) };
-  console.log(`Calling ${url} as ${callSid} (caller keys ${opt('--caller', '1234 56')}, agent keys ${opt('--agent', '789')})`);
-  const { code, reason } = await simulateCall({ url, callSid, audio });
-  console.log(`Closed by the server: ${code}${reason ? ` ${reason}` : ''}`);
+  const audio = { inbound: dtmfG711(caller), outbound: dtmfG711(agent, { leadMs: 500 }) };
+  console.log(`Calling ${url} as ${callSid} (caller keys ${caller}, agent keys ${agent})`);
+  try {
+    const { code, reason } = await simulateCall({ url, callSid, audio });
+    console.log(`Closed by the server: ${code}${reason ? ` ${reason}` : ''}`);
+    return 0;
+  } catch (err) {
+    const why = err?.code ? `${err.message}` : String(err?.message ?? err);
+    console.error(`simulate-call.mjs: cannot call ${url}: ${why}${/ECONNREFUSED/.test(why) ? ' (is server.mjs running? start it with node server.mjs)' : ''}`);
+    return 1;
+  }
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) process.exitCode = await main();

@@ -2,6 +2,10 @@
 // (real `ws` clients, paced at real time, µ-law and A-law DTMF audio that sox
 // writes) against the example's server, whose transcribers talk to the
 // emulator (real sockets on 127.0.0.1). Nothing is mocked.
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { dtmfWord, startEmulator, type DtmfKey, type Emulator } from '@stt-stream/emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
@@ -256,5 +260,66 @@ describe('telephony example: bad input fails that call only', () => {
     expect((await Promise.all(calls)).map((r) => r.code)).toEqual([1001, 1001]);
     expect(ended.map((e) => e.closeCode)).toEqual([1001, 1001]);
     await until(() => emulator.stats.active === 0, 'the sessions to close', 3000);
+  });
+});
+
+describe('telephony example: its scripts on the command line', () => {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  /** Runs `node <script> …args` with only PATH set, to its end. */
+  const run = (script: string, args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [join(here, script), ...args], { env: { PATH: process.env.PATH }, timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+
+  it('--help prints the usage (default port 8088, not the emulator’s 8080) and exits 0', async () => {
+    const server = await run('server.mjs', ['--help']);
+    expect(server.code).toBe(0);
+    expect(server.stdout).toMatch(/^Usage: node server\.mjs \[--port <n>\] \[--host <address>\]\n/);
+    expect(server.stdout).toContain('(default 8088, or $PORT)');
+    const call = await run('simulate-call.mjs', ['-h']);
+    expect(call.code).toBe(0);
+    expect(call.stdout).toMatch(/^Usage: node simulate-call\.mjs \[<url>\] \[--caller <keys>\] \[--agent <keys>\]\n/);
+    expect(call.stdout).toContain('(default ws://127.0.0.1:8088)');
+  });
+
+  it('bad arguments: one line naming the problem and where the usage is, exit 2, no stack trace', async () => {
+    for (const [script, args, message] of [
+      ['server.mjs', ['--prot', '1'], 'server.mjs: unknown option --prot'],
+      ['server.mjs', ['--port', 'abc'], 'server.mjs: --port must be an integer from 0 to 65535, got "abc"'],
+      ['simulate-call.mjs', ['--help-me'], 'simulate-call.mjs: unknown option --help-me'],
+      ['simulate-call.mjs', ['http://127.0.0.1:8088'], 'simulate-call.mjs: "http://127.0.0.1:8088" is not a ws:// or wss:// URL (the server prints its URL when it starts)'],
+      ['simulate-call.mjs', ['--caller', 'xyz'], 'simulate-call.mjs: --caller takes DTMF keys (0-9 * # A-D, spaces between utterances), got "xyz"'],
+    ] as const) {
+      const r = await run(script, [...args]);
+      expect(r).toEqual({ code: 2, stdout: '', stderr: `${message}\n(run node ${script} --help for usage)\n` });
+    }
+  });
+
+  it('a busy port (the default one here): what to do instead, exit 1; a call to no server: is server.mjs running?', async () => {
+    // Hold 8088 (or find it held already): either way the server cannot have it.
+    const holder = createServer();
+    await new Promise<void>((resolve) => {
+      holder.once('error', () => resolve());
+      holder.listen(8088, '127.0.0.1', () => resolve());
+    });
+    try {
+      const r = await run('server.mjs', []);
+      expect(r).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'server.mjs: port 8088 on 127.0.0.1 is in use (another server, or an emulator?): pass --port <n>, or --port 0 for any free port\n',
+      });
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const { port } = free.address() as { port: number };
+    await new Promise<void>((resolve) => free.close(() => resolve()));
+    const call = await run('simulate-call.mjs', [`ws://127.0.0.1:${port}`, '--caller', '1']);
+    expect(call.code).toBe(1);
+    expect(call.stderr).toBe(`simulate-call.mjs: cannot call ws://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port} (is server.mjs running? start it with node server.mjs)\n`);
   });
 });

@@ -6,7 +6,7 @@
  * @module
  */
 import { createSttError, type PCMFrame } from '@stt-stream/core';
-import { FRAME_MS, frameMsOption, frameSamples } from '@stt-stream/core/internal';
+import { FRAME_MS, checkOptionNames, frameMsOption, frameSamples, optionNames } from '@stt-stream/core/internal';
 import { BoundedFrameQueue, type DroppedAudio } from './internal/bounded-frame-queue.ts';
 import { PCM_CAPTURE_PROCESSOR, addPcmCaptureWorklet } from './pcm-capture-worklet.ts';
 
@@ -63,6 +63,9 @@ export interface AudioCaptureOptions {
   workletUrl?: string;
 }
 
+/** The option names every capture source takes. */
+export const AUDIO_CAPTURE_OPTIONS = optionNames<AudioCaptureOptions>()(['audioContext', 'sampleRate', 'channels', 'frameMs', 'maxQueuedMs', 'onDrop', 'workletUrl']);
+
 /**
  * A capture source: a `ReadableStream<PCMFrame>` of interleaved Float32
  * frames at the AudioContext's rate. `cancel()` releases what the source
@@ -115,6 +118,8 @@ export interface AudioCaptureSource {
   ownsTracks: boolean;
   /** For messages: `microphone`, `mediaStreamSource`. */
   name: string;
+  /** The option names the source function takes. @defaultValue {@link AUDIO_CAPTURE_OPTIONS} */
+  options?: readonly string[];
 }
 
 /**
@@ -138,10 +143,11 @@ export function invalidOption(fn: string, option: string, expected: string, Ctor
  * validateAudioCaptureOptions({ frameMs: 5 }, 'microphone'); // RangeError: Invalid option `frameMs` …
  * ```
  */
-export function validateAudioCaptureOptions(options: AudioCaptureOptions, name: string): void {
+export function validateAudioCaptureOptions(options: AudioCaptureOptions, name: string, known: readonly string[] = AUDIO_CAPTURE_OPTIONS): void {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Invalid options of ${name}(): expected an object`);
   }
+  checkOptionNames(options, known, `${name}()`);
   const { audioContext, sampleRate, channels, frameMs, maxQueuedMs, onDrop, workletUrl } = options;
   if (audioContext !== undefined && (typeof audioContext !== 'object' || audioContext === null || typeof audioContext.createMediaStreamSource !== 'function')) {
     throw invalidOption(name, 'audioContext', 'an AudioContext');
@@ -174,7 +180,7 @@ export function validateAudioCaptureOptions(options: AudioCaptureOptions, name: 
  * ```
  */
 export function createAudioCapture(source: AudioCaptureSource, options: AudioCaptureOptions): AudioCapture {
-  validateAudioCaptureOptions(options, source.name);
+  validateAudioCaptureOptions(options, source.name, source.options);
   const channels = options.channels ?? 1;
   const frameMs = options.frameMs ?? FRAME_MS.default;
   const maxQueuedMs = options.maxQueuedMs ?? 2000;

@@ -1,5 +1,5 @@
 import { createSttError, type PCMFrame } from '@stt-stream/core';
-import { frameMsOption, frameSamples } from '@stt-stream/core/internal';
+import { checkOptionNames, frameMsOption, frameSamples, optionNames } from '@stt-stream/core/internal';
 
 /**
  * Options of {@link blobSource}.
@@ -28,6 +28,9 @@ export interface BlobSourceOptions {
    */
   audioContext?: BaseAudioContext;
 }
+
+/** The option names {@link blobSource} takes. */
+export const BLOB_SOURCE_OPTIONS: readonly string[] = optionNames<BlobSourceOptions>()(['frameMs', 'sampleRate', 'audioContext']);
 
 /**
  * Decodes a Blob or File (any format the browser decodes: WAV, Ogg/Opus,
@@ -58,6 +61,7 @@ export function blobSource(blob: Blob, options: BlobSourceOptions = {}): Readabl
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('Invalid options of blobSource(): expected an object');
   }
+  checkOptionNames(options, BLOB_SOURCE_OPTIONS, 'blobSource()');
   const { sampleRate, audioContext } = options;
   const frameMs = frameMsOption(options.frameMs);
   if (sampleRate !== undefined && !(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 192_000)) {

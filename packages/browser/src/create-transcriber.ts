@@ -1,4 +1,5 @@
 import { createTranscriber as createCoreTranscriber, type Transcriber, type TranscriberOptions } from '@stt-stream/core';
+import { RECONNECT_OPTIONS, TRANSCRIBER_OPTIONS, checkOptionNames, optionNames } from '@stt-stream/core/internal';
 import { browserSafeOptions, type BrowserSafetyOptions } from './internal/browser-safe-options.ts';
 
 /**
@@ -25,6 +26,13 @@ export interface BrowserTranscriberOptions extends TranscriberOptions {
   allowInsecure?: BrowserSafetyOptions['allowInsecure'];
 }
 
+/** The option names the browser {@link createTranscriber} takes: core's and the two switches. */
+export const BROWSER_TRANSCRIBER_OPTIONS = optionNames<BrowserTranscriberOptions>()([
+  ...(TRANSCRIBER_OPTIONS as readonly (keyof TranscriberOptions)[]),
+  'dangerouslyAllowBrowser',
+  'allowInsecure',
+]);
+
 /**
  * Core's `createTranscriber`, with the checks a web page needs: an `apiKey`
  * is refused unless `dangerouslyAllowBrowser: true` (then it travels as the
@@ -35,7 +43,7 @@ export interface BrowserTranscriberOptions extends TranscriberOptions {
  *
  * @param options - the transcriber options (see core's `TranscriberOptions`)
  * @returns a `TransformStream<PCMFrame, TranscriptEvent>` with lifecycle `events`
- * @throws TypeError for a refused or invalid option (naming it)
+ * @throws TypeError for a refused, unknown or invalid option (naming it)
  *
  * @example Microphone to captions, with a token from your own server
  * ```ts
@@ -52,5 +60,7 @@ export interface BrowserTranscriberOptions extends TranscriberOptions {
  * ```
  */
 export function createTranscriber(options: BrowserTranscriberOptions): Transcriber {
+  checkOptionNames(options, BROWSER_TRANSCRIBER_OPTIONS, 'createTranscriber()');
+  checkOptionNames((options as { reconnect?: unknown } | null)?.reconnect, RECONNECT_OPTIONS, 'createTranscriber()', 'reconnect.');
   return createCoreTranscriber(browserSafeOptions(options));
 }

@@ -1,4 +1,5 @@
-import { createAudioCapture, invalidOption, type AudioCapture, type AudioCaptureOptions } from './audio-capture.ts';
+import { optionNames } from '@stt-stream/core/internal';
+import { AUDIO_CAPTURE_OPTIONS, createAudioCapture, invalidOption, type AudioCapture, type AudioCaptureOptions } from './audio-capture.ts';
 
 /**
  * Options of {@link mediaStreamSource}.
@@ -15,6 +16,9 @@ export interface MediaStreamSourceOptions extends AudioCaptureOptions {
    */
   stopTracks?: boolean;
 }
+
+/** The option names {@link mediaStreamSource} takes. */
+export const MEDIA_STREAM_SOURCE_OPTIONS: readonly string[] = optionNames<MediaStreamSourceOptions>()([...AUDIO_CAPTURE_OPTIONS, 'stopTracks']);
 
 /**
  * Reads the audio of any MediaStream (a WebRTC call, `video.captureStream()`,
@@ -43,5 +47,5 @@ export function mediaStreamSource(stream: MediaStream, options: MediaStreamSourc
   if (options.stopTracks !== undefined && typeof options.stopTracks !== 'boolean') {
     throw invalidOption('mediaStreamSource', 'stopTracks', 'a boolean');
   }
-  return createAudioCapture({ name: 'mediaStreamSource', ownsTracks: options.stopTracks ?? false, acquire: async () => stream }, options);
+  return createAudioCapture({ name: 'mediaStreamSource', options: MEDIA_STREAM_SOURCE_OPTIONS, ownsTracks: options.stopTracks ?? false, acquire: async () => stream }, options);
 }

@@ -1,5 +1,6 @@
 import { createSttError, type SttError } from '@stt-stream/core';
-import { createAudioCapture, invalidOption, type AudioCapture, type AudioCaptureOptions } from './audio-capture.ts';
+import { optionNames } from '@stt-stream/core/internal';
+import { AUDIO_CAPTURE_OPTIONS, createAudioCapture, invalidOption, type AudioCapture, type AudioCaptureOptions } from './audio-capture.ts';
 
 /**
  * Options of {@link microphone}: which device and its processing, plus the capture options.
@@ -20,6 +21,9 @@ export interface MicrophoneOptions extends AudioCaptureOptions {
   /** @defaultValue the browser's default (on in Chromium) */
   autoGainControl?: boolean;
 }
+
+/** The option names {@link microphone} takes. */
+export const MICROPHONE_OPTIONS: readonly string[] = optionNames<MicrophoneOptions>()([...AUDIO_CAPTURE_OPTIONS, 'deviceId', 'echoCancellation', 'noiseSuppression', 'autoGainControl']);
 
 /**
  * Captures the microphone as a `ReadableStream<PCMFrame>`: interleaved
@@ -75,6 +79,7 @@ export function microphone(options: MicrophoneOptions = {}): AudioCapture {
   return createAudioCapture(
     {
       name: 'microphone',
+      options: MICROPHONE_OPTIONS,
       ownsTracks: true,
       async acquire() {
         const devices = (globalThis.navigator as Navigator | undefined)?.mediaDevices;

@@ -21,7 +21,8 @@ export {
   type SttErrorOptions,
 } from './errors.ts';
 export type { SttTransport, TransportConnection, TransportHandlers, TransportRequest } from './transport.ts';
-export { createWebSocketTransport, type WebSocketConstructor, type WebSocketTransportOptions } from './websocket-transport.ts';
+export type { WebSocketConstructor, WebSocketTransportOptions } from './websocket-transport.ts';
+export { createWebSocketTransport } from './websocket-transport.ts';
 export { DEFAULT_STREAM_URL } from './protocol/gateway-dialect.ts';
 export {
   createTranscriber,

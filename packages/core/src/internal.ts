@@ -35,6 +35,17 @@ export {
 } from './protocol/gateway-dialect.ts';
 export { ReplayBuffer } from './session/replay-buffer.ts';
 export { BlockPool } from './session/block-pool.ts';
+export {
+  checkOptionNames,
+  checkTranscriberOptions,
+  optionNames,
+  suggestOption,
+  RECONNECT_OPTIONS,
+  TRANSCRIBER_OPTIONS,
+  type OptionNamesOf,
+} from './known-options.ts';
+export { WEBSOCKET_TRANSPORT_OPTIONS } from './websocket-transport.ts';
+export { describeNetworkError } from './protocol/network-error.ts';
 export { assertPCMFrame } from './audio/pcm-frame.ts';
 export { sanitizeFloat } from './audio/sample-convert.ts';
 export {
@@ -45,9 +56,12 @@ export {
   SNIFF_BYTES,
   type AudioFormatName,
 } from './audio/audio-format.ts';
-export { transcribeUrl, resolveUploadName, readTranscription, TRANSCRIBE_PATH } from './batch/transcribe.ts';
+export { transcribeUrl, resolveUploadName, readTranscription, gatewayOption, BATCH_OPTIONS, TRANSCRIBE_PATH } from './batch/transcribe.ts';
 export {
+  API_KEY_ENV,
+  HOSTED_GATEWAY_HOST,
   URL_CREDENTIAL_PARAMS,
+  assertCredentialsFor,
   assertNoUrlCredentials,
   bearer,
   credentialHeaders,

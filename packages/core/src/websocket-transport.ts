@@ -1,4 +1,5 @@
 import { createSttError } from './errors.ts';
+import { checkOptionNames, optionNames } from './known-options.ts';
 import { nativeWebSocketTakesHeaders } from './internal/detect-runtime.ts';
 import { DRAIN_POLL_MS, connectAttempt, pollDrain, type SttTransport, type TransportConnection, type TransportHandlers, type TransportRequest } from './transport.ts';
 
@@ -23,6 +24,9 @@ export interface WebSocketTransportOptions {
   drainPollMs?: number;
 }
 
+/** The option names {@link createWebSocketTransport} takes. */
+export const WEBSOCKET_TRANSPORT_OPTIONS: readonly string[] = optionNames<WebSocketTransportOptions>()(['headers', 'drainPollMs']);
+
 /**
  * A transport over the standard `WebSocket` (browsers, Deno, Bun, Node 22+).
  * The constructor is looked up when connecting, so a polyfill installed later
@@ -35,6 +39,8 @@ export interface WebSocketTransportOptions {
  * that does not answer it.
  *
  * @param WebSocketCtor - the constructor to use; `globalThis.WebSocket` when omitted
+ * @param options - `headers`, `drainPollMs`
+ * @throws TypeError for an unknown option (naming it), or options passed where the constructor goes
  * @example
  * ```ts
  * const t = createTranscriber({ model: 'whisper-1', transport: createWebSocketTransport() });
@@ -44,6 +50,13 @@ export function createWebSocketTransport(
   WebSocketCtor?: WebSocketConstructor,
   options: WebSocketTransportOptions = {},
 ): SttTransport {
+  if (WebSocketCtor !== undefined && typeof WebSocketCtor !== 'function') {
+    throw new TypeError(
+      'Invalid argument `WebSocketCtor`: expected a WebSocket constructor or undefined (the options go second: createWebSocketTransport(undefined, { headers }))',
+    );
+  }
+  if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object');
+  checkOptionNames(options, WEBSOCKET_TRANSPORT_OPTIONS, 'createWebSocketTransport()');
   const takesHeaders = options.headers ?? nativeWebSocketTakesHeaders();
   const pollMs = options.drainPollMs ?? DRAIN_POLL_MS;
   return {

@@ -8,6 +8,7 @@ import { createServer, STATUS_CODES, type IncomingHttpHeaders, type IncomingMess
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { checkOptionNames, optionNames } from '@stt-stream/core/internal';
 import { handleBatchRequest, type BatchFault, type BatchFaultPlan } from './batch-handler.ts';
 import { isAuthorized, selectProtocol } from './credentials.ts';
 import type { EngineFactory } from './engine.ts';
@@ -140,6 +141,9 @@ export interface EmulatorOptions {
   serverTime?: boolean;
 }
 
+/** The option names {@link startEmulator} takes. */
+export const EMULATOR_OPTIONS = optionNames<EmulatorOptions>()(['port', 'host', 'apiKeys', 'engine', 'idleTimeoutMs', 'maxSessionSeconds', 'faults', 'urlFaults', 'ffmpeg', 'batchFaults', 'serverTime']);
+
 /**
  * A running emulator.
  *
@@ -189,6 +193,8 @@ export interface Emulator {
  * ```
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object');
+  checkOptionNames(options, EMULATOR_OPTIONS, 'startEmulator()');
   const { port = 0, host = '127.0.0.1', apiKeys, idleTimeoutMs = 10_000, maxSessionSeconds, faults, batchFaults, urlFaults = true, ffmpeg = 'ffmpeg', serverTime = false } = options;
   if (typeof serverTime !== 'boolean') throw new TypeError(`Invalid option \`serverTime\`: expected a boolean, got ${JSON.stringify(serverTime)}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`Invalid option \`port\`: expected an integer from 0 to 65535, got ${port}`);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseFaultParam, validateFaultPlan, withFault } from './fault-plan.ts';
 import { mulberry32 } from './prng.ts';
+import { startEmulator } from './emulator.ts';
+import { dtmfSamples } from './fixtures/dtmf-samples.ts';
 
 describe('validateFaultPlan', () => {
   it('accepts every kind of fault together', () => {
@@ -9,6 +11,14 @@ describe('validateFaultPlan', () => {
       close: { code: 4029, afterMs: 5, retryAfter: 2 }, stall: { forMs: 100, afterBytes: 0 }, delayMs: 20, maxSessionSeconds: 1.5,
     };
     expect(validateFaultPlan(plan)).toBe(plan);
+  });
+
+  it('an unknown field names it, and the one meant; startEmulator and dtmfSamples refuse unknown options too', async () => {
+    expect(() => validateFaultPlan({ close: { code: 1012 }, time: 1 }, 'option `faults`')).toThrow(
+      new TypeError('Invalid option `faults`: unknown field `time`; did you mean `times`?'),
+    );
+    await expect(startEmulator({ apiKey: 'k' } as never)).rejects.toThrow(new TypeError('Unknown option `apiKey` for startEmulator(); did you mean `apiKeys`?'));
+    expect(() => dtmfSamples('1', { tone: 80 } as never)).toThrow(new TypeError('Unknown option `tone` for dtmfSamples(); did you mean `toneMs`?'));
   });
 
   it.each([

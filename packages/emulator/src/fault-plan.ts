@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { optionNames, suggestOption } from '@stt-stream/core/internal';
 import { isSendableCloseCode } from './error-envelope.ts';
 
 /**
@@ -65,6 +66,9 @@ export interface FaultPlan {
   maxSessionSeconds?: number;
 }
 
+/** The option names a {@link FaultPlan} holds takes. */
+export const FAULT_PLAN_KEYS = optionNames<FaultPlan>()(['times', 'key', 'refuse', 'drop', 'close', 'stall', 'delayMs', 'maxSessionSeconds']);
+
 /**
  * Checks that a value is a well-formed {@link FaultPlan}.
  *
@@ -83,6 +87,11 @@ export function validateFaultPlan(value: unknown, where = 'fault plan'): FaultPl
   };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('(root)', 'an object');
   const plan = value as Record<string, unknown>;
+  const unknown = Object.keys(plan).find((k) => !FAULT_PLAN_KEYS.includes(k as never));
+  if (unknown !== undefined) {
+    const meant = suggestOption(unknown, FAULT_PLAN_KEYS);
+    throw new TypeError(`Invalid ${where}: unknown field \`${unknown}\`; ${meant ? `did you mean \`${meant}\`?` : `a plan holds ${FAULT_PLAN_KEYS.join(', ')}`}`);
+  }
   const count = (v: unknown, field: string): void => {
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) fail(field, 'a non-negative number');
   };

@@ -42,7 +42,10 @@ describe('audioStreamSource', () => {
     const err = await collect(audioStreamSource(text(), { name: 'stdin' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SttError);
     expect(err).toMatchObject({ code: 'decode_failed', retryable: false });
-    expect((err as Error).message).toBe('Cannot decode stdin: Invalid data found when processing input');
+    expect((err as Error).message).toBe(
+      'Cannot decode stdin: Invalid data found when processing input' +
+        ' (if it is raw PCM, which has no header to say its rate and format: read it with fromNodeReadable(stream, { sampleRate, channels, encoding }))',
+    );
     const none = await collect(audioStreamSource(text(), { name: 'stdin', ffmpegPath: '/nonexistent/ffmpeg' })).catch((e: unknown) => e);
     expect(none).toMatchObject({ code: 'ffmpeg_not_found' });
     const empty = await collect(audioStreamSource(Readable.from([]), { name: 'stdin' })).catch((e: unknown) => e);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { extname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { SttError, type Transcriber } from '@stt-stream/core';
 import { URL_CREDENTIAL_PARAMS } from '@stt-stream/core/internal';
@@ -41,8 +42,49 @@ export interface CommonOptions {
   language?: string;
   provider?: string;
   url?: string;
-  format: Format;
+  /** `-f`; when not given, {@link outputFormat} takes it from `--output`'s extension. */
+  format?: Format;
   output?: string;
+}
+
+/** The formats an `--output` file's extension says. */
+const FORMAT_OF_EXTENSION: Readonly<Record<string, Format>> = { srt: 'srt', vtt: 'vtt', json: 'json', jsonl: 'json', txt: 'text' };
+
+/**
+ * The output format: `-f` when given, else what `--output`'s extension says
+ * (`.srt`, `.vtt`, `.json`, `.txt`), else text. A `-f` that contradicts the
+ * file's extension (`-f text -o a.vtt`) is a usage error rather than a file
+ * whose name lies about its content.
+ *
+ * @throws UsageError naming both
+ */
+export function outputFormat(opts: { format?: Format; output?: string }): Format {
+  const ext = opts.output ? extname(opts.output).slice(1).toLowerCase() : '';
+  const implied = FORMAT_OF_EXTENSION[ext];
+  if (opts.format === undefined) return implied ?? 'text';
+  if (implied !== undefined && implied !== opts.format && ext !== 'txt') {
+    throw new UsageError(`-f ${opts.format} does not match the extension of ${opts.output} (${implied}): drop -f to write ${implied}, or name the file for ${opts.format}`);
+  }
+  return opts.format;
+}
+
+/** A time in seconds rounded to the millisecond (`4.200000000000001` → `4.2`), for JSON output. */
+export const roundTime = (seconds: number): number => Math.round(seconds * 1000) / 1000;
+
+/** A transcript's times rounded to the millisecond: `start`, `end`, `duration` and its words'. */
+export function roundTimes<T extends { start?: number; end?: number; duration?: number; words?: { start: number; end: number }[] | null }>(t: T): T {
+  const out = { ...t };
+  for (const k of ['start', 'end', 'duration'] as const) if (typeof out[k] === 'number') out[k] = roundTime(out[k]!);
+  if (out.words) out.words = out.words.map((w) => ({ ...w, start: roundTime(w.start), end: roundTime(w.end) }));
+  return out;
+}
+
+/**
+ * What an empty transcript from a server other than the hosted gateway may
+ * mean: the local emulator hears DTMF tones, not speech.
+ */
+export function emptyTranscriptHint(gateway: { hosted: boolean }): string {
+  return gateway.hosted ? '' : ' (if this is the stt-stream emulator: it hears only DTMF tones, not speech; set STT_STREAM_API_KEY and drop --url for the hosted gateway)';
 }
 
 /** A mistake in the command line: printed as it is, exit 2. */
@@ -79,6 +121,8 @@ export interface Gateway {
   url: string;
   /** Its origin, for status lines. */
   origin: string;
+  /** Whether it is the hosted gateway. */
+  hosted: boolean;
   apiKey?: string;
 }
 
@@ -112,8 +156,9 @@ export function gatewayFrom(opts: { url?: string }, io: CliIo): Gateway {
   }
   const raw = io.env.STT_STREAM_API_KEY || io.env.LLM_STATS_API_KEY;
   const apiKey = raw && raw.trim() ? raw.trim() : undefined;
-  if (!apiKey && url.hostname === new URL(DEFAULT_GATEWAY).hostname) throw new SttError('unauthenticated', noKeyMessage(), { retryable: false });
-  return { url: value, origin: url.origin, ...(apiKey ? { apiKey } : {}) };
+  const hosted = url.hostname.toLowerCase() === new URL(DEFAULT_GATEWAY).hostname;
+  if (!apiKey && hosted) throw new SttError('unauthenticated', noKeyMessage(), { retryable: false });
+  return { url: value, origin: url.origin, hosted, ...(apiKey ? { apiKey } : {}) };
 }
 
 /** "0.5 s", "12 s". */
@@ -123,22 +168,27 @@ const seconds = (ms: number) => `${ms < 10_000 ? (ms / 1000).toFixed(1) : Math.r
  * Says on stderr what a transcriber's connection is doing: "connecting to
  * <origin>…" when it starts (in a terminal), and, in a terminal or not (a
  * log should show why a stream was slow), every failed attempt or lost
- * connection with the cause, the number of the next attempt and the wait
- * before it, and each reconnection.
+ * connection with the cause (once: a cause the line before gave is "the
+ * same error"), the number of the next attempt and the wait before it, and
+ * each reconnection.
  */
 export function reportConnection(io: CliIo, transcriber: Transcriber, origin: string): void {
   if (io.stderr.isTTY) say(io, `connecting to ${origin}…`);
   let opened = false;
+  let lastWhy = '';
   transcriber.events.on('open', () => {
     opened = true;
   });
   transcriber.events.on('reconnecting', ({ attempt, delayMs, cause }) => {
     const why = `${cause.code}: ${cause.message}`;
+    const told = why === lastWhy;
+    lastWhy = why;
     // `attempt` counts the failures so far (0: a routine reconnect, e.g. at the session's length limit).
-    if (!opened) say(io, `cannot connect to ${origin} (${why}); attempt ${attempt + 1} in ${seconds(delayMs)}…`);
-    else say(io, `connection lost (${why}); reconnecting${attempt > 0 ? ` (attempt ${attempt})` : ''} in ${seconds(delayMs)}…`);
+    if (!opened) say(io, `${told ? 'still cannot connect (the same error)' : `cannot connect to ${origin} (${why})`}; attempt ${attempt + 1} in ${seconds(delayMs)}…`);
+    else say(io, `connection lost (${told ? 'the same error' : why}); reconnecting${attempt > 0 ? ` (attempt ${attempt})` : ''} in ${seconds(delayMs)}…`);
   });
   transcriber.events.on('reconnected', ({ replayedSeconds }) => {
+    lastWhy = '';
     say(io, `reconnected${replayedSeconds > 0 ? `, replaying ${replayedSeconds.toFixed(1)} s of unconfirmed audio` : ''}`);
   });
 }

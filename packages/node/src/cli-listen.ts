@@ -9,7 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import type { TranscriptSegmentEvent } from '@stt-stream/core';
-import { gatewayFrom, reportConnection, say, writeTo, type CliIo, type CommonOptions, type Format } from './cli-common.ts';
+import { emptyTranscriptHint, gatewayFrom, outputFormat, reportConnection, roundTimes, say, writeTo, type CliIo, type CommonOptions, type Format } from './cli-common.ts';
 import { watchStats } from './cli-stats.ts';
 import { createTranscriber } from './index.ts';
 import { microphone, type RecorderName } from './microphone.ts';
@@ -62,7 +62,7 @@ function finalsWriter(format: Format) {
     cue(ev: TranscriptSegmentEvent): string {
       switch (format) {
         case 'json':
-          return `${JSON.stringify(ev)}\n`;
+          return `${JSON.stringify(roundTimes(ev))}\n`;
         case 'srt':
           return cues(ev).map((c) => srtCue(c, ++index)).join('');
         case 'vtt':
@@ -76,6 +76,7 @@ function finalsWriter(format: Format) {
 
 /** `listen`. */
 export async function commandListen(opts: ListenOptions, io: CliIo): Promise<void> {
+  const format = outputFormat(opts);
   const gateway = gatewayFrom(opts, io);
   const mic = microphone({
     sampleRate: opts.sampleRate,
@@ -122,8 +123,8 @@ export async function commandListen(opts: ListenOptions, io: CliIo): Promise<voi
   });
 
   const out = opts.output ? createWriteStream(opts.output) : io.stdout;
-  const writer = finalsWriter(opts.format);
-  const live = io.stdout.isTTY === true && !opts.output && opts.format === 'text';
+  const writer = finalsWriter(format);
+  const live = io.stdout.isTTY === true && !opts.output && format === 'text';
   let interimShown = false;
   let words = false;
   let ended = false;
@@ -154,6 +155,6 @@ export async function commandListen(opts: ListenOptions, io: CliIo): Promise<voi
     if (out !== io.stdout) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
     if (!ended) printStats?.();
   }
-  if (!words) say(io, 'the transcript is empty: no words were recognised');
+  if (!words) say(io, `the transcript is empty: no words were recognised${emptyTranscriptHint(gateway)}`);
   printStats?.();
 }

@@ -11,7 +11,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { DEFAULT_GATEWAY, EXIT, UsageError, type CliIo } from './cli-common.ts';
 import { commandListen, parseRecorder, type ListenOptions } from './cli-listen.ts';
 import { commandTranscribe, type TranscribeOptions } from './cli-transcribe.ts';
-import { FFMPEG_PATH_FIX } from './internal/ffmpeg.ts';
+import { FFMPEG_PATH_FIX, RAW_PCM_FIX } from './internal/ffmpeg.ts';
 import { RECORDER_FIX } from './microphone.ts';
 
 export { EXIT, type CliIo } from './cli-common.ts';
@@ -28,7 +28,7 @@ async function commandEmulator(opts: EmulatorCliOptions, io: CliIo): Promise<voi
   try {
     ({ startEmulator } = await import('@stt-stream/emulator'));
   } catch (cause) {
-    throw new SttError('emulator_not_installed', 'The emulator is a separate package: npm install @stt-stream/emulator (or run npx @stt-stream/emulator)', { cause });
+    throw new SttError('emulator_not_installed', 'The emulator is a separate package: install @stt-stream/emulator beside @stt-stream/node', { cause });
   }
   const keys = opts.apiKey ?? (io.env.STT_STREAM_EMULATOR_KEYS ? io.env.STT_STREAM_EMULATOR_KEYS.split(',').filter(Boolean) : undefined);
   const emu = await startEmulator({ port: opts.port, host: opts.host, ...(keys && keys.length ? { apiKeys: keys } : {}) });
@@ -56,6 +56,9 @@ function collectValues(value: string, previous: string[] | undefined): string[] 
   return [...(previous ?? []), value];
 }
 
+/** What a connection error says when nothing answered at the address. */
+const UNREACHABLE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|getaddrinfo/;
+
 /**
  * Maps an error to the exit code and the message printed for it.
  *
@@ -77,8 +80,13 @@ export function describeFailure(err: unknown): { code: number; message: string }
     }
     const id = err.requestId ? ` (request id ${err.requestId})` : '';
     // The sources' messages say how to fix things in API terms; here, in flags.
-    let message = err.message.replace(FFMPEG_PATH_FIX, 'pass --ffmpeg <path>').replace(RECORDER_FIX, 'pass --recorder or --recorder-command');
+    let message = err.message
+      .replace(FFMPEG_PATH_FIX, 'pass --ffmpeg <path>')
+      .replace(RECORDER_FIX, 'pass --recorder or --recorder-command')
+      .replace(RAW_PCM_FIX, 'give it one first, e.g. `ffmpeg -f s16le -ar 16000 -ac 1 -i <file> out.wav` for 16 kHz mono 16-bit');
     if (err.code === 'recorder_failed') message += '\n(choose the input with --device, another recorder with --recorder, or any command with --recorder-command)';
+    // A server that does not answer (refused, no such host, unreachable): the address is the first thing to check.
+    if (err.code === 'connection_failed' && UNREACHABLE.test(err.message)) message += '\n(is the server running? check --url or STT_STREAM_URL)';
     return { code: EXIT.failure, message: `${message}${id}` };
   }
   return { code: EXIT.failure, message: err instanceof Error ? err.message : String(err) };
@@ -108,14 +116,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       '\nThe API key comes from STT_STREAM_API_KEY (or LLM_STATS_API_KEY), never from a flag.\nExit codes: 0 ok, 1 failure, 2 usage, 3 authentication.',
     );
 
-  let run: (() => Promise<void>) | undefined;
+  let run: (() => Promise<void | number>) | undefined;
   const common = (cmd: Command) =>
     cmd
       .option('-m, --model <id>', 'model_id', io.env.STT_STREAM_MODEL ?? 'whisper-1')
       .option('-l, --language <code>', 'ISO-639-1 language hint (en, es, …)')
       .option('--provider <id>', 'provider_id: bypass the gateway router')
       .option('--url <url>', `gateway URL (env STT_STREAM_URL; default ${DEFAULT_GATEWAY})`)
-      .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'srt', 'vtt']).default('text'))
+      .addOption(new Option('-f, --format <format>', 'output format (default: from --output\'s extension, else text)').choices(['text', 'json', 'srt', 'vtt']))
       .option('-o, --output <file>', 'write the result to a file instead of stdout');
 
   common(program.command('transcribe').argument('<file>', 'audio file, or - for stdin'))
@@ -165,8 +173,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT.usage;
   }
   try {
-    await run();
-    return EXIT.ok;
+    return (await run()) ?? EXIT.ok;
   } catch (err) {
     const { code, message } = describeFailure(err);
     io.stderr.write(`stt-stream: ${message}\n`);

@@ -6,16 +6,32 @@
  * @module
  */
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { open, stat, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import cliProgress from 'cli-progress';
-import { MAX_BATCH_BYTES, SttError, transcribe, type Transcriber, type TranscriptSegmentEvent, type Transcription } from '@stt-stream/core';
+import { MAX_BATCH_BYTES, SttError, transcribe, type PCMFrame, type Transcriber, type TranscriptSegmentEvent, type Transcription } from '@stt-stream/core';
 import { GATEWAY_AUDIO_EXTENSIONS, SNIFF_BYTES, fileExtension, sniffAudioFormat } from '@stt-stream/core/internal';
 import { audioStreamSource } from './audio-stream-source.ts';
-import { UsageError, WIRE_RATE, gatewayFrom, reportConnection, say, writeTo, type CliIo, type CommonOptions, type Format } from './cli-common.ts';
+import {
+  EXIT,
+  UsageError,
+  WIRE_RATE,
+  emptyTranscriptHint,
+  gatewayFrom,
+  outputFormat,
+  reportConnection,
+  roundTimes,
+  say,
+  writeTo,
+  type CliIo,
+  type CommonOptions,
+  type Format,
+} from './cli-common.ts';
 import { watchStats } from './cli-stats.ts';
+import { fileSource } from './file-source.ts';
 import { toSrt } from './srt-writer.ts';
-import { transcribeFile, transcribeFrames } from './transcribe-file.ts';
+import { collectFinals, transcribeFile, transcribeFrames } from './transcribe-file.ts';
 import { toWebVtt } from './webvtt-writer.ts';
 
 /** The options of `transcribe`. */
@@ -32,7 +48,7 @@ export interface TranscribeOptions extends CommonOptions {
 export function formatResult(result: Transcription, format: Format, finals: TranscriptSegmentEvent[] | null): string {
   switch (format) {
     case 'json':
-      return `${JSON.stringify(result, null, 2)}\n`;
+      return `${JSON.stringify(roundTimes(result), null, 2)}\n`;
     case 'srt':
       return toSrt(finals && finals.length > 0 ? finals : result);
     case 'vtt':
@@ -134,38 +150,124 @@ const tooBigForBatch = (what: string) =>
     retryable: false,
   });
 
-/** `transcribe <file>`; with `--stats`, the figures go out last (after the transcript, or before the error). */
-export async function commandTranscribe(file: string, opts: TranscribeOptions, io: CliIo): Promise<void> {
+/**
+ * A source that Ctrl-C can end early and gracefully: `stop()` ends it as if
+ * the audio had ended there, so the transcriber still delivers the finals of
+ * what was sent.
+ */
+function stoppable(source: ReadableStream<PCMFrame>): { stream: ReadableStream<PCMFrame>; stop(): void } {
+  const reader = source.getReader();
+  let stopped = false;
+  return {
+    stream: new ReadableStream<PCMFrame>({
+      async pull(controller) {
+        if (stopped) return controller.close();
+        const r = await reader.read();
+        if (r.done || stopped) controller.close();
+        else controller.enqueue(r.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    }),
+    stop() {
+      stopped = true;
+      void reader.cancel().catch(() => {});
+    },
+  };
+}
+
+/** What Ctrl-C does while a command runs; see {@link commandTranscribe}. */
+interface Interrupt {
+  /** Set once Ctrl-C was pressed. */
+  interrupted: boolean;
+  /** Aborts an upload in flight. */
+  readonly abort: AbortController;
+  /** Ends the streamed audio early (the finals of what was sent still come). */
+  stopAudio?: () => void;
+  /** Writes what there is so far at once (a second Ctrl-C: the process exits right after). */
+  flushNow?: () => void;
+}
+
+/**
+ * `transcribe <file>`; with `--stats`, the figures go out last (after the
+ * transcript, or before the error).
+ *
+ * Ctrl-C while streaming ends the audio where it is, waits for the finals
+ * of what was sent, writes that transcript and the `--stats` figures, and
+ * exits 130; a second Ctrl-C writes what there is at once and quits. Ctrl-C
+ * during an upload cancels it (exit 130).
+ */
+export async function commandTranscribe(file: string, opts: TranscribeOptions, io: CliIo): Promise<number | void> {
   const stats: { print?: () => void } = {};
+  const interrupt: Interrupt = { interrupted: false, abort: new AbortController() };
+  const removeInterrupt = io.onInterrupt?.(() => {
+    if (interrupt.interrupted) {
+      // The second Ctrl-C: the bin exits right after this (cli.ts).
+      interrupt.flushNow?.();
+      stats.print?.();
+      return;
+    }
+    interrupt.interrupted = true;
+    if (interrupt.stopAudio) {
+      say(io, 'interrupted: ending the audio here and waiting for the last finals (Ctrl-C again to quit at once)');
+      interrupt.stopAudio();
+    } else {
+      say(io, 'interrupted: the upload is cancelled');
+      interrupt.abort.abort();
+    }
+  });
   try {
-    await transcribeCommand(file, opts, io, stats);
+    await transcribeCommand(file, opts, io, stats, interrupt);
+    return interrupt.interrupted ? EXIT.interrupted : undefined;
+  } catch (err) {
+    if (interrupt.interrupted && err instanceof SttError && err.code === 'aborted') return EXIT.interrupted;
+    throw err;
   } finally {
+    removeInterrupt?.();
     stats.print?.();
   }
 }
 
-async function transcribeCommand(file: string, opts: TranscribeOptions, io: CliIo, stats: { print?: () => void }): Promise<void> {
+async function transcribeCommand(file: string, opts: TranscribeOptions, io: CliIo, stats: { print?: () => void }, interrupt: Interrupt): Promise<void> {
   if (opts.stream && opts.batch) throw new UsageError('--stream and --batch exclude each other');
   if (opts.stats && opts.batch) throw new UsageError("--stats reports the streaming endpoint's figures: use it with --stream (or without --batch)");
+  const format = outputFormat(opts);
   const gateway = gatewayFrom(opts, io);
   const mode = opts.stream ? 'stream' : opts.batch ? 'batch' : 'auto';
   const base = {
     model: opts.model,
-    baseUrl: gateway.url,
+    url: gateway.url,
     ...(gateway.apiKey ? { apiKey: gateway.apiKey } : {}),
     ...(opts.language ? { language: opts.language } : {}),
     ...(opts.provider ? { providerId: opts.provider } : {}),
     ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
+    signal: interrupt.abort.signal,
   };
   const finals: TranscriptSegmentEvent[] = [];
   const onFinal = (f: TranscriptSegmentEvent) => finals.push(f);
+  const what = file === '-' ? 'stdin' : file;
+  const output = (result: Transcription) => formatResult(result, format, finals);
+  // A second Ctrl-C while streaming: the finals so far, written synchronously before the exit.
+  let seconds = 0;
+  let model = opts.model;
+  interrupt.flushNow = () => {
+    if (finals.length === 0) return;
+    const text = output(collectFinals(finals, seconds, model));
+    if (opts.output) writeFileSync(opts.output, text);
+    else io.stdout.write(text);
+  };
   const streaming = (total: number | null) => {
     const bar = opts.progress ? progressBar(io, total) : null;
     return {
       options: {
         ...base,
         onFinal,
+        onProgress(p: { seconds: number }) {
+          seconds = p.seconds;
+        },
         onTranscriber(transcriber: Transcriber) {
+          transcriber.events.on('open', (info) => {
+            model = info.model ?? model;
+          });
           reportConnection(io, transcriber, gateway.origin);
           bar?.watch(transcriber);
           if (opts.stats) stats.print = watchStats(io, transcriber, false);
@@ -175,7 +277,6 @@ async function transcribeCommand(file: string, opts: TranscribeOptions, io: CliI
     };
   };
   let result: Transcription;
-  const what = file === '-' ? 'stdin' : file;
 
   if (file === '-') {
     // stdin: up to 25 MB of a format the batch endpoint takes is uploaded; anything else is streamed.
@@ -197,14 +298,18 @@ async function transcribeCommand(file: string, opts: TranscribeOptions, io: CliI
         { objectMode: false },
       );
       const s = streaming(null);
+      const audio = stoppable(audioStreamSource(input, { name: 'stdin', ...(opts.ffmpeg ? { ffmpegPath: opts.ffmpeg } : {}) }));
+      interrupt.stopAudio = audio.stop;
       try {
-        result = await transcribeFrames(audioStreamSource(input, { name: 'stdin', ...(opts.ffmpeg ? { ffmpegPath: opts.ffmpeg } : {}) }), s.options);
+        result = await transcribeFrames(audio.stream, s.options);
       } finally {
         s.stop();
       }
     }
   } else {
-    const size = await stat(file).then((s) => s.size, () => 0);
+    const info = await stat(file).catch(() => null);
+    if (info?.isDirectory()) throw new SttError('invalid_input', `Cannot read ${file}: is a directory`, { param: 'audio', retryable: false });
+    const size = info?.size ?? 0;
     if (mode === 'batch' && size > MAX_BATCH_BYTES) throw tooBigForBatch(file);
     const takes = mode === 'stream' || batchTakes(file, await fileHead(file));
     if (mode === 'batch' && !takes && size > 0) throw notForBatch(file);
@@ -214,17 +319,21 @@ async function transcribeCommand(file: string, opts: TranscribeOptions, io: CliI
     const s = stream ? streaming(opts.progress && io.stderr.isTTY ? await probeDuration(file, opts.ffmpeg) : null) : null;
     if (!s && opts.stats) say(io, '--stats: no streaming figures, the file went to the batch endpoint (add --stream to stream it)');
     try {
-      result = await transcribeFile(file, {
-        ...(s ? s.options : base),
-        mode: stream ? 'stream' : 'batch',
-        ...(opts.ffmpeg ? { ffmpegPath: opts.ffmpeg } : {}),
-      });
+      if (s) {
+        const audio = stoppable(fileSource(file, opts.ffmpeg ? { ffmpegPath: opts.ffmpeg } : {}));
+        interrupt.stopAudio = audio.stop;
+        result = await transcribeFrames(audio.stream, s.options);
+      } else {
+        result = await transcribeFile(file, { ...base, mode: 'batch', ...(opts.ffmpeg ? { ffmpegPath: opts.ffmpeg } : {}) });
+      }
     } finally {
       s?.stop();
     }
   }
-  if (!result.text.trim()) say(io, `the transcript is empty: no words were recognised in ${what}`);
-  const text = formatResult(result, opts.format, finals);
+  interrupt.flushNow = undefined;
+  if (interrupt.interrupted) say(io, `interrupted: the transcript of the audio sent before Ctrl-C (${result.duration.toFixed(1)} s) follows`);
+  else if (!result.text.trim()) say(io, `the transcript is empty: no words were recognised in ${what}${emptyTranscriptHint(gateway)}`);
+  const text = output(result);
   if (opts.output) await writeFile(opts.output, text);
   else await writeTo(io.stdout, text);
 }

@@ -47,10 +47,10 @@ describe('stt-stream CLI', () => {
     expect(typeof json.duration).toBe('number');
   });
 
-  it('stt-stream transcribe --format srt - numbered cues with exact times', async () => {
+  it('stt-stream transcribe --format srt - numbered cues with exact times, a cue per utterance (as the stream gives)', async () => {
     const r = await runCli(['transcribe', path('keys.wav'), '--url', emulator.httpUrl, '--format', 'srt']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^1\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\none two three four five\n\n$/);
+    expect(r.stdout).toMatch(/^1\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\none two three\n\n2\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\nfour five\n\n$/);
   });
 
   it('stt-stream transcribe --stream --format vtt - one cue per final, through the streaming endpoint', async () => {

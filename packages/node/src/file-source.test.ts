@@ -172,7 +172,10 @@ describe('fileSource', () => {
     const viaFfmpeg = await failure(fileSource(path('notes.txt')));
     expect(viaFfmpeg).toMatchObject({ code: 'decode_failed', retryable: false });
     // ffmpeg reads a text file as a (video) tty stream: it holds no audio.
-    expect(viaFfmpeg.message).toBe(`Cannot decode ${path('notes.txt')}: ffmpeg finds no audio stream in it`);
+    expect(viaFfmpeg.message).toBe(
+      `Cannot decode ${path('notes.txt')}: ffmpeg finds no audio stream in it ` +
+        '(if it is raw PCM, which has no header to say its rate and format: read it with fromNodeReadable(stream, { sampleRate, channels, encoding }))',
+    );
     const noFfmpeg = await failure(fileSource(path('notes.txt'), { ffmpegPath: '/nonexistent/ffmpeg' }));
     expect(noFfmpeg.code).toBe('invalid_input');
     expect(noFfmpeg.message).toMatch(/notes\.txt is not a WAV file nor an audio format we recognise \(it starts with "These ar"/);

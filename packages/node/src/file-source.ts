@@ -6,7 +6,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { SttError, WavDecoder, createSttError, type PCMFrame } from '@stt-stream/core';
-import { fileExtension, sniffAudioFormat, SNIFF_BYTES } from '@stt-stream/core/internal';
+import { checkOptionNames, fileExtension, optionNames, sniffAudioFormat, SNIFF_BYTES } from '@stt-stream/core/internal';
 import { chunkFrames, frameStream, type FrameReader } from './internal/decode-frames.ts';
 import { ffmpegAvailable, ffmpegFrames } from './internal/ffmpeg.ts';
 
@@ -30,6 +30,9 @@ export interface FileSourceOptions {
   /** ffmpeg only: mix to this many channels. @defaultValue the file's own channels (at most 8) */
   channels?: number;
 }
+
+/** The option names {@link fileSource} takes. */
+export const FILE_SOURCE_OPTIONS: readonly string[] = optionNames<FileSourceOptions>()(['chunkBytes', 'ffmpegPath', 'sampleRate', 'channels']);
 
 const DEFAULT_CHUNK = 64 * 1024;
 
@@ -66,6 +69,8 @@ const FFMPEG_EXTENSIONS = new Set(['mp3', 'm4a', 'mp4', 'webm', 'ogg', 'opus', '
  */
 export function fileSource(path: string, options: FileSourceOptions = {}): ReadableStream<PCMFrame> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('Invalid argument `path`: expected a non-empty string');
+  if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object');
+  checkOptionNames(options, FILE_SOURCE_OPTIONS, 'fileSource()');
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK;
   if (!Number.isInteger(chunkBytes) || chunkBytes < 1) {
     throw new RangeError(`Invalid option \`chunkBytes\`: expected a positive integer, got ${String(chunkBytes)}`);

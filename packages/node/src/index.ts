@@ -6,10 +6,12 @@
  * @module
  */
 import { createTranscriber as createCoreTranscriber, type Transcriber, type TranscriberOptions } from '@stt-stream/core';
+import { checkTranscriberOptions } from '@stt-stream/core/internal';
 import { createWsTransport } from './ws-transport.ts';
 
 export * from '@stt-stream/core';
-export { createWsTransport, type WsTransportOptions } from './ws-transport.ts';
+export type { WsTransportOptions } from './ws-transport.ts';
+export { createWsTransport } from './ws-transport.ts';
 export { fileSource, ffmpegAvailable, FFMPEG_INSTALL_HINT, type FileSourceOptions } from './file-source.ts';
 export { fromNodeReadable, toNodeReadable, type FromNodeReadableOptions } from './node-readable.ts';
 export { microphone, recorderArgs, type MicrophoneOptions, type RecorderName } from './microphone.ts';
@@ -25,6 +27,7 @@ export { toWebVtt } from './webvtt-writer.ts';
  * global `WebSocket`) works. Pass `transport` to choose another.
  *
  * @param options - see `TranscriberOptions`
+ * @throws TypeError for an unknown option (naming it and, for a near miss, the right one) or a bad value
  * @example Transcribe a WAV file live
  * ```ts
  * import { createTranscriber, fileSource } from '@stt-stream/node';
@@ -35,6 +38,7 @@ export { toWebVtt } from './webvtt-writer.ts';
  * ```
  */
 export function createTranscriber(options: TranscriberOptions): Transcriber {
+  checkTranscriberOptions(options);
   if (typeof options === 'object' && options !== null && options.transport === undefined) {
     return createCoreTranscriber({ ...options, transport: createWsTransport() });
   }

@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename, delimiter, join } from 'node:path';
 import { createSttError, type PCMFrame } from '@stt-stream/core';
+import { checkOptionNames, optionNames } from '@stt-stream/core/internal';
 import { frameStream, processFrames } from './internal/decode-frames.ts';
 import { lastLine, startSubprocess, type Exit } from './internal/subprocess.ts';
 import { PcmBytesDecoder } from './node-readable.ts';
@@ -38,6 +39,9 @@ export interface MicrophoneOptions {
   /** The arguments of `command` (or, with `recorder`, instead of the ones we would build). */
   args?: string[];
 }
+
+/** The option names {@link microphone} takes. */
+export const MICROPHONE_OPTIONS: readonly string[] = optionNames<MicrophoneOptions>()(['recorder', 'device', 'sampleRate', 'channels', 'command', 'args']);
 
 const RECORDERS: RecorderName[] = ['arecord', 'rec', 'sox', 'ffmpeg'];
 
@@ -152,6 +156,8 @@ async function resolveCommand(options: MicrophoneOptions, rate: number, channels
  * ```
  */
 export function microphone(options: MicrophoneOptions = {}): ReadableStream<PCMFrame> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object');
+  checkOptionNames(options, MICROPHONE_OPTIONS, 'microphone()');
   const sampleRate = options.sampleRate ?? 16000;
   const channels = options.channels ?? 1;
   // Validates rate and channels (RangeError/TypeError naming the field).

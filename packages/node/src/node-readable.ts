@@ -8,6 +8,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import { SttError, type PCMFrame } from '@stt-stream/core';
+import { checkOptionNames, optionNames } from '@stt-stream/core/internal';
 
 /** Options for {@link fromNodeReadable}. */
 export interface FromNodeReadableOptions {
@@ -18,6 +19,9 @@ export interface FromNodeReadableOptions {
   /** How the bytes hold samples: signed 16-bit or 32-bit float, little-endian. */
   encoding: 's16le' | 'f32le';
 }
+
+/** The option names {@link fromNodeReadable} takes. */
+export const FROM_NODE_READABLE_OPTIONS: readonly string[] = optionNames<FromNodeReadableOptions>()(['sampleRate', 'channels', 'encoding']);
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -131,6 +135,7 @@ export function fromNodeReadable(readable: NodeJS.ReadableStream | Readable, opt
   if (typeof readable !== 'object' || readable === null || typeof (readable as Readable)[Symbol.asyncIterator] !== 'function') {
     throw new TypeError('Invalid argument `readable`: expected a Node.js Readable stream');
   }
+  checkOptionNames(options, FROM_NODE_READABLE_OPTIONS, 'fromNodeReadable()');
   const decoder = new PcmBytesDecoder(options);
   const iterator = (readable as Readable)[Symbol.asyncIterator]() as AsyncIterator<unknown>;
   return new ReadableStream<PCMFrame>(

@@ -9,6 +9,9 @@ import { SttError, createTranscriber, fileSource, microphone, type PCMFrame } fr
 // own error (code and message), not `aborted`: real files, a real ffmpeg, a
 // real sox, the real emulator.
 
+/** What a decode failure adds when ffmpeg cannot make sense of the bytes. */
+const RAW_HINT = ' (if it is raw PCM, which has no header to say its rate and format: read it with fromNodeReadable(stream, { sampleRate, channels, encoding }))';
+
 let dir: string;
 let emulator: Emulator;
 beforeAll(async () => {
@@ -36,7 +39,7 @@ describe('a failing source ends the transcript stream with its own error', () =>
   it('fileSource of a file ffmpeg cannot decode: decode_failed with ffmpeg’s reason', async () => {
     const err = await streamError(fileSource(join(dir, 'notaudio.txt')));
     expect(err).toBeInstanceOf(SttError);
-    expect(err).toMatchObject({ code: 'decode_failed', retryable: false, message: `Cannot decode ${join(dir, 'notaudio.txt')}: Invalid data found when processing input` });
+    expect(err).toMatchObject({ code: 'decode_failed', retryable: false, message: `Cannot decode ${join(dir, 'notaudio.txt')}: Invalid data found when processing input${RAW_HINT}` });
   });
 
   it('fileSource with a missing ffmpeg: ffmpeg_not_found naming the path', async () => {

@@ -34,5 +34,5 @@ export function srtCue(cue: SubtitleCue, index: number): string {
  * ```
  */
 export function toSrt(transcript: readonly TranscriptSegmentEvent[] | Transcription, options?: SubtitleOptions): string {
-  return subtitleCues(transcript, options).map((cue, i) => srtCue(cue, i + 1)).join('');
+  return subtitleCues(transcript, options, 'toSrt()').map((cue, i) => srtCue(cue, i + 1)).join('');
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { TranscriptSegmentEvent, TranscriptWord, Transcription } from '@stt-stream/core';
+import { checkOptionNames, optionNames } from '@stt-stream/core/internal';
 
 /** How the subtitle writers ({@link toSrt}, {@link toWebVtt}) cut and wrap transcripts into cues. */
 export interface SubtitleOptions {
@@ -14,7 +15,11 @@ export interface SubtitleOptions {
   maxLineChars?: number;
   /** Lines per cue. @defaultValue 2 */
   maxLines?: number;
-  /** A silence between words longer than this starts a new cue. @defaultValue 1.5 */
+  /**
+   * In a batch transcription (which has no finals), a silence between words
+   * longer than this starts a new cue, as a streaming endpoint's final would
+   * end there. @defaultValue 0.5
+   */
   maxGapSeconds?: number;
 }
 
@@ -31,8 +36,13 @@ interface Span {
   end: number;
 }
 
-function checkOptions(options: SubtitleOptions): Required<SubtitleOptions> {
-  const o = { maxCueSeconds: 7, maxLineChars: 42, maxLines: 2, maxGapSeconds: 1.5, ...options };
+/** The option names of the subtitle writers. */
+export const SUBTITLE_OPTIONS: readonly string[] = optionNames<SubtitleOptions>()(['maxCueSeconds', 'maxLineChars', 'maxLines', 'maxGapSeconds']);
+
+function checkOptions(options: SubtitleOptions, fn: string): Required<SubtitleOptions> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object');
+  checkOptionNames(options, SUBTITLE_OPTIONS, fn);
+  const o = { maxCueSeconds: 7, maxLineChars: 42, maxLines: 2, maxGapSeconds: 0.5, ...options };
   for (const [field, v] of Object.entries(o)) {
     if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`Invalid option \`${field}\`: expected a positive number, got ${String(v)}`);
   }
@@ -95,6 +105,7 @@ export function wrapLines(text: string, width: number, maxLines: number): string
  *
  * @param transcript - finals (in order) or a batch transcription
  * @param options - cue length and line limits
+ * @param fn - the function the user called, for errors
  * @returns the cues, in order
  * @example Cues from finals
  * ```ts
@@ -102,8 +113,8 @@ export function wrapLines(text: string, width: number, maxLines: number): string
  * for (const c of cues) console.log(c.start, c.end, c.lines.join(' / '));
  * ```
  */
-export function subtitleCues(transcript: readonly TranscriptSegmentEvent[] | Transcription, options: SubtitleOptions = {}): SubtitleCue[] {
-  const o = checkOptions(options);
+export function subtitleCues(transcript: readonly TranscriptSegmentEvent[] | Transcription, options: SubtitleOptions = {}, fn = 'subtitleCues()'): SubtitleCue[] {
+  const o = checkOptions(options, fn);
   const maxChars = o.maxLineChars * o.maxLines;
   const segments: { words: Span[]; start: number; end: number }[] = [];
   if (Array.isArray(transcript)) {

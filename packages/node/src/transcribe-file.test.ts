@@ -96,8 +96,47 @@ describe('transcribeFile', () => {
     expect(emu.stats.batchRequests).toBe(0);
   });
 
+  it('transcribeFile - `url` is the gateway for both endpoints, as for createTranscriber (`baseUrl` the same)', async () => {
+    const emu = await start();
+    const batch = await transcribeFile(path('keys.wav'), { model: 'whisper-1', apiKey: KEY, url: emu.httpUrl });
+    const streamed = await transcribeFile(path('keys.wav'), { model: 'whisper-1', apiKey: KEY, url: emu.httpUrl, mode: 'stream' });
+    // The ws:// streaming URL names the same gateway, for a batch call too.
+    const fromWs = await transcribeFile(path('keys.wav'), { model: 'whisper-1', apiKey: KEY, url: emu.url, mode: 'batch' });
+    for (const r of [batch, streamed, fromWs]) expect(r.text).toBe('one two three four five');
+    expect(emu.stats.batchRequests).toBe(2);
+    expect(emu.stats.accepted).toBe(1);
+    const both = await transcribeFile(path('keys.wav'), { model: 'whisper-1', apiKey: KEY, url: emu.httpUrl, baseUrl: 'http://127.0.0.1:9' }).catch((e: unknown) => e);
+    expect(both).toEqual(
+      new TypeError('Invalid options `url` and `baseUrl`: they are the same option (the gateway) and were given two different values; pass one of them'),
+    );
+  });
+
+  it('transcribeFile - an unknown option is a TypeError naming it (and the one meant); nothing is sent', async () => {
+    const emu = await start();
+    for (const [options, message] of [
+      [{ baseURL: emu.httpUrl }, 'Unknown option `baseURL` for transcribeFile(); did you mean `baseUrl`?'],
+      [{ url: emu.httpUrl, apikey: KEY }, 'Unknown option `apikey` for transcribeFile(); did you mean `apiKey`?'],
+      [{ url: emu.httpUrl, apiKey: KEY, retry: 2 }, 'Unknown option `retry` for transcribeFile(); did you mean `retries`?'],
+    ] as const) {
+      const err = await transcribeFile(path('keys.wav'), { model: 'whisper-1', ...options } as never).catch((e: unknown) => e);
+      expect(err).toEqual(new TypeError(message));
+    }
+    expect(emu.stats.batchRequests + emu.stats.connections).toBe(0);
+  });
+
+  it('transcribeFile - no key and no `url`: unauthenticated at once, before reading the file, in both modes', async () => {
+    for (const mode of ['batch', 'stream', 'auto'] as const) {
+      const err = await rejection(transcribeFile(path('nope.wav'), { model: 'whisper-1', mode }));
+      expect(err).toMatchObject({ code: 'unauthenticated', retryable: false, param: 'apiKey' });
+      expect(err.message).toBe(
+        'No API key for the hosted gateway (gateway.llm-stats.com): pass `apiKey` (e.g. `apiKey: process.env.STT_STREAM_API_KEY`, or LLM_STATS_API_KEY); ' +
+          'or, to use a server that needs none such as the local emulator, pass its `url`',
+      );
+    }
+  });
+
   it('transcribeFile - a missing file names it', async () => {
-    const err = await rejection(transcribeFile(path('nope.wav'), { model: 'whisper-1' }));
+    const err = await rejection(transcribeFile(path('nope.wav'), { model: 'whisper-1', url: 'http://127.0.0.1:9' }));
     expect(err.message).toBe(`Cannot read ${path('nope.wav')}: no such file`);
   });
 

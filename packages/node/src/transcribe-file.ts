@@ -8,8 +8,17 @@
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { GATEWAY_AUDIO_EXTENSIONS, fileExtension } from '@stt-stream/core/internal';
-import { streamUrl } from '@stt-stream/core/internal';
+import {
+  BATCH_OPTIONS,
+  GATEWAY_AUDIO_EXTENSIONS,
+  assertCredentialsFor,
+  batchUrl,
+  checkOptionNames,
+  fileExtension,
+  gatewayOption,
+  optionNames,
+  streamUrl,
+} from '@stt-stream/core/internal';
 import {
   DEFAULT_BASE_URL,
   MAX_BATCH_BYTES,
@@ -39,9 +48,10 @@ export interface TranscribeFileOptions extends BatchOptions {
    */
   mode?: 'auto' | 'batch' | 'stream';
   /**
-   * The streaming endpoint: what `createTranscriber`'s `url` takes (an
-   * `http(s)` gateway origin, or a `ws(s)` URL).
-   * @defaultValue `baseUrl` with a ws:/wss: scheme and the path `/v1/stt/stream`
+   * The streaming endpoint, when it is not the one `url` names (a proxy with
+   * a path of its own): what `createTranscriber`'s `url` takes (an `http(s)`
+   * gateway origin, or a `ws(s)` URL).
+   * @defaultValue `url` (or `baseUrl`) with a ws:/wss: scheme and the path `/v1/stt/stream`
    */
   streamUrl?: string;
   /** Stream mode: the transport. @defaultValue {@link createWsTransport}() */
@@ -63,19 +73,26 @@ export interface TranscribeFileOptions extends BatchOptions {
   onTranscriber?: (transcriber: Transcriber) => void;
 }
 
+/** The option names {@link transcribeFile} takes. */
+export const TRANSCRIBE_FILE_OPTIONS: readonly string[] = optionNames<TranscribeFileOptions>()([
+  ...(BATCH_OPTIONS as readonly (keyof BatchOptions)[]),
+  'mode', 'streamUrl', 'transport', 'ffmpegPath', 'onProgress', 'onFinal', 'onTranscriber',
+] as const);
+
 /**
  * The streaming URL that belongs to a gateway base URL (core's one
  * http↔ws mapping): an `http(s)` origin (its path a prefix) or the `ws(s)`
  * streaming URL itself; the query is dropped.
  *
- * @throws TypeError naming `baseUrl` for a non-URL, another scheme, or a credential in the URL
+ * @param option - the option named in errors
+ * @throws TypeError naming the option for a non-URL, another scheme, or a credential in the URL
  * @example
  * ```ts
  * streamUrlFor('http://127.0.0.1:8080'); // 'ws://127.0.0.1:8080/v1/stt/stream'
  * ```
  */
-export function streamUrlFor(baseUrl: string = DEFAULT_BASE_URL): string {
-  const url = streamUrl(baseUrl, 'baseUrl');
+export function streamUrlFor(baseUrl: string = DEFAULT_BASE_URL, option = 'baseUrl'): string {
+  const url = streamUrl(baseUrl, option);
   url.search = '';
   return url.toString();
 }
@@ -103,6 +120,10 @@ export function streamUrlFor(baseUrl: string = DEFAULT_BASE_URL): string {
 export async function transcribeFile(path: string, options: TranscribeFileOptions): Promise<Transcription> {
   if (typeof path !== 'string' || path === '') throw new TypeError('Invalid argument `path`: expected a non-empty string');
   if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object with at least `model`');
+  checkOptionNames(options, TRANSCRIBE_FILE_OPTIONS, 'transcribeFile()');
+  const gateway = gatewayOption(options);
+  // Before anything is read or sent: no key for the hosted gateway fails here, in both modes.
+  assertCredentialsFor(batchUrl(gateway.value ?? DEFAULT_BASE_URL, gateway.option), options, 'transcribe');
   const mode = options.mode ?? 'auto';
   if (mode !== 'auto' && mode !== 'batch' && mode !== 'stream') {
     throw new TypeError(`Invalid option \`mode\`: expected 'auto', 'batch' or 'stream', got ${JSON.stringify(mode)}`);
@@ -110,7 +131,7 @@ export async function transcribeFile(path: string, options: TranscribeFileOption
   let size: number;
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw createSttError('invalid_input', `Cannot read ${path}: not a file`, { retryable: false });
+    if (!info.isFile()) throw createSttError('invalid_input', `Cannot read ${path}: ${info.isDirectory() ? 'is a directory' : 'not a file'}`, { retryable: false });
     size = info.size;
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -123,8 +144,12 @@ export async function transcribeFile(path: string, options: TranscribeFileOption
   const blob = await openAsBlob(path);
   const name = basename(path);
   const fileName = options.fileName ?? (GATEWAY_AUDIO_EXTENSIONS.includes(fileExtension(name)) ? name : undefined);
+  // transcribe() takes the batch options only (the stream ones are unknown to it).
+  const given = options as unknown as Record<string, unknown>;
+  const batch: Record<string, unknown> = {};
+  for (const key of BATCH_OPTIONS) if (given[key] !== undefined) batch[key] = given[key];
   try {
-    return await transcribe(blob, { ...options, ...(fileName !== undefined ? { fileName } : {}) });
+    return await transcribe(blob, { ...(batch as unknown as BatchOptions), ...(fileName !== undefined ? { fileName } : {}) });
   } catch (err) {
     // Say which file; keep the code, status, param and request id.
     if (err instanceof SttError && !err.message.includes(path)) {
@@ -143,12 +168,18 @@ export async function transcribeFile(path: string, options: TranscribeFileOption
 }
 
 async function transcribeByStream(path: string, options: TranscribeFileOptions): Promise<Transcription> {
-  const source = fileSource(path, options.ffmpegPath !== undefined ? { ffmpegPath: options.ffmpegPath } : {});
-  return transcribeFrames(source, options);
+  const { mode: _mode, fileName: _fileName, ffmpegPath, ...streamOptions } = options;
+  const source = fileSource(path, ffmpegPath !== undefined ? { ffmpegPath } : {});
+  return transcribeFrames(source, streamOptions);
 }
 
 /** Options of {@link transcribeFrames}: {@link TranscribeFileOptions} without the batch-only ones. */
 export type TranscribeFramesOptions = Omit<TranscribeFileOptions, 'mode' | 'fileName' | 'ffmpegPath'>;
+
+/** The option names {@link transcribeFrames} takes. */
+export const TRANSCRIBE_FRAMES_OPTIONS: readonly string[] = optionNames<TranscribeFramesOptions>()(
+  TRANSCRIBE_FILE_OPTIONS.filter((k) => k !== 'mode' && k !== 'fileName' && k !== 'ffmpegPath') as unknown as readonly (keyof TranscribeFramesOptions)[],
+);
 
 /**
  * Transcribes a finite stream of frames through the streaming endpoint and
@@ -166,9 +197,11 @@ export type TranscribeFramesOptions = Omit<TranscribeFileOptions, 'mode' | 'file
  */
 export async function transcribeFrames(frames: ReadableStream<PCMFrame>, options: TranscribeFramesOptions): Promise<Transcription> {
   if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object with at least `model`');
+  checkOptionNames(options, TRANSCRIBE_FRAMES_OPTIONS, 'transcribeFrames()');
+  const gateway = gatewayOption(options);
   const transcriber = createTranscriber({
     model: options.model,
-    url: options.streamUrl !== undefined ? streamUrl(options.streamUrl, 'streamUrl').toString() : streamUrlFor(options.baseUrl),
+    url: options.streamUrl !== undefined ? streamUrl(options.streamUrl, 'streamUrl').toString() : streamUrlFor(gateway.value, gateway.option),
     transport: options.transport ?? createWsTransport(),
     interimResults: false,
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
@@ -207,7 +240,8 @@ export async function transcribeFrames(frames: ReadableStream<PCMFrame>, options
       options.onFinal?.(r.value);
     }
   }
-  return collectFinals(finals, seconds, model ?? options.model);
+  // A sum of frame lengths in floating point (4.200000000000001): to the microsecond.
+  return collectFinals(finals, Math.round(seconds * 1e6) / 1e6, model ?? options.model);
 }
 
 /**

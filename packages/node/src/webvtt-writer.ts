@@ -46,5 +46,5 @@ export function webVttCue(cue: SubtitleCue): string {
  * ```
  */
 export function toWebVtt(transcript: readonly TranscriptSegmentEvent[] | Transcription, options?: SubtitleOptions): string {
-  return WEBVTT_HEADER + subtitleCues(transcript, options).map(webVttCue).join('');
+  return WEBVTT_HEADER + subtitleCues(transcript, options, 'toWebVtt()').map(webVttCue).join('');
 }

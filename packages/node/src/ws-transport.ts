@@ -16,7 +16,7 @@ import {
   type TransportHandlers,
   type TransportRequest,
 } from '@stt-stream/core';
-import { connectAttempt, errorFromResponse, redactUrl, requestSecrets } from '@stt-stream/core/internal';
+import { checkOptionNames, connectAttempt, errorFromResponse, optionNames, redactUrl, requestSecrets } from '@stt-stream/core/internal';
 
 /** Options for {@link createWsTransport}. */
 export interface WsTransportOptions {
@@ -37,6 +37,9 @@ export interface WsTransportOptions {
    */
   clientOptions?: Omit<ClientOptions, 'headers' | 'agent' | 'handshakeTimeout' | 'followRedirects' | 'maxRedirects'>;
 }
+
+/** The option names {@link createWsTransport} takes (`clientOptions` are `ws`'s own). */
+export const WS_TRANSPORT_OPTIONS: readonly string[] = optionNames<WsTransportOptions>()(['agent', 'WebSocket', 'clientOptions']);
 
 const TEXT = { binary: false };
 const BINARY = { binary: true };
@@ -77,6 +80,7 @@ const TLS_ERROR = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CER
  * what an open connection's server says).
  *
  * @param options - agent, `ws` class, extra `ws` client options
+ * @throws TypeError for an unknown option, naming it
  * @example Stream through a proxy agent
  * ```ts
  * import { HttpsProxyAgent } from 'https-proxy-agent';
@@ -88,6 +92,8 @@ const TLS_ERROR = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CER
  * ```
  */
 export function createWsTransport(options: WsTransportOptions = {}): SttTransport {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object');
+  checkOptionNames(options, WS_TRANSPORT_OPTIONS, 'createWsTransport()');
   const Ctor = options.WebSocket ?? WebSocket;
   const keepsViews = Boolean(options.clientOptions?.perMessageDeflate || options.clientOptions?.generateMask);
   return {

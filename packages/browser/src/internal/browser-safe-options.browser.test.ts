@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { browserSafeOptions, isLoopbackHost } from './browser-safe-options.ts';
+import { blobSource, createTranscriber, mediaStreamSource, microphone } from '../index.ts';
 
 describe('browserSafeOptions', () => {
   test('browserSafeOptions refuses apiKey without dangerouslyAllowBrowser', () => {
@@ -30,5 +31,22 @@ describe('browserSafeOptions', () => {
   test('isLoopbackHost knows 127.0.0.0/8, localhost and [::1] only', () => {
     for (const host of ['127.0.0.1', '127.255.255.254', 'localhost', 'LOCALHOST', 'app.localhost', '[::1]']) expect(isLoopbackHost(host)).toBe(true);
     for (const host of ['128.0.0.1', '127.0.0.256', '127.0.0.1.evil.com', 'localhost.evil.com', '10.0.0.1', '[::2]', 'example.com']) expect(isLoopbackHost(host)).toBe(false);
+  });
+
+  test('an unknown option is a TypeError naming it (and the one meant), in every function of the package', () => {
+    expect(() => createTranscriber({ model: 'm', token: 't', dangerouslyAllowbrowser: true } as never)).toThrow(
+      new TypeError('Unknown option `dangerouslyAllowbrowser` for createTranscriber(); did you mean `dangerouslyAllowBrowser`?'),
+    );
+    expect(() => createTranscriber({ model: 'm', token: 't', baseUrl: 'wss://x.example' } as never)).toThrow(
+      new TypeError('Unknown option `baseUrl` for createTranscriber(); did you mean `url`?'),
+    );
+    expect(() => microphone({ echoCancelation: false } as never)).toThrow(
+      new TypeError('Unknown option `echoCancelation` for microphone(); did you mean `echoCancellation`?'),
+    );
+    const silent = new AudioContext().createMediaStreamDestination().stream;
+    expect(() => mediaStreamSource(silent, { stopTrack: true } as never)).toThrow(
+      new TypeError('Unknown option `stopTrack` for mediaStreamSource(); did you mean `stopTracks`?'),
+    );
+    expect(() => blobSource(new Blob([]), { rate: 16000 } as never)).toThrow(new TypeError('Unknown option `rate` for blobSource(); did you mean `sampleRate`?'));
   });
 });

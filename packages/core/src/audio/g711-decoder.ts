@@ -7,6 +7,7 @@
  * @module
  */
 import { describeValue, kindOf } from './describe-value.ts';
+import { checkOptionNames, optionNames } from '../known-options.ts';
 import type { PCMFrame } from '../types.ts';
 import { decodeAlaw, decodeMulaw, g711Bytes } from './g711.ts';
 
@@ -27,6 +28,9 @@ export interface G711DecoderOptions {
    */
   channels?: 1 | 2;
 }
+
+/** The option names {@link g711Decoder} takes. */
+export const G711_DECODER_OPTIONS: readonly string[] = optionNames<G711DecoderOptions>()(['law', 'sampleRate', 'channels']);
 
 const MIN_RATE = 8000;
 const MAX_RATE = 192000;
@@ -69,6 +73,7 @@ export function g711Decoder(options: G711DecoderOptions): TransformStream<Uint8A
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Invalid options: expected an object { law, sampleRate?, channels? }, got ${kindOf(options)}`);
   }
+  checkOptionNames(options, G711_DECODER_OPTIONS, 'g711Decoder()');
   const { law, sampleRate = 8000, channels = 1 } = options;
   if (law !== 'mulaw' && law !== 'alaw') {
     throw new TypeError(`Invalid option \`law\`: must be 'mulaw' or 'alaw', got ${describeValue(law)}`);

@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { checkOptionNames, optionNames } from '../known-options.ts';
 
 const MIN_RATE = 8000;
 const MAX_RATE = 192000;
@@ -50,6 +51,9 @@ export interface ResamplerOptions {
   /** Interleaved channels: an integer from 1 to 8. */
   channels: number;
 }
+
+/** The option names a {@link Resampler} takes. */
+export const RESAMPLER_OPTIONS: readonly string[] = optionNames<ResamplerOptions>()(['inRate', 'outRate', 'channels']);
 
 function kindOf(value: unknown): string {
   return Object.prototype.toString.call(value).slice(8, -1);
@@ -167,6 +171,7 @@ export class Resampler {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`Invalid options: expected an object { inRate, outRate, channels }, got ${kindOf(options)}`);
     }
+    checkOptionNames(options, RESAMPLER_OPTIONS, 'new Resampler()');
     const { inRate, outRate, channels } = options;
     for (const [name, value] of [
       ['inRate', inRate],

@@ -7,6 +7,7 @@
  * @module
  */
 import { SttError } from '../errors.ts';
+import { checkOptionNames, optionNames } from '../known-options.ts';
 import type { PCMFrame } from '../types.ts';
 import { concat, copyBytes, decodeSamples } from './wav-samples.ts';
 
@@ -43,6 +44,9 @@ export interface WavDecoderOptions {
    */
   checkFrameLimits?: boolean;
 }
+
+/** The option names {@link WavDecoder} takes. */
+export const WAV_DECODER_OPTIONS: readonly string[] = optionNames<WavDecoderOptions>()(['checkFrameLimits']);
 
 const FORMAT_PCM = 0x0001;
 const FORMAT_FLOAT = 0x0003;
@@ -146,6 +150,8 @@ export class WavDecoder {
   readonly #checkLimits: boolean;
 
   constructor(options: WavDecoderOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object { checkFrameLimits? }');
+    checkOptionNames(options, WAV_DECODER_OPTIONS, 'new WavDecoder()');
     this.#checkLimits = options.checkFrameLimits ?? true;
   }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { kindOf } from './describe-value.ts';
+import { checkOptionNames, optionNames } from '../known-options.ts';
 import type { PCMFrame } from '../types.ts';
 import { downmix } from './downmix.ts';
 import { assertPCMFrame } from './pcm-frame.ts';
@@ -50,6 +51,9 @@ export interface WireConverterOptions {
    */
   onWarning?: (warning: AudioWarning) => void;
 }
+
+/** The option names {@link WireConverter} takes. */
+export const WIRE_CONVERTER_OPTIONS: readonly string[] = optionNames<WireConverterOptions>()(['sampleRate', 'channels', 'onWarning']);
 
 /** Flags returned by the repair-and-copy loops below. */
 const NON_FINITE = 1;
@@ -146,6 +150,7 @@ export class WireConverter {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`Invalid options: expected an object { sampleRate, channels }, got ${kindOf(options)}`);
     }
+    checkOptionNames(options, WIRE_CONVERTER_OPTIONS, 'new WireConverter()');
     const { sampleRate, channels, onWarning } = options;
     if (typeof sampleRate !== 'number') {
       throw new TypeError(`Invalid option \`sampleRate\`: must be a number, got ${kindOf(sampleRate)}`);
@@ -191,7 +196,7 @@ export class WireConverter {
    *   next call: it may be the input itself (Int16 already in the wire
    *   format) or a buffer the converter reuses. Copy what you keep.
    * @throws TypeError naming the field for an invalid frame (see
-   *   {@link assertPCMFrame}) or a `sampleRate` or `channels` different from
+   *   `assertPCMFrame`) or a `sampleRate` or `channels` different from
    *   the first frame's.
    *
    * @example Store the wire audio in a buffer of your own

@@ -44,6 +44,8 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 const envelope = (code: string, message: string, param?: string) => ({ error: { code, message, ...(param ? { param } : {}) } });
 
 const fast = { minRetryDelayMs: 1, maxRetryDelayMs: 2 };
+/** A gateway of the tests' own (a call to the hosted one without a key fails before `fetch`). */
+const GW = 'https://gw.test';
 
 describe('transcribe', () => {
   it('transcribe - posts multipart audio, model_id, language, provider_id and the bearer key', async () => {
@@ -73,29 +75,29 @@ describe('transcribe', () => {
   it('transcribe - over 25 MB fails with invalid_input, status 413, before sending anything', async () => {
     const seen: Seen[] = [];
     const big = new Blob([WAV, new Uint8Array(MAX_BATCH_BYTES)]);
-    const err = await rejection(transcribe(big, { model: 'whisper-1', fetch: fakeFetch([], seen) }));
+    const err = await rejection(transcribe(big, { model: 'whisper-1', url: GW, fetch: fakeFetch([], seen) }));
     expect(err).toMatchObject({ code: 'invalid_input', status: 413, param: 'audio', retryable: false });
     expect(seen).toHaveLength(0);
     // Exactly the limit is allowed.
     const limit = new Blob([WAV, new Uint8Array(MAX_BATCH_BYTES - WAV.length)]);
-    await transcribe(limit, { model: 'whisper-1', fetch: fakeFetch([json(200, RESULT)], seen) });
+    await transcribe(limit, { model: 'whisper-1', url: GW, fetch: fakeFetch([json(200, RESULT)], seen) });
     expect(seen).toHaveLength(1);
   });
 
   it('transcribe - a file name the gateway does not list, or bytes of no known format, fail before sending', async () => {
     const seen: Seen[] = [];
     const f = fakeFetch([], seen);
-    expect(await rejection(transcribe(WAV, { model: 'm', fileName: 'talk.aiff', fetch: f }))).toMatchObject({ code: 'invalid_input', param: 'audio' });
-    expect((await rejection(transcribe(new File([WAV], 'notes.txt'), { model: 'm', fetch: f }))).message).toMatch(/"\.txt"/);
-    expect((await rejection(transcribe(new Uint8Array(100), { model: 'm', fetch: f }))).message).toMatch(/pass `fileName`/);
+    expect(await rejection(transcribe(WAV, { model: 'm', url: GW, fileName: 'talk.aiff', fetch: f }))).toMatchObject({ code: 'invalid_input', param: 'audio' });
+    expect((await rejection(transcribe(new File([WAV], 'notes.txt'), { model: 'm', url: GW, fetch: f }))).message).toMatch(/"\.txt"/);
+    expect((await rejection(transcribe(new Uint8Array(100), { model: 'm', url: GW, fetch: f }))).message).toMatch(/pass `fileName`/);
     expect(seen).toHaveLength(0);
   });
 
   it("transcribe - a File lends its name; fileName overrides it", async () => {
     const seen: Seen[] = [];
-    await transcribe(new File([WAV], 'Call.MP3'), { model: 'm', fetch: fakeFetch([json(200, RESULT)], seen) });
+    await transcribe(new File([WAV], 'Call.MP3'), { model: 'm', url: GW, fetch: fakeFetch([json(200, RESULT)], seen) });
     expect((seen[0]!.form.get('audio') as File).name).toBe('Call.MP3');
-    await transcribe(new File([WAV], 'x.mp3'), { model: 'm', fileName: 'y.flac', fetch: fakeFetch([json(200, RESULT)], seen) });
+    await transcribe(new File([WAV], 'x.mp3'), { model: 'm', url: GW, fileName: 'y.flac', fetch: fakeFetch([json(200, RESULT)], seen) });
     expect((seen[1]!.form.get('audio') as File).name).toBe('y.flac');
   });
 
@@ -104,6 +106,7 @@ describe('transcribe', () => {
     const started = Date.now();
     const result = await transcribe(WAV, {
       model: 'm',
+      url: GW,
       ...fast,
       fetch: fakeFetch([json(429, envelope('rate_limited', 'slow down'), { 'retry-after': '1' }), json(200, RESULT)], seen),
     });
@@ -117,6 +120,7 @@ describe('transcribe', () => {
     const err = await rejection(
       transcribe(WAV, {
         model: 'm',
+        url: GW,
         retries: 2,
         ...fast,
         fetch: fakeFetch(
@@ -172,7 +176,7 @@ describe('transcribe', () => {
 
   it('transcribe - a 404 (not a gateway at that URL) is not_found, not retried', async () => {
     const seen: Seen[] = [];
-    const err = await rejection(transcribe(WAV, { model: 'm', retries: 3, ...fast, fetch: fakeFetch([new Response('Not Found', { status: 404 })], seen) }));
+    const err = await rejection(transcribe(WAV, { model: 'm', url: GW, retries: 3, ...fast, fetch: fakeFetch([new Response('Not Found', { status: 404 })], seen) }));
     expect(err).toMatchObject({ code: 'not_found', status: 404, retryable: false });
     expect(err.message).toBe('Transcription failed: 404 not found (is the URL the gateway?)');
     expect(seen).toHaveLength(1);
@@ -184,7 +188,7 @@ describe('transcribe', () => {
       redirect = init?.redirect;
       return new Response(null, { status: 308, headers: { location: 'https://elsewhere.example:8443/v1/stt/transcribe?x=1' } });
     }) as typeof fetch;
-    const err = await rejection(transcribe(WAV, { model: 'm', retries: 3, ...fast, fetch: f }));
+    const err = await rejection(transcribe(WAV, { model: 'm', url: GW, retries: 3, ...fast, fetch: f }));
     expect(redirect).toBe('manual');
     expect(err).toMatchObject({ code: 'connection_failed', status: 308, retryable: false });
     expect(err.message).toBe(
@@ -193,20 +197,20 @@ describe('transcribe', () => {
   });
 
   it('transcribe - a 200 that is not a transcription is a protocol_error', async () => {
-    const err = await rejection(transcribe(WAV, { model: 'm', fetch: fakeFetch([json(200, { txt: 'x' }, { 'x-request-id': 'rq' })]) }));
+    const err = await rejection(transcribe(WAV, { model: 'm', url: GW, fetch: fakeFetch([json(200, { txt: 'x' }, { 'x-request-id': 'rq' })]) }));
     expect(err).toMatchObject({ code: 'protocol_error', status: 200, requestId: 'rq', retryable: false });
-    const html = await rejection(transcribe(WAV, { model: 'm', fetch: fakeFetch([new Response('<html>', { status: 200 })]) }));
+    const html = await rejection(transcribe(WAV, { model: 'm', url: GW, fetch: fakeFetch([new Response('<html>', { status: 200 })]) }));
     expect(html.code).toBe('protocol_error');
   });
 
   it('transcribe - a slow attempt times out (retryable) and the signal aborts', async () => {
     const hang: typeof fetch = (_input, init) =>
       new Promise((_resolve, reject) => init!.signal!.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
-    const timeout = await rejection(transcribe(WAV, { model: 'm', timeoutMs: 30, retries: 1, ...fast, fetch: hang }));
+    const timeout = await rejection(transcribe(WAV, { model: 'm', url: GW, timeoutMs: 30, retries: 1, ...fast, fetch: hang }));
     expect(timeout).toMatchObject({ code: 'timeout', retryable: true });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
-    const aborted = await rejection(transcribe(WAV, { model: 'm', signal: controller.signal, fetch: hang }));
+    const aborted = await rejection(transcribe(WAV, { model: 'm', url: GW, signal: controller.signal, fetch: hang }));
     expect(aborted).toMatchObject({ code: 'aborted', retryable: false });
   });
 

@@ -7,8 +7,10 @@
 import pRetry, { AbortError } from 'p-retry';
 import { GATEWAY_AUDIO_EXTENSIONS, SNIFF_BYTES, audioMimeType, fileExtension, sniffAudioFormat } from '../audio/audio-format.ts';
 import { SttError, createSttError, errorFromResponse, isRetryable } from '../errors.ts';
-import { bearer } from '../protocol/credentials.ts';
+import { checkOptionNames, optionNames } from '../known-options.ts';
+import { assertCredentialsFor, bearer } from '../protocol/credentials.ts';
 import { TRANSCRIBE_PATH, batchUrl } from '../protocol/gateway-url.ts';
+import { describeNetworkError } from '../protocol/network-error.ts';
 import type { Transcription, TranscriptWord } from '../types.ts';
 
 /**
@@ -63,9 +65,20 @@ export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export interface BatchOptions {
   /** The gateway's `model_id`, e.g. `whisper-1`. */
   model: string;
-  /** Sent as `Authorization: Bearer …`. Never put in a URL or a message. */
+  /**
+   * Sent as `Authorization: Bearer …`. Never put in a URL or a message.
+   * Required for the hosted gateway: without it (and without `url`) the call
+   * fails at once with `unauthenticated`, before anything is sent.
+   */
   apiKey?: string;
-  /** @defaultValue `https://gateway.llm-stats.com` */
+  /**
+   * The gateway, as `createTranscriber`'s `url` takes it: an `http(s)` origin
+   * (its path a prefix) or the `ws(s)` streaming URL, which maps to its
+   * gateway. The audio goes there and nowhere else.
+   * @defaultValue `https://gateway.llm-stats.com`
+   */
+  url?: string;
+  /** The same as `url` (its older name here); give one of the two. */
   baseUrl?: string;
   /** ISO-639-1 hint (`en`, `es`). */
   language?: string;
@@ -90,12 +103,36 @@ export interface BatchOptions {
   fetch?: typeof fetch;
 }
 
+/** The option names {@link transcribe} takes (checked against {@link BatchOptions} by the compiler). */
+export const BATCH_OPTIONS: readonly string[] = optionNames<BatchOptions>()([
+  'model', 'apiKey', 'url', 'baseUrl', 'language', 'providerId', 'fileName', 'retries', 'minRetryDelayMs', 'maxRetryDelayMs', 'timeoutMs', 'signal', 'fetch',
+]);
+
 /** What {@link transcribe} accepts as audio. */
 export type BatchAudio = Blob | ArrayBuffer | Uint8Array;
+
+/**
+ * The gateway a batch call goes to, from `url` or `baseUrl` (the same
+ * option under two names), and the name the user gave it by, for messages.
+ *
+ * @throws TypeError when both are given and differ
+ * @example
+ * ```ts
+ * gatewayOption({ model: 'm', url: 'http://127.0.0.1:8080' }); // { value: 'http://127.0.0.1:8080', option: 'url' }
+ * ```
+ */
+export function gatewayOption(options: { url?: string; baseUrl?: string }): { value: string | undefined; option: 'url' | 'baseUrl' } {
+  const { url, baseUrl } = options;
+  if (url !== undefined && baseUrl !== undefined && url !== baseUrl) {
+    throw new TypeError('Invalid options `url` and `baseUrl`: they are the same option (the gateway) and were given two different values; pass one of them');
+  }
+  return url !== undefined || baseUrl === undefined ? { value: url, option: 'url' } : { value: baseUrl, option: 'baseUrl' };
+}
 
 /** Checks the options; throws TypeError/RangeError naming the field. */
 function checkOptions(options: BatchOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object with at least `model`');
+  checkOptionNames(options, BATCH_OPTIONS, 'transcribe()');
   if (typeof options.model !== 'string' || options.model.trim() === '') throw new TypeError('Invalid option `model`: expected a non-empty string');
   if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
     throw new TypeError('Invalid option `apiKey`: expected a non-empty string');
@@ -121,14 +158,15 @@ function checkOptions(options: BatchOptions): void {
  * `http(s)` origin, its path a prefix, or the `ws:`/`wss:` streaming URL,
  * which maps to its gateway.
  *
- * @throws TypeError naming `baseUrl` for a URL that is not http(s)/ws(s) or carries credentials
+ * @param option - the option named in errors (`url` or `baseUrl`)
+ * @throws TypeError naming the option for a URL that is not http(s)/ws(s) or carries credentials
  * @example
  * ```ts
  * transcribeUrl('wss://gw.example/v1/stt/stream'); // 'https://gw.example/v1/stt/transcribe'
  * ```
  */
-export function transcribeUrl(baseUrl: string = DEFAULT_BASE_URL): string {
-  return batchUrl(baseUrl, 'baseUrl').toString();
+export function transcribeUrl(baseUrl: string = DEFAULT_BASE_URL, option: string = 'baseUrl'): string {
+  return batchUrl(baseUrl, option).toString();
 }
 
 function invalidAudio(message: string, status?: number): SttError {
@@ -301,8 +339,8 @@ function aborted(signal: AbortSignal | undefined): SttError {
  * Redirects are refused, never followed (a 3xx fails with
  * `connection_failed`, its status, and the `Location`'s origin in the
  * message): another origin would receive the audio. A 200 body over
- * {@link MAX_RESPONSE_BYTES} (8 MiB) fails with `protocol_error`; an error
- * body over {@link MAX_ERROR_BODY_BYTES} (64 KiB) is dropped unread and the
+ * 8 MiB fails with `protocol_error`; an error
+ * body over 64 KiB is dropped unread and the
  * status decides.
  *
  * @param audio - the recording (a `File` lends its name)
@@ -319,7 +357,9 @@ function aborted(signal: AbortSignal | undefined): SttError {
 export async function transcribe(audio: BatchAudio, options: BatchOptions): Promise<Transcription> {
   checkOptions(options);
   const blob = toBlob(audio);
-  const url = transcribeUrl(options.baseUrl);
+  const gateway = gatewayOption(options);
+  const url = transcribeUrl(gateway.value, gateway.option);
+  assertCredentialsFor(new URL(url), options, 'transcribe');
   const doFetch = options.fetch ?? (globalThis as { fetch?: typeof fetch }).fetch;
   if (typeof doFetch !== 'function') throw new TypeError('Cannot transcribe: this runtime has no global `fetch`; pass `fetch`');
   if (blob.size > MAX_BATCH_BYTES) {
@@ -360,7 +400,8 @@ export async function transcribe(audio: BatchAudio, options: BatchOptions): Prom
       } catch (cause) {
         if (signal?.aborted) throw new AbortError(aborted(signal));
         if (timedOut) throw createSttError('timeout', `Transcription request took longer than ${timeoutMs} ms`, { cause });
-        throw createSttError('connection_failed', `Cannot reach ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+        // `fetch failed` says nothing; the reason (ECONNREFUSED, ENOTFOUND, a TLS error) is down its cause chain.
+        throw createSttError('connection_failed', `Cannot reach ${url}: ${describeNetworkError(cause)}`, { cause });
       }
       const requestId = res.headers.get('x-request-id') ?? undefined;
       if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400) || res.redirected) {
@@ -372,7 +413,7 @@ export async function transcribe(audio: BatchAudio, options: BatchOptions): Prom
         const err =
           status !== 0
             ? errorFromResponse(status, undefined, res.headers, 'Transcription failed', secrets)
-            : createSttError('connection_failed', 'Transcription failed: the gateway answered with a redirect, not followed: redirects are refused (point `baseUrl` at the address that answers)', {
+            : createSttError('connection_failed', `Transcription failed: the gateway answered with a redirect, not followed: redirects are refused (point \`${gateway.option}\` at the address that answers)`, {
                 retryable: false,
               });
         throw new AbortError(err);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SttError } from '../errors.ts';
 import {
   URL_CREDENTIAL_PARAMS,
+  assertCredentialsFor,
   assertNoUrlCredentials,
   bearer,
   redactSecrets,
@@ -49,11 +50,30 @@ describe('credentials', () => {
     const fn = async () => `tok_${++calls}`;
     expect((await resolveStreamCredentials({ token: fn }, true)).protocols).toEqual(['bearer', 'tok_1']);
     expect((await resolveStreamCredentials({ token: fn }, true)).protocols).toEqual(['bearer', 'tok_2']);
-    expect(await resolveStreamCredentials({}, true)).toEqual({ headers: {}, protocols: [], secrets: [] });
+    // No credential: fine for a server of the user's own (the emulator), refused for the hosted gateway (below).
+    expect(await resolveStreamCredentials({ url: 'ws://127.0.0.1:8080' }, true)).toEqual({ headers: {}, protocols: [], secrets: [] });
     await expect(resolveStreamCredentials({ apiKey: 'a+b/c=' }, false)).rejects.toThrow(
       new TypeError("Invalid option `apiKey`: a WebSocket subprotocol credential may hold only letters, digits and !#$%&'*-.^_`|~ (no + / = or spaces)"),
     );
     await expect(resolveStreamCredentials({ token: () => 'has space' }, true)).rejects.toThrow(TypeError);
+  });
+
+  it('no credential for the hosted gateway (no `url`, or its own) fails at once, naming the options and the environment variables', async () => {
+    const message =
+      'No API key or token for the hosted gateway (gateway.llm-stats.com): pass `apiKey` (e.g. `apiKey: process.env.STT_STREAM_API_KEY`, or LLM_STATS_API_KEY) ' +
+      'or `token`; or, to use a server that needs none such as the local emulator, pass its `url`';
+    for (const creds of [{}, { url: 'https://gateway.llm-stats.com' }, { url: 'wss://GATEWAY.llm-stats.com/v1/stt/stream', apiKey: '' }]) {
+      const err = await resolveStreamCredentials(creds, true).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SttError);
+      expect(err).toMatchObject({ code: 'unauthenticated', retryable: false, param: 'apiKey', message });
+    }
+    expect((await resolveStreamCredentials({ token: 't' }, false)).protocols).toEqual(['bearer', 't']);
+    const batch = thrown(() => assertCredentialsFor(new URL('https://gateway.llm-stats.com/v1/stt/transcribe'), {}, 'transcribe'));
+    expect(batch.message).toBe(
+      'No API key for the hosted gateway (gateway.llm-stats.com): pass `apiKey` (e.g. `apiKey: process.env.STT_STREAM_API_KEY`, or LLM_STATS_API_KEY); ' +
+        'or, to use a server that needs none such as the local emulator, pass its `url`',
+    );
+    expect(() => assertCredentialsFor(new URL('http://127.0.0.1:8080/v1/stt/transcribe'), {}, 'transcribe')).not.toThrow();
   });
 
   it('resolveStreamCredentials - a failing token function is unauthenticated, not retryable, cause kept and named, key redacted', async () => {

@@ -127,6 +127,42 @@ export function credentialHeaders(key: string): Record<string, string> {
   return { Authorization: bearer(key) };
 }
 
+/** The hosted gateway's host name: it takes no request without a key. */
+export const HOSTED_GATEWAY_HOST = 'gateway.llm-stats.com';
+
+/** The environment variables the examples and the CLI read the key from. */
+export const API_KEY_ENV: readonly string[] = Object.freeze(['STT_STREAM_API_KEY', 'LLM_STATS_API_KEY']);
+
+/**
+ * Fails at once, before anything is sent, when a call would go to the hosted
+ * gateway without a credential (no `apiKey`, no `token`), which the gateway
+ * would refuse: `SttError` `unauthenticated` (not retryable, `param:
+ * 'apiKey'`) saying what to pass. A call to any other host (the emulator, a
+ * proxy that adds the key) may go without one.
+ *
+ * @param url - where the call would go
+ * @param creds - the call's options
+ * @param api - `transcribe` (which takes an `apiKey` only) or `stream` (`apiKey` or `token`)
+ * @throws SttError `unauthenticated`
+ * @example
+ * ```ts
+ * assertCredentialsFor(new URL('https://gateway.llm-stats.com/v1/stt/transcribe'), {}, 'transcribe');
+ * // SttAuthError: No API key for the hosted gateway (gateway.llm-stats.com): pass `apiKey` …
+ * ```
+ */
+export function assertCredentialsFor(url: URL, creds: { apiKey?: unknown; token?: unknown }, api: 'transcribe' | 'stream'): void {
+  const has = (v: unknown) => v !== undefined && v !== null && v !== '';
+  if (has(creds.apiKey) || has(creds.token) || url.hostname.toLowerCase() !== HOSTED_GATEWAY_HOST) return;
+  const [env, alt] = API_KEY_ENV;
+  const what = api === 'stream' ? 'No API key or token' : 'No API key';
+  const pass = api === 'stream' ? `pass \`apiKey\` (e.g. \`apiKey: process.env.${env}\`, or ${alt}) or \`token\`` : `pass \`apiKey\` (e.g. \`apiKey: process.env.${env}\`, or ${alt})`;
+  throw createSttError(
+    'unauthenticated',
+    `${what} for the hosted gateway (${HOSTED_GATEWAY_HOST}): ${pass}; or, to use a server that needs none such as the local emulator, pass its \`url\``,
+    { param: 'apiKey', retryable: false },
+  );
+}
+
 /** How one connection carries its credential; see {@link resolveStreamCredentials}. */
 export interface StreamCredentials {
   /** Headers for the upgrade (`Authorization`), or empty. */
@@ -144,7 +180,8 @@ export interface StreamCredentials {
  * where the transport `supportsHeaders`, else as the subprotocols. `secrets`
  * lists every credential value given, for redaction.
  *
- * @throws SttError `unauthenticated` (not retryable, cause kept, its message named) when the `token` function throws or rejects
+ * @throws SttError `unauthenticated` (not retryable, cause kept, its message named) when the `token` function throws or rejects,
+ * or (see {@link assertCredentialsFor}) when there is neither `apiKey` nor `token` and `url` is the hosted gateway or not given
  * @throws TypeError when the token (or an `apiKey` that must go as a subprotocol) is not a valid subprotocol
  * @example
  * ```ts
@@ -152,10 +189,11 @@ export interface StreamCredentials {
  * ```
  */
 export async function resolveStreamCredentials(
-  creds: { apiKey?: string; token?: string | (() => string | Promise<string>) },
+  creds: { apiKey?: string; token?: string | (() => string | Promise<string>); url?: string },
   supportsHeaders: boolean,
 ): Promise<StreamCredentials> {
   const { apiKey, token } = creds;
+  assertCredentialsFor(gatewayHost(creds.url), creds, 'stream');
   const secrets: string[] = [];
   if (typeof apiKey === 'string' && apiKey !== '') secrets.push(apiKey);
   if (token !== undefined) {
@@ -179,6 +217,15 @@ export async function resolveStreamCredentials(
     return { headers: {}, protocols: credentialProtocols(apiKey), secrets };
   }
   return { headers: {}, protocols: [], secrets };
+}
+
+/** The URL whose host a stream with this `url` option connects to (the hosted gateway when none is given). */
+function gatewayHost(url: string | undefined): URL {
+  try {
+    return new URL(url ?? `wss://${HOSTED_GATEWAY_HOST}`);
+  } catch {
+    return new URL('invalid:'); // a bad `url` is the constructor's to report
+  }
 }
 
 /**

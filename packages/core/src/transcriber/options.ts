@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { checkTranscriberOptions } from '../known-options.ts';
 import { assertSubprotocolToken } from '../protocol/credentials.ts';
 import type { SessionSettings } from '../session/commands.ts';
 import { catchUpFrames, frameMsOption, frameSamples } from '../session/framing.ts';
@@ -75,6 +76,7 @@ export interface ResolvedOptions {
  */
 export function resolveOptions(options: TranscriberOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('createTranscriber: expected an options object');
+  checkTranscriberOptions(options);
   if (typeof options.model !== 'string' || options.model.trim() === '') {
     throw new TypeError('Invalid option `model`: expected a model id such as "whisper-1"');
   }

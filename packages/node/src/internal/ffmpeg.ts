@@ -9,6 +9,16 @@ import { lastLine, startSubprocess, type Exit } from './subprocess.ts';
 export const FFMPEG_PATH_FIX = 'pass `ffmpegPath`';
 
 /**
+ * What a `decode_failed` for data ffmpeg cannot read adds: raw PCM has no
+ * header to say its rate, channels and sample format (the CLI says it in
+ * its own terms).
+ */
+export const RAW_PCM_FIX = 'read it with fromNodeReadable(stream, { sampleRate, channels, encoding })';
+
+/** Where ffmpeg could not make sense of the data. */
+const rawHint = ` (if it is raw PCM, which has no header to say its rate and format: ${RAW_PCM_FIX})`;
+
+/**
  * How to get ffmpeg, as the `ffmpeg_not_found` message says it.
  *
  * @example
@@ -76,12 +86,13 @@ function ffmpegExitError(exit: Exit, stderr: string, input: string, what: string
   if (exit.code === 0) return null;
   // "Stream map '0:a:0' matches no streams." (then a hint about `?`): the input has no audio stream.
   if (/Stream map '0:a:0' matches no streams/.test(stderr)) {
-    return createSttError('decode_failed', `Cannot decode ${what}: ffmpeg finds no audio stream in it`, { retryable: false });
+    return createSttError('decode_failed', `Cannot decode ${what}: ffmpeg finds no audio stream in it${rawHint}`, { retryable: false });
   }
   // ffmpeg starts its line with the input ("a.txt: Invalid data found…"): the message names it already.
   const line = lastLine(stderr);
   const why = (line.startsWith(`${input}:`) ? line.slice(input.length + 1).trim() : line) || `ffmpeg exited with ${exit.code ?? exit.signal}`;
-  return createSttError('decode_failed', `Cannot decode ${what}: ${why}`, { retryable: false });
+  const raw = /^Invalid data found/.test(why) ? rawHint : '';
+  return createSttError('decode_failed', `Cannot decode ${what}: ${why}${raw}`, { retryable: false });
 }
 
 const availability = new Map<string, Promise<boolean>>();
