@@ -147,7 +147,7 @@ function describeDrop(cause: DropCause, error: SttError | TypeError): string {
   if (cause.kind === 'closed') return `closed with ${cause.code} (${error instanceof SttError ? error.code : describeCloseCode(cause.code).code})`;
   if (cause.kind === 'stalled') return 'stalled';
   if (error instanceof SttError && error.status !== undefined) return `refused with ${error.status} (${error.code})`;
-  return `not opened (${error instanceof SttError ? error.code : error.name}: ${error.message})`;
+  return `not opened (${error instanceof SttError ? error.code : error.name})`;
 }
 
 /**
