@@ -33,6 +33,7 @@ describe('parseCliArgs', () => {
       stall: { forMs: 2000, afterMs: 100 },
       delayMs: 50,
     });
+    expect(parseCliArgs(['--process-rate', '0.5']).options.faults).toEqual({ processRate: 0.5 });
   });
 
   it('rejects bad values with a clear error', () => {
@@ -41,5 +42,6 @@ describe('parseCliArgs', () => {
     expect(() => parseCliArgs(['--close-after-ms', '10'])).toThrow(/need --close-code/);
     expect(() => parseCliArgs(['--close-code', '1006'])).toThrow(/close\.code/);
     expect(() => parseCliArgs(['--refuse-status', '200'])).toThrow(/refuse\.status/);
+    expect(() => parseCliArgs(['--process-rate', '0'])).toThrow(/processRate/);
   });
 });

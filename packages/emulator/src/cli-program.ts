@@ -63,6 +63,7 @@ export function createCliProgram(): Command {
     .option('--stall-after-ms <ms>', 'when to stall (default: at once)', number('--stall-after-ms'))
     .option('--stall-after-bytes <n>', 'stall once this much audio has come', integer('--stall-after-bytes'))
     .option('--delay-ms <ms>', 'send every server message this late', number('--delay-ms'))
+    .option('--process-rate <x>', 'hear audio at most this many times real time (a gateway slower than its input)', number('--process-rate'))
     .option('--no-url-faults', 'ignore the `fault` query parameter')
     .option('--server-time', 'stamp transcript messages with server_time (ms since the epoch, as sent)')
     .option('--batch-statuses <list>', 'answer the first batch requests with these statuses, e.g. 429,502', (v: string) =>
@@ -108,6 +109,7 @@ export function parseCliArgs(
   }
   if (o.stallMs !== undefined) plan.stall = { forMs: o.stallMs, ...trigger(o.stallAfterMs, o.stallAfterBytes) };
   if (o.delayMs !== undefined) plan.delayMs = o.delayMs;
+  if (o.processRate !== undefined) plan.processRate = o.processRate;
   if (o.faultTimes !== undefined) plan.times = o.faultTimes;
 
   const options: EmulatorOptions = {

@@ -169,6 +169,90 @@ describe('fault injection', () => {
   });
 });
 
+describe('processRate: a gateway slower than its input', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await startEmulator({ idleTimeoutMs: 400 });
+  });
+  afterAll(() => emulator.close());
+
+  /** Arrival time (performance.now()) of every message, by index in `client.messages`. */
+  function arrivals(client: ReturnType<typeof connect>): number[] {
+    const at: number[] = [];
+    client.ws.on('message', () => at.push(performance.now()));
+    return at;
+  }
+
+  it('reads the socket at once but hears at most N× real time: finals, then session.ended, at that pace', async () => {
+    const fixture = dtmfSamples('12 34 56', { tailMs: 400 }); // 3.1 s
+    const before = emulator.stats.connections;
+    const client = connect(withFault(`${emulator.url}?model_id=m`, { processRate: 2 }));
+    const at = arrivals(client);
+    await client.waitFor((m) => m.type === 'session.started');
+    const sent = performance.now();
+    client.sendAudio(fixture.samples, 4000); // 250 ms messages
+    client.sendJson({ type: 'end' });
+    await new Promise((r) => setTimeout(r, 300));
+    const record = emulator.stats.perConnection[before]!;
+    // Everything was read within 300 ms; a third of a second of it was heard.
+    expect(record.audioBytes).toBe(fixture.samples.length * 2);
+    expect(record.audioSeconds).toBeLessThan(1);
+    const ended = await client.waitFor((m) => m.type === 'session.ended', 5000);
+    expect(ended.duration).toBeCloseTo(fixture.duration, 6);
+    expect((await client.closed).code).toBe(1000);
+    const finals = client.messages.map((m, i) => ({ m, at: at[i]! - sent })).filter(({ m }) => m.type === 'transcript' && m.is_final);
+    expect(finals.map(({ m }) => m.text)).toEqual(['one two', 'three four', 'five six']);
+    // Each final comes once the engine has heard its audio and the 300 ms of silence after it, at 2× real
+    // time: never sooner, and (250 ms messages) at most one message later.
+    for (const { m, at: ms } of finals) {
+      expect(ms).toBeGreaterThanOrEqual(((m.end + 0.3) / 2) * 1000 - 5);
+      expect(ms).toBeLessThan(((m.end + 0.3) / 2) * 1000 + 125 + 250);
+    }
+    const endedAt = at[client.messages.indexOf(ended)]! - sent;
+    expect(endedAt).toBeGreaterThanOrEqual((fixture.duration / 2) * 1000 - 5);
+    expect(endedAt).toBeLessThan((fixture.duration / 2) * 1000 + 500);
+  });
+
+  it('a finalize waits for the audio before it', async () => {
+    const fixture = dtmfSamples('789', { tailMs: 100 }); // too little silence for a final of its own
+    const client = connect(withFault(`${emulator.url}?model_id=m`, { processRate: 1 }));
+    await client.waitFor((m) => m.type === 'session.started');
+    client.sendAudio(fixture.samples, 1600);
+    client.sendJson({ type: 'finalize' });
+    const final = await client.waitFor((m) => m.type === 'transcript' && m.is_final, 3000);
+    // A finalize heard before the audio would have had nothing to finalize.
+    expect(final.text).toBe('seven eight nine');
+    client.sendJson({ type: 'end' });
+    expect((await client.closed).code).toBe(1000);
+  });
+
+  it('suspends the idle timer while audio waits for the engine, and starts it again when the queue empties', async () => {
+    const client = connect(withFault(`${emulator.url}?model_id=m`, { processRate: 0.5 }));
+    await client.waitFor((m) => m.type === 'session.started');
+    const sent = performance.now();
+    client.sendAudio(new Int16Array(8000), 1600); // 0.5 s of audio: 1 s to hear, longer than the 400 ms idle timeout
+    const closed = await client.closed;
+    expect(closed.code).toBe(4008);
+    expect(client.messages.at(-1)).toMatchObject({ type: 'error', error: { code: 'idle_timeout' } });
+    // Idle counts from when the queue emptied (1 s), not from the last message.
+    expect(closed.at - sent).toBeGreaterThanOrEqual(1000 + 400 - 20);
+    expect(closed.at - sent).toBeLessThan(1000 + 400 + 400);
+  });
+
+  it('a drop with audio still queued stops the engine: nothing more is heard', async () => {
+    const before = emulator.stats.connections;
+    const client = connect(withFault(`${emulator.url}?model_id=m`, { processRate: 1, drop: { afterMs: 300 } }));
+    await client.waitFor((m) => m.type === 'session.started');
+    client.sendAudio(new Int16Array(32000), 1600); // 2 s
+    expect((await client.closed).code).toBe(1006);
+    const record = emulator.stats.perConnection[before]!;
+    const heard = record.audioSeconds;
+    expect(heard).toBeLessThan(0.5);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(record.audioSeconds).toBe(heard);
+  });
+});
+
 describe('server-wide faults', () => {
   it('applies a plan to the first `times` connections', async () => {
     const emulator = await startEmulator({ faults: { times: 2, refuse: { status: 503, retryAfter: 'Wed, 21 Oct 2099 07:28:00 GMT' } } });

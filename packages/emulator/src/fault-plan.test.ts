@@ -8,7 +8,7 @@ describe('validateFaultPlan', () => {
   it('accepts every kind of fault together', () => {
     const plan = {
       key: 'k', times: 2, refuse: { status: 429, retryAfter: '3' }, drop: { afterMs: 10, afterBytes: 3200 },
-      close: { code: 4029, afterMs: 5, retryAfter: 2 }, stall: { forMs: 100, afterBytes: 0 }, delayMs: 20, maxSessionSeconds: 1.5,
+      close: { code: 4029, afterMs: 5, retryAfter: 2 }, stall: { forMs: 100, afterBytes: 0 }, delayMs: 20, maxSessionSeconds: 1.5, processRate: 0.5,
     };
     expect(validateFaultPlan(plan)).toBe(plan);
   });
@@ -35,6 +35,10 @@ describe('validateFaultPlan', () => {
     [{ stall: { afterMs: 5 } }, 'stall.forMs'],
     [{ delayMs: 'x' }, 'delayMs'],
     [{ maxSessionSeconds: 0 }, 'maxSessionSeconds'],
+    [{ processRate: 0 }, 'processRate'],
+    [{ processRate: -1 }, 'processRate'],
+    [{ processRate: Infinity }, 'processRate'],
+    [{ processRate: '2' }, 'processRate'],
   ])('rejects %j naming `%s`', (plan, field) => {
     expect(() => validateFaultPlan(plan)).toThrow(new RegExp(`\`${field.replace(/[.()]/g, '\\$&')}\``));
   });

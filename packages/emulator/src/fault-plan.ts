@@ -64,6 +64,19 @@ export interface FaultPlan {
   delayMs?: number;
   /** Close with 4010 once the connection has received this many seconds of audio (overrides the server's). */
   maxSessionSeconds?: number;
+  /**
+   * A gateway slower than its input: the engine hears audio at most this
+   * many times real time (e.g. `0.5`: 10 s of audio take 20 s). The socket is
+   * still read as fast as the client sends (so its audio leaves it); what was
+   * read waits in order and is heard at that pace, so interims and finals
+   * come at that pace. A `finalize` or `end` is handled once the audio before
+   * it has been heard: `end` gets its last finals, then `session.ended`, then
+   * the close. Messages after `end` are ignored. The idle timer is suspended
+   * while audio waits and once `end` was read; it starts again when the
+   * queue empties. `maxSessionSeconds` counts audio as it is heard; `drop`,
+   * `close` and `stall` triggers count bytes as they are read.
+   */
+  processRate?: number;
 }
 
 /** The option names a {@link FaultPlan} holds takes. */
@@ -130,6 +143,9 @@ export function validateFaultPlan(value: unknown, where = 'fault plan'): FaultPl
   }
   count(plan.delayMs, 'delayMs');
   if (plan.maxSessionSeconds !== undefined && !(typeof plan.maxSessionSeconds === 'number' && plan.maxSessionSeconds > 0)) fail('maxSessionSeconds', 'a positive number');
+  if (plan.processRate !== undefined && !(typeof plan.processRate === 'number' && Number.isFinite(plan.processRate) && plan.processRate > 0)) {
+    fail('processRate', 'a positive finite number (times real time)');
+  }
   return plan as FaultPlan;
 }
 

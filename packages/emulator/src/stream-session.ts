@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import type { Engine, EngineEvent, EngineFactory } from './engine.ts';
 import { codeForClose } from './error-envelope.ts';
 import type { FaultPlan, FaultTrigger } from './fault-plan.ts';
+import { ProcessQueue, type QueuedInput } from './process-queue.ts';
 import type { ConnectionRecord } from './stats.ts';
 import { engineEventMessage, errorMessage, sessionEndedMessage, sessionStartedMessage, type ServerMessage } from './stream-messages.ts';
 import type { StreamParamsResult } from './stream-params.ts';
@@ -81,6 +82,10 @@ export function startStreamSession(ws: WebSocket, options: StreamSessionOptions)
   let idle: NodeJS.Timeout | null = null;
   let stalled = false;
   let stallDone = false;
+  /** With `processRate`: what was read and waits for the engine. */
+  let queue: ProcessQueue | null = null;
+  /** With `processRate`: `end` was read (it is answered once the queue has been heard). */
+  let endRead = false;
 
   function later(ms: number, fn: () => void): NodeJS.Timeout {
     const timer = setTimeout(() => {
@@ -152,9 +157,14 @@ export function startStreamSession(ws: WebSocket, options: StreamSessionOptions)
     }
   }
 
+  /**
+   * The idle timer runs only while the server waits for the client: not while
+   * it stalls, not while queued audio waits for a slow engine (it is armed
+   * again when the queue empties), not once `end` was read.
+   */
   function armIdle(): void {
     stopIdle();
-    if (state !== 'open' || stalled) return;
+    if (state !== 'open' || stalled || endRead || queue?.pending) return;
     idle = later(options.idleTimeoutMs, () => {
       idle = null;
       fail('idle_timeout', `No message for ${options.idleTimeoutMs / 1000} s`, 4008);
@@ -215,20 +225,48 @@ export function startStreamSession(ws: WebSocket, options: StreamSessionOptions)
     if (reached(plan?.drop, bytes)) return drop();
     if (reached(plan?.close, bytes)) return fireClose();
 
-    frames += count;
-    record.audioSeconds = frames / sampleRate;
     let samples: Int16Array;
-    if (data.byteOffset % 2 === 0 && LITTLE_ENDIAN) samples = new Int16Array(data.buffer, data.byteOffset, data.length / 2);
+    if (data.byteOffset % 2 === 0 && LITTLE_ENDIAN && !queue) samples = new Int16Array(data.buffer, data.byteOffset, data.length / 2);
     else {
       samples = new Int16Array(data.length / 2);
       for (let i = 0; i < samples.length; i++) samples[i] = data.readInt16LE(i * 2);
     }
-    if (!hear(() => (engine as Engine).push(samples))) return;
-    if (reached(plan?.stall, bytes)) fireStall();
-    if (maxSessionSeconds !== undefined && frames >= maxSessionSeconds * sampleRate) {
-      record.faults.push('session_limit');
-      fail('session_limit', `The session reached its maximum length of ${maxSessionSeconds} s of audio`, 4010);
+    if (queue) {
+      queue.push({ kind: 'audio', samples, frames: count });
+      if (reached(plan?.stall, bytes)) fireStall();
+      return;
     }
+    if (!hearAudio(samples, count)) return;
+    if (reached(plan?.stall, bytes)) fireStall();
+    checkSessionLimit();
+  }
+
+  function hearAudio(samples: Int16Array, count: number): boolean {
+    frames += count;
+    record.audioSeconds = frames / sampleRate;
+    return hear(() => (engine as Engine).push(samples));
+  }
+
+  function checkSessionLimit(): boolean {
+    if (maxSessionSeconds === undefined || frames < maxSessionSeconds * sampleRate) return true;
+    record.faults.push('session_limit');
+    fail('session_limit', `The session reached its maximum length of ${maxSessionSeconds} s of audio`, 4010);
+    return false;
+  }
+
+  function endSession(): void {
+    if (!hear(() => (engine as Engine).end())) return;
+    send(sessionEndedMessage(frames / sampleRate));
+    close(1000, 'session ended');
+  }
+
+  /** With `processRate`: hears what the queue hands over, in order; false once the session is over. */
+  function heardLater(input: QueuedInput): boolean {
+    if (state !== 'open') return false;
+    if (input.kind === 'audio') return hearAudio(input.samples, input.frames) && checkSessionLimit();
+    if (input.kind === 'finalize') return hear(() => (engine as Engine).finalize());
+    endSession();
+    return false;
   }
 
   /** Runs the engine; an engine that throws ends the session with 1011. */
@@ -256,14 +294,17 @@ export function startStreamSession(ws: WebSocket, options: StreamSessionOptions)
     }
     switch ((message as { type: string }).type) {
       case 'finalize':
-        hear(() => (engine as Engine).finalize());
+        if (queue) queue.push({ kind: 'finalize' });
+        else hear(() => (engine as Engine).finalize());
         return;
       case 'keepalive':
         return;
       case 'end':
-        if (!hear(() => (engine as Engine).end())) return;
-        send(sessionEndedMessage(frames / sampleRate));
-        close(1000, 'session ended');
+        if (queue) {
+          endRead = true;
+          stopIdle();
+          queue.push({ kind: 'end' });
+        } else endSession();
         return;
       default:
         return; // unknown types are ignored
@@ -271,7 +312,7 @@ export function startStreamSession(ws: WebSocket, options: StreamSessionOptions)
   }
 
   ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (state !== 'open') return;
+    if (state !== 'open' || endRead) return;
     record.messagesIn++;
     armIdle();
     if (isBinary) {
@@ -303,6 +344,7 @@ export function startStreamSession(ws: WebSocket, options: StreamSessionOptions)
     } catch {
       fail('server_error', 'The recognition engine could not start', 1011);
     }
+    if (engine && plan?.processRate !== undefined) queue = new ProcessQueue(plan.processRate, sampleRate, later, heardLater, armIdle);
     if (engine) {
       send(sessionStartedMessage(options.sessionId, params.params));
       armIdle();
