@@ -260,7 +260,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     expect(out.error).toBeInstanceOf(SttError);
     expect(out.error).toMatchObject({
       code: 'connection_failed',
-      message: 'Gave up reconnecting after 4 failed attempts (reconnect.retries is 3): 4 connections in a row were stalled; last: connection_lost: Connection dropped: no `session.started` within 300 ms of the socket opening (connectTimeoutMs)',
+      message: 'Gave up reconnecting after 4 failed attempts (`reconnect.retries` is 3): 4 connections in a row were stalled; last: connection_lost: Connection dropped: no `session.started` within 300 ms of the socket opening (`connectTimeoutMs`)',
     });
     expect(srv.peers).toHaveLength(4);
     expect(out.reconnecting.map((r) => r.attempt)).toEqual([1, 2, 3]);
@@ -280,7 +280,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     const out = await stream(srv.url, { connectTimeoutMs: 300, reconnect: false });
     expect(out.error).toMatchObject({
       code: 'connection_lost',
-      message: 'Connection dropped: no `session.started` within 300 ms of the socket opening (connectTimeoutMs)',
+      message: 'Connection dropped: no `session.started` within 300 ms of the socket opening (`connectTimeoutMs`)',
     });
     expect(out.elapsed).toBeGreaterThanOrEqual(300);
     expect(out.elapsed).toBeLessThan(700);
@@ -294,7 +294,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     expect(out.error).toMatchObject({ code: 'timeout' });
     // The server read the audio and `end`, and said nothing but `session.started`.
     expect((out.error as Error).message).toMatch(
-      /^No final confirmed new audio for 300 ms after the end of the audio \(endTimeoutMs\): the server sent 1 message\(s\) but no final for new audio \(the last \d\.\d s ago\)$/,
+      /^No final confirmed new audio for 300 ms after the end of the audio \(`endTimeoutMs`\): the server sent 1 message\(s\) but no final for new audio \(the last \d\.\d s ago\)$/,
     );
     expect(out.elapsed).toBeGreaterThanOrEqual(300);
     expect(out.elapsed).toBeLessThan(700);
@@ -311,7 +311,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
       // connectTimeoutMs 10 s per connection; the incident may last maxRetryTimeMs (20 s) from its first failure.
       expect(out.error).toMatchObject({ code: 'connection_failed' });
       expect((out.error as Error).message).toMatch(
-        /^Gave up reconnecting after 2\d(\.\d)? s of retrying, and the next attempt would pass reconnect\.maxRetryTimeMs \(20000 ms\): 3 connections in a row were stalled; last: connection_lost: Connection dropped: no `session.started` within 10000 ms of the socket opening \(connectTimeoutMs\)$/,
+        /^Gave up reconnecting after 2\d(\.\d)? s of retrying, and the next attempt would pass `reconnect\.maxRetryTimeMs` \(20000 ms\): 3 connections in a row were stalled; last: connection_lost: Connection dropped: no `session.started` within 10000 ms of the socket opening \(`connectTimeoutMs`\)$/,
       );
       expect(srv.peers).toHaveLength(3);
       expect(out.elapsed).toBeGreaterThanOrEqual(30_000);
@@ -328,9 +328,9 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     const out = await stream(srv.url, { ...FAST, sampleRate: 48000, channels: 2, replayWindowSeconds: 120 }, ramp(60, 48000, 2));
     expect(out.error).toMatchObject({ code: 'connection_failed' });
     expect((out.error as Error).message).toMatch(
-      /^Gave up reconnecting after 4 failed attempts \(reconnect.retries is 3\): 4 connections in a row were stalled; last: connection_lost: Connection dropped: the server read nothing for 300 ms \(stallTimeoutMs\) while \d+ bytes waited to be sent$/,
+      /^Gave up reconnecting after 4 failed attempts \(`reconnect.retries` is 3\): 4 connections in a row were stalled; last: connection_lost: Connection dropped: the server read nothing for 300 ms \(`stallTimeoutMs`\) while \d+ bytes waited to be sent$/,
     );
-    for (const r of out.reconnecting) expect(r.cause.message).toMatch(/^Connection dropped: the server read nothing for 300 ms \(stallTimeoutMs\) while \d+ bytes waited to be sent$/);
+    for (const r of out.reconnecting) expect(r.cause.message).toMatch(/^Connection dropped: the server read nothing for 300 ms \(`stallTimeoutMs`\) while \d+ bytes waited to be sent$/);
     expect(out.reconnecting).toHaveLength(3);
     expect(srv.peers).toHaveLength(4);
     expect(out.elapsed).toBeLessThan(5000);
@@ -347,7 +347,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     const out = await stream(srv.url, { ...FAST, sampleRate: 48000, channels: 2, replayWindowSeconds: 120 }, ramp(60, 48000, 2));
     expect(out.error).toMatchObject({ code: 'connection_failed' });
     expect((out.error as Error).message).toMatch(
-      /^Gave up reconnecting after 4 failed attempts \(reconnect.retries is 3\): 4 connections in a row were stalled; last: connection_lost: Connection dropped: the server read nothing for 300 ms \(stallTimeoutMs\) while \d+ bytes waited to be sent$/,
+      /^Gave up reconnecting after 4 failed attempts \(`reconnect.retries` is 3\): 4 connections in a row were stalled; last: connection_lost: Connection dropped: the server read nothing for 300 ms \(`stallTimeoutMs`\) while \d+ bytes waited to be sent$/,
     );
     expect(srv.peers).toHaveLength(4);
     expect(out.events.filter((e) => e.type === 'interim').length).toBeGreaterThan(0);
@@ -364,7 +364,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     expect(out.error).toMatchObject({ code: 'timeout' });
     // It is not silent, so its connection is kept; it confirms nothing, so the stream ends at the bound.
     expect((out.error as Error).message).toMatch(
-      /^No final confirmed new audio for 1000 ms after the end of the audio \(endTimeoutMs\): the server sent \d+ message\(s\) but no final for new audio \(the last 0\.0 s ago\)$/,
+      /^No final confirmed new audio for 1000 ms after the end of the audio \(`endTimeoutMs`\): the server sent \d+ message\(s\) but no final for new audio \(the last 0\.0 s ago\)$/,
     );
     expect(out.elapsed).toBeGreaterThanOrEqual(1000);
     expect(out.elapsed).toBeLessThan(2000);
@@ -377,7 +377,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     const out = await stream(srv.url, FAST, ramp(1));
     expect(out.error).toMatchObject({
       code: 'connection_failed',
-      message: 'Gave up reconnecting after 4 failed attempts (reconnect.retries is 3): 4 connections in a row were stalled; last: connection_lost: Connection dropped: no answer to `end` for 300 ms (stallTimeoutMs)',
+      message: 'Gave up reconnecting after 4 failed attempts (`reconnect.retries` is 3): 4 connections in a row were stalled; last: connection_lost: Connection dropped: no answer to `end` for 300 ms (`stallTimeoutMs`)',
     });
     expect(srv.peers).toHaveLength(4);
     // Each connection got the whole second of audio (nothing was confirmed) and `end`.
@@ -394,7 +394,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     const out = await stream(srv.url, { ...FAST, reconnect: { retries: 100, minDelayMs: 50, maxDelayMs: 200, maxRetryTimeMs: 600_000 }, endTimeoutMs: 1000 });
     expect(out.error).toMatchObject({ code: 'timeout', cause: { code: 'connection_lost' } });
     expect((out.error as Error).message).toMatch(
-      /^No final confirmed new audio for 1000 ms after the end of the audio \(endTimeoutMs\): (\d connections in a row were stalled|the last connection was stalled \d\.\d s after opening)$/,
+      /^No final confirmed new audio for 1000 ms after the end of the audio \(`endTimeoutMs`\): (\d connections in a row were stalled|the last connection was stalled \d\.\d s after opening)$/,
     );
     expect(out.elapsed).toBeGreaterThanOrEqual(1000);
     expect(out.elapsed).toBeLessThan(2500);
@@ -435,7 +435,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     const out = await stream(srv.url, FAST, ramp(1));
     expect(out.error).toMatchObject({
       code: 'connection_failed',
-      message: 'Gave up reconnecting after 4 failed attempts (reconnect.retries is 3): 4 connections in a row were stalled; last: connection_lost: Connection dropped: no answer to `end` for 300 ms (stallTimeoutMs)',
+      message: 'Gave up reconnecting after 4 failed attempts (`reconnect.retries` is 3): 4 connections in a row were stalled; last: connection_lost: Connection dropped: no answer to `end` for 300 ms (`stallTimeoutMs`)',
     });
     expect(srv.upgrades).toHaveLength(4);
     expect(out.elapsed).toBeLessThan(4000);
@@ -478,7 +478,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
       const code = last.includes('(4010)') ? 4010 : last.includes('(4008)') ? 4008 : 1000;
       expect(out.error).toMatchObject({
         code: 'connection_failed',
-        message: `Gave up reconnecting after 4 failed attempts (reconnect.retries is 3): 4 connections in a row were closed with ${code} (${last.split(':')[0]}) right after opening; last: ${last}`,
+        message: `Gave up reconnecting after 4 failed attempts (`reconnect.retries` is 3): 4 connections in a row were closed with ${code} (${last.split(':')[0]}) right after opening; last: ${last}`,
       });
       expect(srv.peers).toHaveLength(4);
       expect(out.reconnecting.map((r) => r.attempt)).toEqual([1, 2, 3]);

@@ -50,8 +50,8 @@ export function backoffDelay(failures: number, timing: Pick<RetryTiming, 'minDel
  * @param budgetOption The option that sets `maxRetryTimeMs`, as the caller's API names it (for the message).
  * @example
  * ```ts
- * nextRetry(1, 0, { minDelayMs: 500, maxDelayMs: 5000, maxRetryTimeMs: 20000 }, 0.5, 3_600_000, 'reconnect.maxRetryTimeMs');
- * // { reason: 'the server asked to wait 3600 s before trying again (Retry-After), longer than reconnect.maxRetryTimeMs (20000 ms) allows' }
+ * nextRetry(1, 0, { minDelayMs: 500, maxDelayMs: 5000, maxRetryTimeMs: 20000 }, 0.5, 3_600_000, '`reconnect.maxRetryTimeMs`');
+ * // { reason: 'the server asked to wait 3600 s before trying again (Retry-After), longer than `reconnect.maxRetryTimeMs` (20000 ms) allows' }
  * ```
  */
 export function nextRetry(

@@ -80,7 +80,7 @@ export interface FaultPlan {
 }
 
 /** The option names a {@link FaultPlan} holds takes. */
-export const FAULT_PLAN_KEYS = optionNames<FaultPlan>()(['times', 'key', 'refuse', 'drop', 'close', 'stall', 'delayMs', 'maxSessionSeconds']);
+export const FAULT_PLAN_KEYS = optionNames<FaultPlan>()(['times', 'key', 'refuse', 'drop', 'close', 'stall', 'delayMs', 'maxSessionSeconds', 'processRate']);
 
 /**
  * Checks that a value is a well-formed {@link FaultPlan}.

@@ -135,7 +135,7 @@ describe('stt-stream: a server that does not answer', () => {
       `stt-stream: cannot connect to http://127.0.0.1:${port} (${refused}); attempt 2 in … s…`,
       'stt-stream: still cannot connect (the same error); attempt 3 in … s…',
       'stt-stream: still cannot connect (the same error); attempt 4 in … s…',
-      `stt-stream: Gave up reconnecting after 4 failed attempts (reconnect.retries is 3): 4 connection attempts in a row were not opened (connection_failed); last: ${refused}`,
+      `stt-stream: Gave up reconnecting after 4 failed attempts (\`reconnect.retries\` is 3): 4 connection attempts in a row were not opened (connection_failed); last: ${refused}`,
       '(is the server running? check --url or STT_STREAM_URL)',
       '',
     ]);

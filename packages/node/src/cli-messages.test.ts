@@ -168,7 +168,7 @@ describe('stt-stream: what it is doing while it connects and streams', () => {
     const refused = `connection_failed: Cannot connect to ws://127.0.0.1:${port}/v1/stt/stream: connect ECONNREFUSED 127.0.0.1:${port}`;
     const lines = r.stderr.split('\n');
     expect(lines[0]).toMatch(new RegExp(`^stt-stream: cannot connect to http://127\\.0\\.0\\.1:${port} \\(${escape(refused)}\\); attempt 2 in \\d\\.\\d s…$`));
-    expect(lines.slice(1)).toEqual([`stt-stream: Gave up reconnecting after 2 failed attempts (reconnect.retries is 1): 2 connection attempts in a row were not opened (connection_failed); last: ${refused}`, '(is the server running? check --url or STT_STREAM_URL)', '']);
+    expect(lines.slice(1)).toEqual([`stt-stream: Gave up reconnecting after 2 failed attempts (\`reconnect.retries\` is 1): 2 connection attempts in a row were not opened (connection_failed); last: ${refused}`, '(is the server running? check --url or STT_STREAM_URL)', '']);
     expect(r.code).toBe(1);
     expect(Date.now() - t0).toBeLessThan(10_000);
   });

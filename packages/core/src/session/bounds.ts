@@ -27,18 +27,18 @@ type BoundSettings = Pick<SessionSettings, 'connectTimeoutMs' | 'stallTimeoutMs'
  * @example
  * ```ts
  * stallOf(conn, 48000, settings, conn.flushedAt + 10_000);
- * // 'the server read nothing for 10000 ms (stallTimeoutMs) while 48000 bytes waited to be sent'
+ * // 'the server read nothing for 10000 ms (`stallTimeoutMs`) while 48000 bytes waited to be sent'
  * ```
  */
 export function stallOf(conn: Connection, buffered: number, s: BoundSettings, now: number): string | null {
   if (!conn.started && now - conn.openedAt >= s.connectTimeoutMs) {
-    return `no \`session.started\` within ${s.connectTimeoutMs} ms of the socket opening (connectTimeoutMs)`;
+    return `no \`session.started\` within ${s.connectTimeoutMs} ms of the socket opening (\`connectTimeoutMs\`)`;
   }
   if (buffered > 0 && now - conn.flushedAt >= s.stallTimeoutMs) {
-    return `the server read nothing for ${s.stallTimeoutMs} ms (stallTimeoutMs) while ${buffered} bytes waited to be sent`;
+    return `the server read nothing for ${s.stallTimeoutMs} ms (\`stallTimeoutMs\`) while ${buffered} bytes waited to be sent`;
   }
   if (conn.endSentAt >= 0 && !conn.sessionEnded && now - Math.max(conn.lastMessageAt, conn.endSentAt, conn.flushedAt) >= s.stallTimeoutMs) {
-    return `no answer to \`end\` for ${s.stallTimeoutMs} ms (stallTimeoutMs)`;
+    return `no answer to \`end\` for ${s.stallTimeoutMs} ms (\`stallTimeoutMs\`)`;
   }
   return null;
 }
@@ -67,5 +67,5 @@ export function endTimeoutMessage(s: BoundSettings, story: string, conn: Connect
     if (buffered > 0) what += `; ${buffered} bytes still waited to be sent`;
   }
   if (!what) what = 'no connection was open';
-  return `No final confirmed new audio for ${s.endTimeoutMs} ms after the end of the audio (endTimeoutMs): ${what}`;
+  return `No final confirmed new audio for ${s.endTimeoutMs} ms after the end of the audio (\`endTimeoutMs\`): ${what}`;
 }

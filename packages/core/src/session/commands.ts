@@ -56,18 +56,26 @@ export interface TranscriptMetrics {
   gapSeconds: number;
 }
 
-/** How far the stream is behind its audio: the `lag` notice. */
+/** How far the stream is behind its audio: the `lag` notice (live sources, `overflow: 'drop-oldest'`). */
 export interface LagInfo {
-  /** `true` when the unsent audio passed {@link LAG_SECONDS}; `false` once it is back to at most one message. */
+  /**
+   * `true` when the audio not yet confirmed passed {@link LAG_SECONDS} (or half
+   * the replay window, if less); `false` once it is back under half of that.
+   */
   behind: boolean;
-  /** Seconds of audio written but not yet handed to the socket. */
+  /** Seconds of audio written but not yet handed to the socket (what the client holds). */
   unsentSeconds: number;
-  /** Seconds of audio written but not yet confirmed by a final. */
+  /** Seconds of audio written but not yet confirmed by a final: how far behind the transcript is. */
   unconfirmedSeconds: number;
 }
 
-/** Unsent audio past this many seconds makes the stream `behind` (a `lag` notice). */
-export const LAG_SECONDS = 1;
+/**
+ * Unconfirmed audio past this many seconds (or half the replay window, if
+ * less) makes a live stream `behind`. Audio handed to the socket may wait in
+ * the kernel's buffers or a proxy's, where the client cannot see it: the
+ * finals that do not come are what shows a slow link.
+ */
+export const LAG_SECONDS = 10;
 
 /** Lifecycle notices the session gives (the transcriber's `events`), but `metrics`, which the wrapper completes. */
 export interface SessionNotices {

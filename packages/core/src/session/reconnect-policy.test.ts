@@ -55,11 +55,11 @@ describe('reconnect policy', () => {
     expect(nextRetry(1, 0, settings, 0, 10, 'x')).toEqual({ delayMs: 100 });
     expect(nextRetry(1, 0, settings, 0, undefined, 'x')).toEqual({ delayMs: 100 });
     expect(nextRetry(1, 5000, settings, 0, 4000, 'x')).toEqual({ delayMs: 4000 }); // 9 s of the 10 s budget
-    expect(nextRetry(1, 0, settings, 0, 3_600_000, 'reconnect.maxRetryTimeMs')).toEqual({
-      reason: 'the server asked to wait 3600 s before trying again (Retry-After), longer than reconnect.maxRetryTimeMs (10000 ms) allows',
+    expect(nextRetry(1, 0, settings, 0, 3_600_000, '`reconnect.maxRetryTimeMs`')).toEqual({
+      reason: 'the server asked to wait 3600 s before trying again (Retry-After), longer than `reconnect.maxRetryTimeMs` (10000 ms) allows',
     });
-    expect(nextRetry(5, 9950, settings, 0, undefined, 'maxRetryTimeMs')).toEqual({
-      reason: '10 s of retrying, and the next attempt would pass maxRetryTimeMs (10000 ms)',
+    expect(nextRetry(5, 9950, settings, 0, undefined, '`maxRetryTimeMs`')).toEqual({
+      reason: '10 s of retrying, and the next attempt would pass `maxRetryTimeMs` (10000 ms)',
     });
   });
 
@@ -72,7 +72,7 @@ describe('reconnect policy', () => {
     const last = policy.decide(drop, ctx());
     expect(last.action).toBe('fail');
     expect(last.action === 'fail' && last.error.message).toBe(
-      'Gave up reconnecting after 4 failed attempts (reconnect.retries is 3): 4 connections in a row were closed with 1006 (connection_lost) right after opening; last: connection_lost: Connection closed (1006): the connection dropped with no close frame',
+      'Gave up reconnecting after 4 failed attempts (`reconnect.retries` is 3): 4 connections in a row were closed with 1006 (connection_lost) right after opening; last: connection_lost: Connection closed (1006): the connection dropped with no close frame',
     );
     expect(last.action === 'fail' && last.error).toMatchObject({ code: 'connection_failed', retryable: false, closeCode: 1006 });
   });
@@ -94,7 +94,7 @@ describe('reconnect policy', () => {
     expect(policy.decide(refused, ctx({ now: 1500, uptimeMs: 0 })).action).toBe('reconnect');
     const d = policy.decide(refused, ctx({ now: 1900, uptimeMs: 0 }));
     expect(d.action === 'fail' && d.error.message).toBe(
-      'Gave up reconnecting after 1.9 s of retrying, and the next attempt would pass reconnect.maxRetryTimeMs (2000 ms): 3 connection attempts in a row were refused with 503 (server_error); last: server_error: Upgrade refused: 503',
+      'Gave up reconnecting after 1.9 s of retrying, and the next attempt would pass `reconnect.maxRetryTimeMs` (2000 ms): 3 connection attempts in a row were refused with 503 (server_error); last: server_error: Upgrade refused: 503',
     );
   });
 
@@ -110,7 +110,7 @@ describe('reconnect policy', () => {
       retryAfterMs: 3_600_000,
       closeCode: 4029,
       message:
-        'Gave up reconnecting after the server asked to wait 3600 s before trying again (Retry-After), longer than reconnect.maxRetryTimeMs (10000 ms) allows: the last connection was closed with 4029 (rate_limited) 0.2 s after opening; last: rate_limited: Connection closed (4029): Slow down',
+        'Gave up reconnecting after the server asked to wait 3600 s before trying again (Retry-After), longer than `reconnect.maxRetryTimeMs` (10000 ms) allows: the last connection was closed with 4029 (rate_limited) 0.2 s after opening; last: rate_limited: Connection closed (4029): Slow down',
     });
   });
 

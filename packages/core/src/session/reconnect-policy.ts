@@ -269,9 +269,9 @@ export class ReconnectPolicy {
     if (this.#incidentStart < 0) this.#incidentStart = ctx.now;
     this.#failures++;
     const { retries } = this.settings;
-    const step = nextRetry(this.#failures, ctx.now - this.#incidentStart, this.settings, this.#random(), err.retryAfterMs, 'reconnect.maxRetryTimeMs');
+    const step = nextRetry(this.#failures, ctx.now - this.#incidentStart, this.settings, this.#random(), err.retryAfterMs, '`reconnect.maxRetryTimeMs`');
     if (this.#failures > retries || step.reason !== undefined) {
-      const why = this.#failures > retries ? `${this.#failures} failed attempts (reconnect.retries is ${retries})` : step.reason!;
+      const why = this.#failures > retries ? `${this.#failures} failed attempts (\`reconnect.retries\` is ${retries})` : step.reason!;
       return {
         action: 'fail',
         error: createSttError('connection_failed', `Gave up reconnecting after ${why}: ${this.story()}; last: ${err.code}: ${err.message}`, {

@@ -653,7 +653,7 @@ describe('SessionCore', () => {
 
   it('SessionCore - a reconnect that is still connecting when the end bound comes fails with timeout then, not at its connect timeout', () => {
     // `end` went at 0 to a server that stopped answering; the stall at 3 s made a reconnect at 3.1 s that never
-    // opened. The stream must fail at 4 s (endTimeoutMs), not at 5.1 s.
+    // opened. The stream must fail at 4 s (`endTimeoutMs`), not at 5.1 s.
     const world = new World(base, () => 0);
     world.write(1);
     world.accept();
@@ -770,7 +770,7 @@ describe('SessionCore', () => {
     expect(world.core.done).toBe(true);
     expect(world.error).toMatchObject({ code: 'connection_failed' });
     expect((world.error as SttError).message).toBe(
-      'Gave up reconnecting after 4 failed attempts (reconnect.retries is 3): 4 connections in a row were closed with 1000 (connection_lost) right after opening; last: connection_lost: Connection closed (1000) before the session ended',
+      'Gave up reconnecting after 4 failed attempts (`reconnect.retries` is 3): 4 connections in a row were closed with 1000 (connection_lost) right after opening; last: connection_lost: Connection closed (1000) before the session ended',
     );
     expect(world.opens).toHaveLength(4); // the first and 3 retries
   });
@@ -812,7 +812,7 @@ describe('SessionCore', () => {
     // The interims keep the connection (it is not silent), not the stream (they confirm nothing).
     expect(world.error).toMatchObject({ code: 'timeout' });
     expect((world.error as SttError).message).toMatch(
-      /^No final confirmed new audio for 4000 ms after the end of the audio \(endTimeoutMs\): the server sent 4\d message\(s\) but no final for new audio \(the last 0\.\d s ago\)$/,
+      /^No final confirmed new audio for 4000 ms after the end of the audio \(`endTimeoutMs`\): the server sent 4\d message\(s\) but no final for new audio \(the last 0\.\d s ago\)$/,
     );
     expect(world.finishedAt).toBeGreaterThanOrEqual(base.endTimeoutMs);
     expect(world.finishedAt).toBeLessThanOrEqual(base.endTimeoutMs + tickOf(base));
@@ -867,7 +867,7 @@ describe('SessionCore', () => {
     for (let i = 0; i < 20; i++) stopped.write(100);
     stopped.advance(base.stallTimeoutMs + tickOf(base));
     const cause = (stopped.notices.find((n) => n.name === 'reconnecting')?.info as SessionNotices['reconnecting'] | undefined)?.cause;
-    expect(cause?.message).toMatch(/^Connection dropped: the server read nothing for 3000 ms \(stallTimeoutMs\) while \d+ bytes waited to be sent$/);
+    expect(cause?.message).toMatch(/^Connection dropped: the server read nothing for 3000 ms \(`stallTimeoutMs`\) while \d+ bytes waited to be sent$/);
   });
 
   it('SessionCore - drop-oldest on a slow link: the writer never waits; past the window the oldest unsent audio goes as one gap, and the times stay exact', () => {

@@ -83,7 +83,8 @@ export class SessionCore {
   readonly #parts: ReceiverParts;
   readonly #intake: Intake;
   readonly #tickMs: number;
-  readonly #messageSamples: number;
+  /** Unconfirmed samples past which a live stream is behind (the `lag` notice). */
+  readonly #lagSamples: number;
 
   #phase: Phase = 'idle';
   #error: Error | null = null;
@@ -122,7 +123,7 @@ export class SessionCore {
       },
     });
     this.#parts = { s: settings, window: this.#window, policy: this.#policy, latency: this.#latency, markers: this.#markers, reader: this.#reader, out: this.out };
-    this.#messageSamples = settings.frameSamples * Math.max(1, settings.messageFrames ?? 1);
+    this.#lagSamples = Math.min(LAG_SECONDS * settings.sampleRate, settings.windowSamples >> 1);
     this.#tickMs = Math.max(25, Math.min(settings.keepAliveMs, settings.stallTimeoutMs, settings.connectTimeoutMs, settings.endTimeoutMs) / 4);
   }
 
@@ -282,6 +283,7 @@ export class SessionCore {
     if (r & Received.overflow) return this.#slowReader();
     if (r & Received.progress) {
       this.#lastProgressAt = now;
+      this.#lag();
       this.#intake.resume(now);
     }
   }
@@ -307,7 +309,7 @@ export class SessionCore {
     }
     if (phase === 'connecting') {
       if (now - this.#attemptAt < s.connectTimeoutMs) return this.out.push(Op.wakeAt, Math.min(this.#attemptAt + s.connectTimeoutMs, endBy));
-      const error = createSttError('timeout', `No connection within ${s.connectTimeoutMs} ms (credentials and handshake; connectTimeoutMs)`);
+      const error = createSttError('timeout', `No connection within ${s.connectTimeoutMs} ms (credentials and handshake; \`connectTimeoutMs\`)`);
       return this.#drop({ kind: 'refused', error }, now);
     }
     conn!.observe(buffered, now);
@@ -383,14 +385,20 @@ export class SessionCore {
     this.#lag();
   }
 
-  /** The `lag` notice, on a change: behind past {@link LAG_SECONDS} of unsent audio, caught up at one message. */
+  /**
+   * The `lag` notice of a live stream (`drop-oldest`), on a change: behind
+   * once the unconfirmed audio passes {@link LAG_SECONDS} or half the window,
+   * caught up once it is back under half of that.
+   */
   #lag(): void {
-    const unsent = this.#window.end - (this.#conn ? this.#conn.sentUpTo : this.#sentUpTo);
-    const rate = this.#s.sampleRate;
-    if (this.#behind ? unsent > this.#messageSamples : unsent <= LAG_SECONDS * rate) return;
+    if (this.#s.overflow !== 'drop-oldest') return;
+    const window = this.#window;
+    const unconfirmed = window.end - window.committed();
+    if (this.#behind ? unconfirmed > this.#lagSamples >> 1 : unconfirmed <= this.#lagSamples) return;
     this.#behind = !this.#behind;
-    const unconfirmed = Math.max(0, this.#window.end - this.#window.committed());
-    this.out.notice('lag', { behind: this.#behind, unsentSeconds: unsent / rate, unconfirmedSeconds: unconfirmed / rate });
+    const rate = this.#s.sampleRate;
+    const unsent = window.end - (this.#conn ? this.#conn.sentUpTo : this.#sentUpTo);
+    this.out.notice('lag', { behind: this.#behind, unsentSeconds: Math.max(0, unsent) / rate, unconfirmedSeconds: unconfirmed / rate });
   }
 
   // ---- delivering ------------------------------------------------------------

@@ -152,9 +152,10 @@ export interface TranscriberEvents {
   /** After every final: its latency and the stream's figures so far. */
   metrics: (metrics: TranscriptMetrics) => void;
   /**
-   * The stream fell behind its audio (`behind: true`: more than a second of
-   * it written and not yet sent: a slow link, a reconnect) or caught up
-   * again (`behind: false`: at most one message waits).
+   * A live stream (`overflow: 'drop-oldest'`) fell behind its audio
+   * (`behind: true`: more than 10 s of it, or half the replay window, not yet
+   * confirmed by a final: a slow link, a backlogged gateway, a reconnect) or
+   * caught up again (`behind: false`: back under half of that).
    */
   lag: (info: LagInfo) => void;
 }
