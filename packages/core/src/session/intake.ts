@@ -23,7 +23,7 @@ export interface IntakeHost {
   connectIfIdle(now: number): void;
   /** Audio came in: send what can go. */
   appended(now: number): void;
-  /** Unsent audio the window let go: report it. */
+  /** Unsent audio the window let go: report it (one span, once the dropping stopped). */
   lost(gap: Gap): void;
   /** A finalize at the end of what was written (the one asked for during the write). */
   finalize(now: number): void;
@@ -48,6 +48,8 @@ export class Intake {
   #pending: Int16Array | null = null;
   #pendingAt = 0;
   #finalizeAfter = false;
+  /** Unsent audio dropped so far in one run of overflowing writes: reported as one gap when the run ends. */
+  #gap: Gap | null = null;
 
   constructor(s: SessionSettings, window: ReplayWindow, reader: Reader, out: Outbox, host: IntakeHost) {
     this.#s = s;
@@ -84,6 +86,14 @@ export class Intake {
   /** The stream is over: nothing more is taken in. */
   clear(): void {
     this.#pending = null;
+    this.#gap = null;
+  }
+
+  /** Reports the gap of a run of dropped audio now (the connection ended, the writer ended). */
+  flushGap(): void {
+    const gap = this.#gap;
+    this.#gap = null;
+    if (gap) this.#host.lost(gap);
   }
 
   /** Takes in what it can of the pending write; `true` when all of it is in. */
@@ -129,11 +139,16 @@ export class Intake {
     if (conn) {
       const gap = window.skipUnsent(conn.sentUpTo);
       if (gap) {
-        // A live source on a slow link: the oldest unsent audio went. The connection goes on from what is left.
+        // A live source on a slow link: the oldest unsent audio went. The connection goes on from what is left,
+        // and the drops of one spell (a write at a time) make one gap.
         conn.spans.jump(conn.sentSamples, gap.end);
         conn.sentUpTo = gap.end;
-        this.#host.lost(gap);
-      }
+        if (this.#gap?.end === gap.start) this.#gap.end = gap.end;
+        else {
+          this.flushGap();
+          this.#gap = gap;
+        }
+      } else this.flushGap();
     }
     if (window.releasable) window.release();
     this.#host.appended(now);

@@ -125,7 +125,9 @@ export class ReplayWindow extends ReplayBuffer {
   skipUnsent(sentUpTo: number): Gap | null {
     if (this.start <= sentUpTo) return null;
     const gap = { start: sentUpTo, end: this.start };
-    this.#reported.push(gap);
+    const last = this.#reported[this.#reported.length - 1];
+    if (last?.end === gap.start) last.end = gap.end;
+    else this.#reported.push({ ...gap });
     this.gapSamples += gap.end - gap.start;
     return gap;
   }

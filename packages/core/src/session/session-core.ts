@@ -199,6 +199,7 @@ export class SessionCore {
     this.#ending = true;
     if (this.#window.end === 0) return this.#finish(null); // nothing was ever written: no session to end
     this.#conn?.observe(buffered, now);
+    this.#intake.flushGap();
     this.#markers.add(this.#window.end, 'end');
     this.#kick(now);
   }
@@ -344,6 +345,7 @@ export class SessionCore {
 
   #drop(cause: DropCause, now: number, conn: Connection | null = null): void {
     this.#id++; // nothing more from that connection
+    this.#intake.flushGap();
     this.#phase = 'waiting';
     if (conn) this.#sentUpTo = conn.sentUpTo;
     const end = this.#window.end;
