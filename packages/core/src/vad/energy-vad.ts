@@ -35,10 +35,10 @@ const RAMP_DB = 3;
 const FLOOR_DOWN = 0.3;
 /** How fast a noise floor rises under louder chunks, in dB per second. */
 const FLOOR_UP_DB_PER_S = 1.5;
-/** A band whose level stayed within this range (dB) over two blocks is steady (noise): its floor rises to their minimum at once. */
+/** A band whose level stayed within this range (dB) over the last block and the current one is steady (noise): its floor rises to their minimum at once. */
 const STEADY_DB = 5;
 /** One block of the steadiness test, in ms (the test spans this block and the one before). */
-const BLOCK_MS = 250;
+const BLOCK_MS = 500;
 /** The analysis rate is the input rate divided by the largest whole number that keeps it at or above this (Hz). */
 const ANALYSIS_MIN_RATE = 8000;
 /** The two bands: voice (HIGH_PASS_HZ to SPLIT_HZ) and upper (SPLIT_HZ to half the analysis rate). */
@@ -56,14 +56,16 @@ const LEVEL_MIN_DB = -120;
  * probability rises from 0 to 1 as the better band goes from `marginDb` −
  * 3 dB to `marginDb` + 3 dB above its floor. A floor follows quieter chunks
  * quickly and rises under louder ones by 1.5 dB a second, so that a
- * sentence barely moves it; a level that stays within 5 dB for half a
- * second (a fan, a line that starts after digital silence, a noise that
- * got louder) is noise, and the floor rises to it at once. Two bands make
- * it robust to coloured noise: a low rumble swamps the voice band but not
- * the upper one; hiss the reverse.
+ * sentence barely moves it; a level that stays within 5 dB for 0.5 to 1 s
+ * (a fan, a line that starts after digital silence, a noise that got
+ * louder) is noise, and the floor rises to it at once. Two bands make it
+ * robust to coloured noise: a low rumble swamps the voice band but not the
+ * upper one; hiss the reverse.
  *
  * It answers for energy, not for voice: a tone, music or a knock is
- * "speech" to it (the gate's `minSpeechMs` lets clicks and knocks pass).
+ * "speech" to it until it has lasted 0.5 to 1 s at one level (so a note or
+ * a vowel held that long is too); the gate's `minSpeechMs` lets clicks and
+ * key presses pass.
  * Any sample rate from 8 to 48 kHz.
  *
  * @throws TypeError or RangeError naming a bad option.

@@ -84,8 +84,8 @@ export const SPEECH_GATE_DEFAULTS = Object.freeze({
  * So the audio from each `speech_started` to its `speech_ended` holds every
  * run that counted, with the pre-roll before the first and the hangover
  * after the last. Positions must not go back; a jump forward (audio not
- * fed) is allowed, and a jump inside speech followed by speech keeps
- * speaking.
+ * fed) is allowed: the hangover is measured in positions, so a jump longer
+ * than it ends speech inside the jump.
  *
  * @example 20 ms chunks at 16 kHz
  * ```ts
