@@ -5,18 +5,19 @@
 // `createEnergyVad`), WebRTC's VAD in WebAssembly and Silero (ONNX). The material is built
 // here (bench/lib/vad-material.mjs). Prints one JSON line (the last of stdout).
 //
-//   node bench/vad-quality.mjs [--rates 16000,8000] [--cpu-rounds 5] [--quick]
+//   node bench/vad-quality.mjs [--rates 16000,8000] [--cpu-rates 16000,8000,48000] [--cpu-rounds 5] [--quick]
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildDir, buildSubjects } from './lib/build.mjs';
 import { median } from './lib/util.mjs';
-import { FRAME_MS, NOISES, SNRS, SPEECH_LEVEL_DB, TAIL_SILENCE, TRUTH_BRIDGE_MS, TRUTH_RANGE_DB, UTTERANCES, buildMaterial, mix, segments } from './lib/vad-material.mjs';
+import { FRAME_MS, NOISES, SNRS, SPEECH_LEVEL_DB, TAIL_SILENCE, TRUTH_BRIDGE_MS, TRUTH_RANGE_DB, UNSTEADY, UTTERANCES, buildMaterial, edgeCases, mix, segments } from './lib/vad-material.mjs';
 import { createSileroVad, createWebRtcVad } from './lib/vad-detectors.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const quick = args.includes('--quick');
 const RATES = opt('--rates', '16000,8000').split(',').map(Number);
+const CPU_RATES = opt('--cpu-rates', '16000,8000,48000').split(',').map(Number);
 const CPU_ROUNDS = Number(opt('--cpu-rounds', quick ? 1 : 5));
 const log = (...a) => console.error('[vad]', ...a);
 
@@ -33,8 +34,10 @@ const DETECTORS = [
   { name: 'silero-v5', make: () => createSileroVad({ version: 'v5', runtime: 'node' }) },
   { name: 'silero-v6', make: () => createSileroVad({ version: 'v6', runtime: 'node' }) },
 ];
+/** The pre-roll × hangover grid run for the default detector (ms). */
+const GATE_GRID = { preRollMs: [100, 150, 200, 300], hangoverMs: [200, 300, 400, 500] };
 
-/** Probability of each of the detector's chunks over `samples`. */
+/** Probability of each of the detector's chunks over `samples`, fed as a stream would feed it. */
 async function probabilities(det, samples, rate) {
   const n = Math.max(1, Math.round((rate * det.frameMs) / 1000));
   const count = Math.floor(samples.length / n);
@@ -48,9 +51,13 @@ async function probabilities(det, samples, rate) {
   return { probs, n };
 }
 
-/** Per 10 ms frame: whether the gate (default options) would send it; and the raw decision (p ≥ threshold). */
-function decisions({ probs, n }, rate, frames) {
-  const gate = new SpeechGate({ sampleRate: rate });
+/**
+ * Per 10 ms frame: whether the gate would send it (a frame is sent when its middle lies
+ * between a `speech_started` and its `speech_ended`), and the raw decision (its chunk's
+ * probability ≥ the threshold, no gate).
+ */
+function decisions({ probs, n }, rate, frames, gateOptions = {}) {
+  const gate = new SpeechGate({ sampleRate: rate, ...gateOptions });
   const spans = [];
   let open = -1;
   for (let c = 0; c < probs.length; c++) {
@@ -61,13 +68,13 @@ function decisions({ probs, n }, rate, frames) {
   if (gate.finish(probs.length * n)) spans.push([open, gate.eventPosition]);
   const f = Math.round((rate * FRAME_MS) / 1000);
   const sent = new Uint8Array(frames);
-  for (const [a, b] of spans) for (let i = Math.ceil((a - f / 2) / f); i < frames && i * f + f / 2 < b; i++) if (i >= 0) sent[i] = 1;
+  for (const [a, b] of spans) for (let i = Math.max(0, Math.ceil((a - f / 2) / f)); i < frames && i * f + f / 2 < b; i++) sent[i] = 1;
   const raw = new Uint8Array(frames);
   for (let i = 0; i < frames; i++) {
     const c = Math.floor((i * f + f / 2) / n);
     raw[i] = c < probs.length && probs[c] >= gate.threshold ? 1 : 0;
   }
-  return { sent, raw, spans };
+  return { sent, raw, opens: spans.length };
 }
 
 /** Confusion counts of `pred` against `truth`, and the truth segments not wholly covered. */
@@ -87,45 +94,59 @@ function score(pred, truth) {
 
 const add = (a, b) => (a ? Object.fromEntries(Object.keys(b).map((k) => [k, a[k] + b[k]])) : { ...b });
 const summary = (c) => ({ ...c, recall: c.tp / (c.tp + c.fn), precision: c.tp / (c.tp + c.fp), sent: (c.tp + c.fp) / c.frames });
+const evaluate = (prob, rate, truth, gateOptions) => {
+  const dec = decisions(prob, rate, truth.length, gateOptions);
+  return { gated: summary(score(dec.sent, truth)), raw: summary(score(dec.raw, truth)), opens: dec.opens };
+};
 
 // ---- quality ----
-log(`building material at ${RATES.join(', ')} Hz (espeak-ng, sox)`);
-const material = buildMaterial(RATES, dtmfWav);
+const allRates = [...new Set([...RATES, ...CPU_RATES])];
+log(`building material at ${allRates.join(', ')} Hz (espeak-ng, sox)`);
+const material = buildMaterial(allRates, dtmfWav);
 const quality = {};
 for (const rate of RATES) {
   const m = material[rate];
-  const frames = m.truth.length;
-  const signals = [['clean', null, Infinity], ...NOISES.flatMap((color) => SNRS.map((snr) => [color, m.noise[color], snr]))];
-  const dtmfFrames = m.dtmf.truth.length;
-  const dtmfSignals = [['clean', null, Infinity], ['white', m.noise.white, 10]];
+  const signals = [
+    ['clean', null, Infinity],
+    ...NOISES.flatMap((color) => SNRS.map((snr) => [color, m.noise[color], snr])),
+    ...UNSTEADY.map((kind) => [kind, m.noise[kind], 10]),
+  ];
+  const edges = edgeCases(m, rate);
+  const dtmf = [['clean', null, Infinity], ['white', m.noise.white, 10]];
   for (const d of DETECTORS) {
-    const row = (quality[rate] ??= {})[d.name] = { speech: {}, dtmf: {} };
-    for (const [color, noise, snr] of signals) {
-      const { samples, clipped } = mix(m.clean, m.truth, noise, snr, rate);
-      const det = await d.make();
-      const dec = decisions(await probabilities(det, samples, rate), rate, frames);
-      det.release?.();
-      row.speech[`${color} ${snr}`] = { color, snr, clippedSamples: clipped, gated: summary(score(dec.sent, m.truth)), raw: summary(score(dec.raw, m.truth)) };
+    const row = ((quality[rate] ??= {})[d.name] = { speech: {}, edge: {}, dtmf: {} });
+    for (const [noise, samples, snr] of signals) {
+      const prob = await probabilities(await d.make(), mix(m.clean, m.truth, samples, snr, rate).samples, rate);
+      row.speech[`${noise} ${snr}`] = { noise, snr, ...evaluate(prob, rate, m.truth) };
+      if (d.name === 'energy' && NOISES.includes(noise)) {
+        // The gate grid, on the default detector's probabilities.
+        for (const pre of GATE_GRID.preRollMs) {
+          for (const hang of GATE_GRID.hangoverMs) {
+            const key = `${pre}/${hang}`;
+            const g = ((row.gateGrid ??= {})[key] ??= {});
+            g[snr] = add(g[snr], score(decisions(prob, rate, m.truth.length, { preRollMs: pre, hangoverMs: hang }).sent, m.truth));
+          }
+        }
+      }
     }
-    for (const [color, noise, snr] of dtmfSignals) {
-      const { samples } = mix(m.dtmf.clean, m.dtmf.truth, noise?.subarray(0, m.dtmf.clean.length), snr, rate);
-      const det = await d.make();
-      const dec = decisions(await probabilities(det, samples, rate), rate, dtmfFrames);
-      det.release?.();
-      row.dtmf[`${color} ${snr}`] = { color, snr, gated: summary(score(dec.sent, m.dtmf.truth)), raw: summary(score(dec.raw, m.dtmf.truth)) };
+    for (const [name, { samples, truth }] of Object.entries(edges)) row.edge[name] = evaluate(await probabilities(await d.make(), samples, rate), rate, truth);
+    for (const [noise, samples, snr] of dtmf) {
+      const { samples: mixed } = mix(m.dtmf.clean, m.dtmf.truth, samples?.subarray(0, m.dtmf.clean.length), snr, rate);
+      row.dtmf[`${noise} ${snr}`] = { noise, snr, ...evaluate(await probabilities(await d.make(), mixed, rate), rate, m.dtmf.truth) };
     }
-    // Pooled over the three noises at each SNR.
+    // Pooled over the three steady noises at each SNR (and clean).
     row.pooled = {};
     for (const snr of [Infinity, ...SNRS]) {
       let g = null;
       let r = null;
       for (const v of Object.values(row.speech)) {
-        if (v.snr !== snr) continue;
+        if (v.snr !== snr || !(v.noise === 'clean' || NOISES.includes(v.noise))) continue;
         g = add(g, v.gated);
         r = add(r, v.raw);
       }
       row.pooled[snr] = { gated: summary(g), raw: summary(r) };
     }
+    if (row.gateGrid) for (const g of Object.values(row.gateGrid)) for (const snr of Object.keys(g)) g[snr] = summary(g[snr]);
     const p10 = row.pooled[10].gated;
     log(`${rate} Hz ${d.name}: 10 dB recall ${p10.recall.toFixed(3)} precision ${p10.precision.toFixed(3)} sent ${p10.sent.toFixed(3)}`);
   }
@@ -136,7 +157,7 @@ for (const rate of RATES) {
 // process.cpuUsage() (user + system, every thread); rounds interleave the subjects. Baseline:
 // the plain copy of the same samples, 100 ms frames `TypedArray.set` into one buffer.
 const cpu = {};
-for (const rate of RATES) {
+for (const rate of CPU_RATES) {
   const m = material[rate];
   const { samples } = mix(m.clean, m.truth, m.noise.white, 10, rate);
   const seconds = samples.length / rate;
@@ -144,27 +165,19 @@ for (const rate of RATES) {
   const frames100 = [];
   for (let i = 0; i + frame <= samples.length; i += frame) frames100.push(samples.subarray(i, i + frame));
   const sink = new Int16Array(frame);
+  const silero = rate === 8000 || rate === 16000; // Silero takes 8 and 16 kHz only
   const subjects = {
     copy: async () => {
       for (const f of frames100) sink.set(f);
     },
     energy: await chunked(() => createEnergyVad(), samples, rate),
-    'energy + gate (VoiceActivity, 100 ms frames)': await (async () => {
-      const va = new VoiceActivity({ sampleRate: rate, onEvent: () => {} });
-      return async () => {
-        va.reset();
-        let pos = 0;
-        for (const f of frames100) {
-          va.push(f, pos);
-          pos += f.length;
-        }
-        va.finish();
-      };
-    })(),
+    'energy + gate (VoiceActivity, 100 ms frames)': voiceActivity(frames100, rate),
     'webrtc-3': await chunked(() => createWebRtcVad({ mode: 3, frameMs: 30 }), samples, rate),
     'webrtc-3 (10 ms)': await chunked(() => createWebRtcVad({ mode: 3, frameMs: 10 }), samples, rate),
-    'silero-v5 (onnxruntime-node)': await chunked(() => createSileroVad({ version: 'v5', runtime: 'node' }), samples, rate),
-    'silero-v5 (onnxruntime-web)': await chunked(() => createSileroVad({ version: 'v5', runtime: 'web' }), samples, rate),
+    ...(silero && {
+      'silero-v5 (onnxruntime-node)': await chunked(() => createSileroVad({ version: 'v5', runtime: 'node' }), samples, rate),
+      'silero-v5 (onnxruntime-web)': await chunked(() => createSileroVad({ version: 'v5', runtime: 'web' }), samples, rate),
+    }),
   };
   // Warm-up (0.5 s of passes, so the JIT has settled), then enough repetitions for about 0.3 s of CPU each.
   const reps = {};
@@ -212,10 +225,25 @@ async function chunked(make, samples, rate) {
       };
 }
 
+/** What the session will run: the default detector and gate behind VoiceActivity, fed 100 ms wire frames. */
+function voiceActivity(frames, rate) {
+  const va = new VoiceActivity({ sampleRate: rate, onEvent: () => {} });
+  return async () => {
+    va.reset();
+    let pos = 0;
+    for (const f of frames) {
+      va.push(f, pos);
+      pos += f.length;
+    }
+    va.finish();
+  };
+}
+
 console.log(
   JSON.stringify({
     settings: {
       rates: RATES,
+      cpuRates: CPU_RATES,
       cpuRounds: CPU_ROUNDS,
       gate: SPEECH_GATE_DEFAULTS,
       energy: ENERGY_VAD_DEFAULTS,
@@ -227,6 +255,8 @@ console.log(
       tailSilence: TAIL_SILENCE,
       speechSeconds: Object.fromEntries(RATES.map((r) => [r, (material[r].truth.reduce((a, b) => a + b, 0) * FRAME_MS) / 1000])),
       totalSeconds: Object.fromEntries(RATES.map((r) => [r, material[r].clean.length / r])),
+      dtmfSpeechSeconds: Object.fromEntries(RATES.map((r) => [r, (material[r].dtmf.truth.reduce((a, b) => a + b, 0) * FRAME_MS) / 1000])),
+      dtmfSeconds: Object.fromEntries(RATES.map((r) => [r, material[r].dtmf.clean.length / r])),
     },
     quality,
     cpu,

@@ -24,6 +24,9 @@ export const UTTERANCES = [
 ];
 export const TAIL_SILENCE = 1.5;
 export const NOISES = ['white', 'pink', 'brown'];
+/** Noises that are not steady, mixed at 10 dB only. */
+export const UNSTEADY = ['typing', 'music'];
+const MELODY = ['C4', 'E4', 'G4', 'C5', 'A4', 'F4', 'D4', 'G4'];
 export const SNRS = [20, 10, 5];
 /** Active speech level of the clean signal (dBFS, RMS over its speech frames against full scale): a usual microphone level, with headroom for the noise. */
 export const SPEECH_LEVEL_DB = -26;
@@ -59,6 +62,18 @@ export function readWav(path) {
     at += 8 + size + (size & 1);
   }
   throw new Error(`${path}: no data chunk`);
+}
+
+/** A deterministic PRNG (mulberry32). */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** Drops leading and trailing digital silence (espeak-ng's own, so that the silences between utterances are the stated ones). */
@@ -169,6 +184,27 @@ export function buildMaterial(rates, dtmfWav) {
         const p = power(s, null, 1);
         noise[color] = Float64Array.from(s, (x) => x / Math.sqrt(p)); // unit power
       }
+      // Noise that is not steady: key presses (8 ms clicks of sox's white noise, 80 to 300 ms
+      // apart, as typing) and music (a plucked melody from sox, looped).
+      const click = join(dir, `click-${rate}.wav`);
+      run('sox', ['-R', '-n', '-r', String(rate), '-b', '16', '-c', '1', click, 'synth', '0.008', 'whitenoise', 'fade', 'l', '0', '0.008', '0.008']);
+      const clickSamples = readWav(click).samples;
+      const typing = new Float64Array(length);
+      const random = prng(27);
+      for (let t = 0; t < length; t += Math.round((0.08 + 0.22 * random()) * rate)) for (let k = 0; k < clickSamples.length && t + k < length; k++) typing[t + k] = clickSamples[k];
+      const notes = MELODY.map((note, i) => {
+        const f = join(dir, `note${i}-${rate}.wav`);
+        run('sox', ['-R', '-n', '-r', String(rate), '-b', '16', '-c', '1', f, 'synth', '0.3', 'pluck', note]);
+        return f;
+      });
+      const melodyFile = join(dir, `melody-${rate}.wav`);
+      run('sox', ['-R', ...notes, melodyFile]);
+      const melody = readWav(melodyFile).samples;
+      const music = Float64Array.from({ length }, (_, i) => melody[i % melody.length]);
+      for (const [name, s] of [['typing', typing], ['music', music]]) {
+        const p = power(s, null, 1);
+        noise[name] = s.map((x) => x / Math.sqrt(p));
+      }
       // The DTMF fixture: its tones are what the emulator's tone engine hears as words.
       const dtmfAt = join(dir, `dtmf-${rate}.wav`);
       run('sox', ['-R', '-D', dtmfWav.wav, '-r', String(rate), '-b', '16', dtmfAt]);
@@ -195,4 +231,35 @@ export function mix(clean, truth, noise, snrDb, sampleRate) {
     out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
   }
   return { samples: out, clipped };
+}
+
+/**
+ * The edge cases of a live stream, each with its truth: pink noise at 10 dB SNR that starts
+ * after 3 s of digital silence (a microphone's first buffers); pink noise that steps up 20 dB
+ * halfway (30 dB SNR, then 10); the speech from its very first sample (the leading silence
+ * cut), pink noise at 10 dB.
+ */
+export function edgeCases(m, rate) {
+  const n = Math.round((rate * FRAME_MS) / 1000);
+  const g = (snr) => Math.sqrt(power(m.clean, m.truth, n) / 10 ** (snr / 10));
+  const length = m.clean.length;
+  const build = (len, at) => {
+    const out = new Int16Array(len);
+    for (let i = 0; i < len; i++) {
+      const v = Math.round(at(i));
+      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
+    return out;
+  };
+  const pink = m.noise.pink;
+  const half = Math.floor(length / 2);
+  const cut = Math.round(UTTERANCES[0].silenceBefore * rate);
+  return {
+    'noise after digital silence': { samples: build(length, (i) => m.clean[i] + (i < 3 * rate ? 0 : g(10) * pink[i])), truth: m.truth },
+    'noise steps up 20 dB': { samples: build(length, (i) => m.clean[i] + (i < half ? g(30) : g(10)) * pink[i]), truth: m.truth },
+    'speech from the first sample': {
+      samples: build(length - cut, (i) => m.clean[i + cut] + g(10) * pink[i + cut]),
+      truth: m.truth.subarray(Math.round(cut / n)),
+    },
+  };
 }
