@@ -26,7 +26,7 @@ export interface EnergyVadOptions {
   minLevelDb?: number;
 }
 
-/** The defaults of {@link EnergyVadOptions}; how they were chosen: bench/ANALYSIS.md ("Voice activity"). */
+/** The defaults of {@link EnergyVadOptions}; how they were chosen: bench/ANALYSIS.md in the repository (row 9). */
 export const ENERGY_VAD_DEFAULTS = Object.freeze({ frameMs: 20, marginDb: 6, minLevelDb: -60 });
 
 /** Half the width of the probability ramp around `marginDb`, in dB. */

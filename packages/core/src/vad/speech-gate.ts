@@ -55,7 +55,7 @@ export interface SpeechGateOptions {
   minSpeechMs?: number;
 }
 
-/** The defaults of {@link SpeechGateOptions}: why each is what it is, see bench/ANALYSIS.md ("Voice activity"). */
+/** The defaults of {@link SpeechGateOptions}; how they were chosen: bench/ANALYSIS.md in the repository (row 9). */
 export const SPEECH_GATE_DEFAULTS = Object.freeze({
   threshold: 0.5,
   endThreshold: 0.35,
@@ -113,9 +113,9 @@ export class SpeechGate {
   #next = -1;
   /** The lowest position a start may be reported at. */
   #floor = 0;
-  /** While silent: the first position of the current run of speech chunks, -1 for none. */
+  /** The first position of the current run of speech chunks (at or above `threshold` while silent, `endThreshold` while speaking), -1 for none. */
   #runStart = -1;
-  /** While silent: where the current run of speech chunks ends. */
+  /** Where the current run of speech chunks ends. */
   #runEnd = -1;
   /** While speaking: the end of the last speech chunk. */
   #lastSpeechEnd = 0;
