@@ -11,6 +11,7 @@ const src = (pkg: string, file = 'index.ts') => fileURLToPath(new URL(`./package
 export const alias = {
   '@stt-stream/core/internal': src('core', 'internal.ts'),
   '@stt-stream/core/resampler': src('core', 'resampler.ts'),
+  '@stt-stream/core/vad': src('core', 'vad.ts'),
   '@stt-stream/core': src('core'),
   '@stt-stream/node': src('node'),
   '@stt-stream/browser': src('browser'),

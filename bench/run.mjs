@@ -4,7 +4,7 @@
 // server always in another process. Writes bench/RESULTS.md and
 // bench/out/results.json. Never part of the test command.
 //
-//   node bench/run.mjs [--only pipeline,bulk,concurrency,steady,stall,weight,telephony,latency] [--quick]
+//   node bench/run.mjs [--only pipeline,vad,bulk,concurrency,steady,stall,weight,telephony,latency] [--quick]
 //     [--reps N] [--bulk-seconds S] [--sessions 200,500] [--conc-seconds S] [--stall-ms MS]
 //     [--calls N]   (telephony; default 200, or the first of --sessions when that is given)
 //     [--latency-sessions N]   (latency: sessions of ours against the confirming engine; default as --calls; for --conc-seconds S)
@@ -14,6 +14,7 @@
 //     [--steady-warmup S] [--steady-reps N]   (steady: the confirming and retaining subjects of row 3 at the first
 //                           --sessions count after S s of paced sending, default 60, when every process's young
 //                           generation has grown to its size in a long-running service; N rounds, default 1)
+//     [--vad-rates 16000,8000]   (vad: the rates of the quality tables; needs espeak-ng and sox)
 //     [--out DIR]   (write results.json and RESULTS.md into DIR instead of bench/out and bench/, e.g. for a quick look)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildSubjects, benchDir } from './lib/build.mjs';
@@ -24,7 +25,7 @@ import { writeResults } from './lib/report.mjs';
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const quick = args.includes('--quick');
-const ALL_ROWS = 'pipeline,bulk,concurrency,steady,stall,weight,telephony,latency';
+const ALL_ROWS = 'pipeline,vad,bulk,concurrency,steady,stall,weight,telephony,latency';
 const only = new Set(opt('--only', ALL_ROWS).split(','));
 const fullRun = ALL_ROWS.split(',').every((r) => only.has(r));
 const REPS = Number(opt('--reps', quick ? 1 : 3));
@@ -42,6 +43,7 @@ const LATENCY_SESSIONS = Number(opt('--latency-sessions', CALLS));
 const FRAME_MS = opt('--frame-ms', '100,20').split(',').map(Number);
 const CONC_SUBJECTS = opt('--conc-subjects', null)?.split(',');
 const CONC_SCHEMES = opt('--conc-schemes', 'ws,wss').split(',');
+const VAD_RATES = opt('--vad-rates', '16000,8000');
 const OUT_DIR = opt('--out', null);
 const CONC_KEYS = ['cpuSeconds', 'p50LatenessMs', 'p99LatenessMs', 'maxLatenessMs', 'peakRss', 'newSpaceBytes', 'window', 'framesOnWire', 'endFailures'];
 const log = (...a) => console.error('[bench]', ...a);
@@ -82,6 +84,12 @@ const env = { NODE_EXTRA_CA_CERTS: tls.cert };
 if (only.has('pipeline')) {
   log('row 1: core pipeline and resampler');
   results.pipeline = await runNode('pipeline.mjs', ['--rounds', quick ? 3 : 7, '--seconds', quick ? 20 : 60], { timeoutMs: 600_000 });
+}
+
+if (only.has('vad')) {
+  // Row 9: voice activity detection, quality and CPU (one process, no server; bench/vad-quality.mjs).
+  log('row 9: voice activity detection');
+  results.vad = await runNode('vad-quality.mjs', ['--rates', VAD_RATES, '--cpu-rounds', quick ? 1 : 5], { timeoutMs: 900_000 });
 }
 
 let server = null;

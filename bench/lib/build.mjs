@@ -15,6 +15,8 @@ const entries = {
            export { ReplayBuffer } from '@stt-stream/core/internal';
            export { createWsTransport } from '@stt-stream/node';`,
   emulator: `export { startEmulator, withFault } from '@stt-stream/emulator';`,
+  // Row 9: voice activity detection.
+  vad: `export * from '@stt-stream/core/vad';`,
 };
 
 export async function buildSubjects() {

@@ -29,8 +29,8 @@ export function writeResults(res, file) {
   if (res.lastPartialRun) out.push(`**Last partial run** (rows ${res.lastPartialRun.rows.join(', ')}): ${res.lastPartialRun.date}, load ${res.lastPartialRun.loadavgAtStart.join(' / ')}.`);
   out.push('');
   out.push('## How to rerun\n');
-  out.push('```sh\npnpm install\npnpm bench                       # everything (over an hour; rows 3 and 3s most of it): writes bench/RESULTS.md and bench/out/results.json\npnpm bench -- --only pipeline,weight   # some rows; other rows keep their last numbers\nnode bench/run.mjs --only telephony    # row 7 alone (200 calls; --calls N, --conc-seconds S)\nnode bench/run.mjs --only latency      # row 8 alone (200 sessions; --latency-sessions N, --conc-seconds S)\npnpm bench -- --quick            # a smoke run (short, 1 rep)\nnode bench/size-check.mjs        # the CI size check of the browser entry\n```\n');
-  out.push('The subjects are bundled from the workspace sources (`source` condition) into `bench/.build/` at start, so a run measures the tree as it is. `sox` is used for the resampler reference when installed; `openssl` makes the self-signed certificate for `wss://`.\n');
+  out.push('```sh\npnpm install\npnpm bench                       # everything (over an hour; rows 3 and 3s most of it): writes bench/RESULTS.md and bench/out/results.json\npnpm bench -- --only pipeline,weight   # some rows; other rows keep their last numbers\nnode bench/run.mjs --only telephony    # row 7 alone (200 calls; --calls N, --conc-seconds S)\nnode bench/run.mjs --only latency      # row 8 alone (200 sessions; --latency-sessions N, --conc-seconds S)\nnode bench/run.mjs --only vad          # row 9 alone (about 3 minutes; needs espeak-ng and sox)\npnpm bench -- --quick            # a smoke run (short, 1 rep)\nnode bench/size-check.mjs        # the CI size check of the browser entry\n```\n');
+  out.push('The subjects are bundled from the workspace sources (`source` condition) into `bench/.build/` at start, so a run measures the tree as it is. `sox` is used for the resampler reference when installed (row 9 needs it, and `espeak-ng`); `openssl` makes the self-signed certificate for `wss://`.\n');
 
   const p = res.pipeline;
   if (p) {
@@ -212,6 +212,8 @@ export function writeResults(res, file) {
     targets.push(['latency: SDK latencyMs never below the return leg by server timestamps (beyond 1 ms)', int(lat.sdkBelowReturnLeg), lat.sdkBelowReturnLeg === 0]);
   }
 
+  if (res.vad) writeVad(res.vad, out, targets);
+
   const w = res.weight;
   if (w) {
     out.push('\n## 6. Weight\n');
@@ -231,4 +233,55 @@ export function writeResults(res, file) {
   const analysis = new URL('../ANALYSIS.md', import.meta.url);
   if (existsSync(analysis)) out.push('', readFileSync(analysis, 'utf8').trim());
   writeFileSync(file, `${out.join('\n')}\n`);
+}
+
+/** Row 9: voice activity detection (bench/vad-quality.mjs). */
+function writeVad(v, out, targets) {
+  const s = v.settings;
+  const g = s.gate;
+  const cell = (x) => (x ? `${f(x.recall, 3)} / ${f(x.precision, 2)} / ${f(x.sent, 2)}` : '–');
+  const rp = (x) => (x ? `${f(x.recall, 3)} / ${f(x.precision, 2)}` : '–');
+  const snrName = (snr) => (snr === 'Infinity' || snr === Infinity ? 'clean' : `${snr} dB`);
+  // Keys that look like integers come out of an object in ascending order: use the run's own order.
+  const rates = s.rates.map(String).filter((r) => r in v.quality);
+  const first = rates[0];
+  out.push('\n## 9. Voice activity detection: quality against known speech, and CPU per second of audio\n');
+  out.push(
+    `Material built at bench time (bench/lib/vad-material.mjs): ${s.utterances.length} utterances from \`espeak-ng\` (${[...new Set(s.utterances.map((u) => u.voice))].join(', ')}; ${Math.min(...s.utterances.map((u) => u.wpm))} to ${Math.max(...s.utterances.map((u) => u.wpm))} words a minute; levels from ${Math.min(...s.utterances.map((u) => u.gainDb))} to +${Math.max(...s.utterances.map((u) => u.gainDb))} dB of each other), resampled by \`sox\`, with silences of ${s.utterances.map((u) => u.silenceBefore).join(', ')} s before them and ${s.tailSilence} s after: ${f(s.totalSeconds[first], 1)} s, ${f(s.speechSeconds[first], 1)} s of it speech. ` +
+      `**Known speech**: the 10 ms frames where espeak-ng's clean output is within ${s.truthRangeDb} dB of its loudest frame, gaps under ${s.truthBridgeMs} ms filled (a stop, a comma); its silences are digital zero, so the tolerance only decides the faintest frames. ` +
+      `Mixed at ${s.speechLevelDb} dBFS speech level with \`sox\` white, pink and brown noise at 20, 10 and 5 dB SNR (speech power over its known frames against the noise's), and with two noises that are not steady at 10 dB: typing (8 ms clicks of sox noise, 80 to 300 ms apart) and music (a plucked melody from sox). ` +
+      `**DTMF**: the emulator's fixture examples/audio/dtmf-demo.wav, known speech from its .json (the tone engine's utterances). ` +
+      `Every detector goes through the same \`SpeechGate\` defaults (threshold ${g.threshold}, endThreshold ${g.endThreshold}, pre-roll ${g.preRollMs} ms, hangover ${g.hangoverMs} ms, minSpeech ${g.minSpeechMs} ms): **recall** is the share of speech frames the gate sends (what the issue means by no speech lost), **precision** the share of sent frames that are speech, **sent** the share of all audio sent; **clipped**: known segments not sent whole. ` +
+      'Detectors: `energy` is core\'s `createEnergyVad()` (20 ms chunks); `webrtc-0…3` WebRTC\'s VAD in WebAssembly (`@echogarden/fvad-wasm`, modes 0 to 3, 30 ms); `silero-v5`/`-v6` the Silero models `@ricky0123/vad-web` ships (v6 is the file `@livekit/agents-plugin-silero` ships too), run by `onnxruntime-node` (32 ms windows).\n',
+  );
+  for (const rate of rates) {
+    const q = v.quality[rate];
+    out.push(`\n**Speech in white, pink and brown noise (pooled), ${rate / 1000} kHz**: recall / precision / sent; raw: the detector alone (its chunks ≥ ${g.threshold}), no gate\n`);
+    const snrs = ['Infinity', '20', '10', '5'].filter((k) => k in Object.values(q)[0].pooled);
+    const rows = Object.entries(q).map(([name, d]) => [name, ...snrs.map((snr) => cell(d.pooled[snr].gated)), String(snrs.reduce((a, snr) => a + d.pooled[snr].gated.clipped, 0)), rp(d.pooled[10]?.raw)]);
+    out.push(table(['detector', ...snrs.map(snrName), 'clipped (all SNRs)', 'raw at 10 dB: recall / precision'], rows));
+    const e = q.energy?.pooled[10]?.gated;
+    if (e) targets.push([`VAD: default detector recall ≥ 0.98 at 10 dB SNR (${rate / 1000} kHz; precision ${f(e.precision, 2)}, ${f(e.sent * 100, 0)} % sent)`, f(e.recall, 3), e.recall >= 0.98]);
+  }
+  const q = v.quality[first];
+  const kinds = Object.keys(Object.values(q)[0].speech).filter((k) => !k.startsWith('clean') && !k.endsWith(' 20'));
+  out.push(`\n**Each noise, ${first / 1000} kHz**: recall / precision\n`);
+  out.push(table(['detector', ...kinds.map((k) => k.replace(' ', ', ').replace(/(\d+)$/, '$1 dB'))], Object.entries(q).map(([name, d]) => [name, ...kinds.map((k) => rp(d.speech[k]?.gated))])));
+  const edges = Object.keys(Object.values(q)[0].edge);
+  const dtmf = Object.keys(Object.values(q)[0].dtmf);
+  out.push(`\n**Edge cases and DTMF, ${first / 1000} kHz**: recall / precision / sent (edge cases: pink noise; DTMF: ${f(s.dtmfSpeechSeconds[first], 1)} s of tones in ${f(s.dtmfSeconds[first], 1)} s)\n`);
+  out.push(table(['detector', ...edges, ...dtmf.map((k) => `DTMF, ${k.startsWith('clean') ? 'clean' : k.replace(' ', ' noise ') + ' dB'}`)], Object.entries(q).map(([name, d]) => [name, ...edges.map((k) => cell(d.edge[k]?.gated)), ...dtmf.map((k) => cell(d.dtmf[k]?.gated))])));
+  for (const rate of rates) {
+    const grid = v.quality[rate].energy?.gateGrid;
+    if (!grid) continue;
+    const pres = [...new Set(Object.keys(grid).map((k) => k.split('/')[0]))];
+    const hangs = [...new Set(Object.keys(grid).map((k) => k.split('/')[1]))];
+    out.push(`\n**The gate's pre-roll and hangover, default detector, ${rate / 1000} kHz** (pooled noises): recall / precision (clipped segments), at 10 dB · 5 dB\n`);
+    const c = (x) => `${f(x.recall, 3)} / ${f(x.precision, 2)} (${x.clipped})`;
+    out.push(table(['pre-roll \\ hangover', ...hangs.map((h) => `${h} ms`)], pres.map((p) => [`${p} ms`, ...hangs.map((h) => `${c(grid[`${p}/${h}`][10])} · ${c(grid[`${p}/${h}`][5])}`)])));
+  }
+  out.push('\n**CPU**: µs of CPU (user + system, all threads) per second of audio, median of interleaved rounds; × copy: against copying the same samples (100 ms frames, `TypedArray.set`) in the same round. The white-noise 10 dB mix; each detector in its own chunks; `energy + gate` is what a session runs: `VoiceActivity` fed 100 ms frames. Silero takes 8 and 16 kHz only.\n');
+  const cpuRates = (s.cpuRates ?? Object.keys(v.cpu)).map(String).filter((r) => r in v.cpu);
+  const names = [...new Set(cpuRates.flatMap((r) => Object.keys(v.cpu[r])))];
+  out.push(table(['subject', ...cpuRates.flatMap((r) => [`${r / 1000} kHz: µs per s`, '× copy'])], names.map((n) => [n, ...cpuRates.flatMap((r) => (v.cpu[r][n] ? [f(v.cpu[r][n].usPerSecond, n === 'copy' ? 2 : 1), n === 'copy' ? '1' : int(v.cpu[r][n].vsCopy)] : ['–', '–']))])));
 }
