@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { buildDir, buildSubjects } from './lib/build.mjs';
 import { median } from './lib/util.mjs';
 import { FRAME_MS, NOISES, SNRS, SPEECH_LEVEL_DB, TAIL_SILENCE, TRUTH_BRIDGE_MS, TRUTH_RANGE_DB, UNSTEADY, UTTERANCES, buildMaterial, edgeCases, mix, segments } from './lib/vad-material.mjs';
-import { createSileroVad, createWebRtcVad } from './lib/vad-detectors.mjs';
+import { createSileroVad, createWebRtcVad, sileroAvailable } from './lib/vad-detectors.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -31,9 +31,14 @@ const dtmfWav = { wav: `${root}examples/audio/dtmf-demo.wav`, json: JSON.parse(r
 const DETECTORS = [
   { name: 'energy', make: async () => createEnergyVad() },
   ...[0, 1, 2, 3].map((mode) => ({ name: `webrtc-${mode}`, make: () => createWebRtcVad({ mode, frameMs: 30 }) })),
-  { name: 'silero-v5', make: () => createSileroVad({ version: 'v5', runtime: 'node' }) },
-  { name: 'silero-v6', make: () => createSileroVad({ version: 'v6', runtime: 'node' }) },
+  ...(sileroAvailable
+    ? [
+        { name: 'silero-v5', make: () => createSileroVad({ version: 'v5', runtime: 'node' }) },
+        { name: 'silero-v6', make: () => createSileroVad({ version: 'v6', runtime: 'node' }) },
+      ]
+    : []),
 ];
+if (!sileroAvailable) log('Silero not measured: its packages are not installed (bench/lib/vad-detectors.mjs says how)');
 /** The pre-roll × hangover grid run for the default detector (ms). */
 const GATE_GRID = { preRollMs: [100, 150, 200, 300], hangoverMs: [200, 300, 400, 500] };
 
@@ -165,7 +170,7 @@ for (const rate of CPU_RATES) {
   const frames100 = [];
   for (let i = 0; i + frame <= samples.length; i += frame) frames100.push(samples.subarray(i, i + frame));
   const sink = new Int16Array(frame);
-  const silero = rate === 8000 || rate === 16000; // Silero takes 8 and 16 kHz only
+  const silero = sileroAvailable && (rate === 8000 || rate === 16000); // Silero takes 8 and 16 kHz only
   const subjects = {
     copy: async () => {
       for (const f of frames100) sink.set(f);

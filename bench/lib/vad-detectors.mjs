@@ -4,6 +4,10 @@
 // (the ONNX models @ricky0123/vad-web ships, run by onnxruntime-node or onnxruntime-web). ONNX
 // Runtime answers only asynchronously, so Silero's `process` returns a promise: it cannot be a
 // `VoiceActivityDetector` as core defines it (packages/core/src/vad/detector.ts says why).
+//
+// Silero's three packages weigh about 440 MB installed, so they are not dependencies of the
+// workspace: row 9 measures Silero when they are there (`npx -y pnpm@10 --filter @stt-stream/bench
+// add onnxruntime-node onnxruntime-web @ricky0123/vad-web`, then run the row) and says so when not.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -49,9 +53,21 @@ export async function createWebRtcVad({ mode = 3, frameMs = 30 } = {}) {
   };
 }
 
-const vadWebDir = join(dirname(require.resolve('@ricky0123/vad-web/package.json')), 'dist');
+/** Whether Silero's packages are installed (see the head of this file). */
+export const sileroAvailable = (() => {
+  try {
+    require.resolve('@ricky0123/vad-web/package.json');
+    require.resolve('onnxruntime-node');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 /** The Silero models @ricky0123/vad-web ships (v6 is the one @livekit/agents-plugin-silero ships too). */
-export const sileroModels = { v5: join(vadWebDir, 'silero_vad_v5.onnx'), v6: join(vadWebDir, 'silero_vad_v6.onnx') };
+function sileroModel(version) {
+  return join(dirname(require.resolve('@ricky0123/vad-web/package.json')), 'dist', `silero_vad_${version}.onnx`);
+}
 
 /**
  * Silero VAD v5/v6: 512-sample windows at 16 kHz (256 at 8 kHz, 32 ms either way) with the last
@@ -65,7 +81,7 @@ export async function createSileroVad({ version = 'v5', runtime = 'node' } = {})
     ort.env.wasm.numThreads = 1;
     ort.env.logLevel = 'error';
   }
-  const model = readFileSync(sileroModels[version]);
+  const model = readFileSync(sileroModel(version));
   const session = await ort.InferenceSession.create(runtime === 'node' ? model : new Uint8Array(model), {
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
