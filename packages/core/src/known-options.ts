@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { ReconnectOptions, TranscriberOptions } from './transcriber/types.ts';
+import type { ReconnectOptions, TranscriberOptions, VoiceActivityOptions } from './transcriber/types.ts';
 
 /**
  * The compile-time check behind every list of option names: `names` must
@@ -69,10 +69,23 @@ export const TRANSCRIBER_OPTIONS: readonly string[] = optionNames<TranscriberOpt
   'endTimeoutMs',
   'readableHighWaterMark',
   'maxBufferedEvents',
+  'voiceActivity',
 ]);
 
 /** The keys of `createTranscriber`'s `reconnect` object (`ReconnectOptions`). */
 export const RECONNECT_OPTIONS: readonly string[] = optionNames<ReconnectOptions>()(['retries', 'minDelayMs', 'maxDelayMs', 'maxRetryTimeMs']);
+
+/** The options of `voiceActivity` (`VoiceActivityOptions`). */
+export const VOICE_ACTIVITY_OPTIONS: readonly string[] = optionNames<VoiceActivityOptions>()([
+  'sendOnlySpeech',
+  'finalizeOnSpeechEnd',
+  'hangoverMs',
+  'preRollMs',
+  'threshold',
+  'endThreshold',
+  'minSpeechMs',
+  'detector',
+]);
 
 /**
  * Names people reach for that mean one of ours: the gateway's address is
@@ -211,6 +224,7 @@ export function checkOptionNames(options: unknown, known: readonly string[], fn:
  */
 export function checkTranscriberOptions(options: unknown, fn = 'createTranscriber()'): void {
   checkOptionNames(options, TRANSCRIBER_OPTIONS, fn);
-  const reconnect = (options as { reconnect?: unknown } | null)?.reconnect;
+  const { reconnect, voiceActivity } = (options ?? {}) as { reconnect?: unknown; voiceActivity?: unknown };
   checkOptionNames(reconnect, RECONNECT_OPTIONS, fn, 'reconnect.');
+  if (typeof voiceActivity === 'object') checkOptionNames(voiceActivity, VOICE_ACTIVITY_OPTIONS, fn, 'voiceActivity.');
 }

@@ -46,10 +46,30 @@ export interface TranscriptSegmentEvent {
   words: TranscriptWord[] | null;
 }
 
-/** The server heard speech begin, at `timestamp` seconds of the stream. */
+/**
+ * Speech began at `timestamp` seconds of the stream: as the server heard it
+ * (`source: 'server'`, when the gateway sends one; no channel), or as the
+ * client's own voice activity detector did (`source: 'client'`, with the
+ * `voiceActivity` option; per channel, at the onset less the pre-roll).
+ */
 export interface SpeechStartedEvent {
   type: 'speech_started';
   timestamp: number;
+  source: 'server' | 'client';
+  /** The channel (client events); absent for the server's. */
+  channel?: number;
+}
+
+/**
+ * Speech ended at `timestamp` seconds of the stream, as the client's voice
+ * activity detector heard it (`voiceActivity` option): the last speech plus
+ * the hangover, per channel. The server sends no such event.
+ */
+export interface SpeechEndedEvent {
+  type: 'speech_ended';
+  timestamp: number;
+  source: 'client';
+  channel: number;
 }
 
 /**
@@ -74,7 +94,7 @@ export interface GapEvent {
  * }
  * ```
  */
-export type TranscriptEvent = TranscriptSegmentEvent | SpeechStartedEvent | GapEvent;
+export type TranscriptEvent = TranscriptSegmentEvent | SpeechStartedEvent | SpeechEndedEvent | GapEvent;
 
 /** The gateway's batch response (`POST /v1/stt/transcribe`), typed. */
 export interface Transcription {

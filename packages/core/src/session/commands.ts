@@ -12,6 +12,7 @@ import type { TranscriptEvent, TranscriptSegmentEvent } from '../types.ts';
 import type { BlockPool } from './block-pool.ts';
 import type { LatencySummary } from './latency.ts';
 import type { ReconnectSettings } from './reconnect-policy.ts';
+import type { SpeechDetectorFactory, SpeechSettings } from './speech.ts';
 
 /** Resolved settings of a session (see `TranscriberOptions` for each). */
 export interface SessionSettings {
@@ -34,6 +35,8 @@ export interface SessionSettings {
   reconnect: ReconnectSettings | false;
   /** Transcript events that may wait for a slow reader before the stream fails with `slow_reader`. */
   maxBufferedEvents: number;
+  /** Voice activity detection at the client (with `SessionDeps.speech`); none when absent. */
+  speech?: SpeechSettings;
 }
 
 /** What the core is given besides its settings: memory and randomness. */
@@ -42,6 +45,8 @@ export interface SessionDeps {
   pool: BlockPool;
   /** Randomness for the backoff jitter, in [0, 1) (seeded in tests, so that a run replays). */
   random: () => number;
+  /** Makes the voice activity detector (called at the first write) when `SessionSettings.speech` is set. */
+  speech?: SpeechDetectorFactory;
 }
 
 /** What a final adds to the figures: the `metrics` event. */

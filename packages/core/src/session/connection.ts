@@ -66,6 +66,8 @@ export class Connection {
   readonly base: number;
   /** Where new audio starts: what it sends before this is a replay. */
   readonly replayEnd: number;
+  /** Samples of the replay (holes left out): where new audio starts on its own clock. */
+  readonly replaySamples: number;
   readonly spans: SpanMap;
   /** The stream position it has sent up to. */
   sentUpTo: number;
@@ -102,11 +104,12 @@ export class Connection {
   readonly lastFinalEnd: number[];
   readonly inUtterance: boolean[];
 
-  constructor(id: number, now: number, base: number, replayEnd: number, channels: number) {
+  constructor(id: number, now: number, base: number, replayEnd: number, replaySamples: number, channels: number) {
     this.id = id;
     this.openedAt = this.lastSendAt = this.lastMessageAt = this.flushedAt = now;
     this.base = this.sentUpTo = base;
     this.replayEnd = replayEnd;
+    this.replaySamples = replaySamples;
     this.spans = new SpanMap(base);
     this.lastFinalEnd = new Array<number>(channels).fill(0);
     this.inUtterance = new Array<boolean>(channels).fill(false);

@@ -12,6 +12,7 @@ import { Op, type Outbox, type SessionSettings } from './commands.ts';
 import type { Connection } from './connection.ts';
 import type { Reader } from './reader.ts';
 import type { Gap, ReplayWindow } from './replay-window.ts';
+import { SpeechFilter, type SpeechDetectorFactory, type SpeechEventKind, type SpeechSink } from './speech.ts';
 
 /** What the intake asks of the session core. */
 export interface IntakeHost {
@@ -25,8 +26,10 @@ export interface IntakeHost {
   appended(now: number): void;
   /** Unsent audio the window let go: report it (one span, once the dropping stopped). */
   lost(gap: Gap): void;
-  /** A finalize at the end of what was written (the one asked for during the write). */
-  finalize(now: number): void;
+  /** A marker at `position`: a `finalize` (the end of what was written, or where speech ended), or a `cut` (where speech ended); sent by the next `appended`. */
+  mark(position: number, kind: 'finalize' | 'cut'): void;
+  /** A voice activity event of the client's detector. */
+  speech(kind: SpeechEventKind, channel: number, position: number): void;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface IntakeHost {
  * if (!intake.write(wire, now)) awaitWriteDone(); // the rest waits for a `writeDone` command
  * ```
  */
-export class Intake {
+export class Intake implements SpeechSink {
   readonly #s: SessionSettings;
   readonly #window: ReplayWindow;
   readonly #reader: Reader;
@@ -50,14 +53,30 @@ export class Intake {
   #finalizeAfter = false;
   /** Unsent audio dropped so far in one run of overflowing writes: reported as one gap when the run ends. */
   #gap: Gap | null = null;
+  /** The client's voice activity detection, made at the first write when the session has a detector. */
+  readonly #makeDetector: SpeechDetectorFactory | undefined;
+  #speech: SpeechFilter | null = null;
+  /** The stream position just past the audio written. */
+  written = 0;
 
-  constructor(s: SessionSettings, window: ReplayWindow, reader: Reader, out: Outbox, host: IntakeHost) {
+  constructor(s: SessionSettings, window: ReplayWindow, reader: Reader, out: Outbox, host: IntakeHost, makeDetector?: SpeechDetectorFactory) {
     this.#s = s;
     this.#window = window;
     this.#reader = reader;
     this.#out = out;
     this.#host = host;
     this.#messageSamples = s.frameSamples * Math.max(1, s.messageFrames ?? 1);
+    this.#makeDetector = s.speech ? makeDetector : undefined;
+  }
+
+  /** Samples per channel of silence not sent (only speech is sent). */
+  get skipped(): number {
+    return this.#speech ? this.#speech.skipped : 0;
+  }
+
+  /** Where the kept audio ends (the replay window's end). */
+  get keptEnd(): number {
+    return this.#window.end;
   }
 
   /** A write is in progress. */
@@ -113,9 +132,15 @@ export class Intake {
     this.#pending = null;
     if (this.#finalizeAfter) {
       this.#finalizeAfter = false;
-      this.#host.finalize(now);
+      this.#host.mark(this.#window.end, 'finalize');
+      this.#host.appended(now);
     }
     return true;
+  }
+
+  /** The writer ended: open speech ends, silence at the end is not sent. */
+  finishSpeech(): void {
+    this.#speech?.finish(this);
   }
 
   /** Whether `samples` more may be taken in now (a slow reader, the socket, the window). */
@@ -126,31 +151,54 @@ export class Intake {
     const window = this.#window;
     if (!conn) return window.admit(samples, false, now);
     // `wait`: the socket's back-pressure reaches the writer. `drop-oldest` (live): unsent audio waits here, up to the window.
-    if (this.#s.overflow === 'wait' && window.end - conn.sentUpTo >= this.#messageSamples) return false;
+    if (this.#s.overflow === 'wait' && window.heldAfter(conn.sentUpTo) >= this.#messageSamples) return false;
     const ok = window.admit(samples, true, now);
     if (!ok) this.#out.push(Op.wakeAt, window.waitDeadline);
     return ok;
   }
 
   #append(part: Int16Array, now: number): void {
+    const position = this.written;
+    this.written += part.length / this.#s.channels;
+    if (this.#makeDetector) {
+      this.#speech ??= new SpeechFilter(this.#s.channels, this.#s.speech!, this.#makeDetector);
+      this.#speech.push(part, position, this);
+    } else this.keep(part);
+    const window = this.#window;
+    if (window.releasable) window.release();
+    this.#host.appended(now);
+  }
+
+  // ---- the speech filter's sink ----------------------------------------------
+
+  /** Stores audio to send; past the window, what goes unsent is one gap per spell of dropping. */
+  keep(samples: Int16Array): void {
     const window = this.#window;
     const conn = this.#host.conn();
-    window.store(part, conn ? conn.sentUpTo : 0);
-    if (conn) {
-      const gap = window.skipUnsent(conn.sentUpTo);
-      if (gap) {
-        // A live source on a slow link: the oldest unsent audio went. The connection goes on from what is left,
-        // and the drops of one spell (a write at a time) make one gap.
-        conn.spans.jump(conn.sentSamples, gap.end);
-        conn.sentUpTo = gap.end;
+    const dropped = window.store(samples, conn ? conn.sentUpTo : Infinity);
+    if (conn && dropped.length > 0) {
+      // A live source on a slow link: the oldest unsent audio went. The connection goes on from what is left.
+      conn.spans.jump(conn.sentSamples, window.start);
+      conn.sentUpTo = window.start;
+      for (const gap of dropped) {
         if (this.#gap?.end === gap.start) this.#gap.end = gap.end;
         else {
           this.flushGap();
           this.#gap = gap;
         }
-      } else this.flushGap();
-    }
-    if (window.releasable) window.release();
-    this.#host.appended(now);
+      }
+    } else this.flushGap();
+  }
+
+  jump(position: number): void {
+    this.#window.jump(position);
+  }
+
+  event(kind: SpeechEventKind, channel: number, position: number): void {
+    this.#host.speech(kind, channel, position);
+  }
+
+  silence(position: number): void {
+    this.#host.mark(position, this.#s.speech?.finalizeOnSpeechEnd ? 'finalize' : 'cut');
   }
 }

@@ -1,14 +1,19 @@
 /**
  * Markers: the `finalize` and `end` messages a stream must send at given
  * stream positions, on every connection that reaches them (a replay sends
- * them again where they fall). Pure.
+ * them again where they fall), and the `cut`s where a frame is cut short
+ * though nothing is sent (where speech ended: the audio before the silence
+ * goes at once). Pure.
  *
  * @module
  */
 
+/** What a marker sends: `finalize`, `end`, or nothing (`cut`). */
+export type MarkerKind = 'finalize' | 'end' | 'cut';
+
 interface Marker {
   at: number;
-  kind: 'finalize' | 'end';
+  kind: MarkerKind;
   /** The connection it was last sent on. */
   sentOn: number;
 }
@@ -31,12 +36,12 @@ export class Markers {
     return this.#list.length;
   }
 
-  add(at: number, kind: 'finalize' | 'end'): void {
+  add(at: number, kind: MarkerKind): void {
     this.#list.push({ at, kind, sentOn: 0 });
   }
 
   /** The marker to send now on connection `id` (one not yet sent there, at or before `sentUpTo`), marked as sent; or `null`. */
-  due(id: number, sentUpTo: number): 'finalize' | 'end' | null {
+  due(id: number, sentUpTo: number): MarkerKind | null {
     for (const m of this.#list) {
       if (m.sentOn !== id && m.at <= sentUpTo) {
         m.sentOn = id;
@@ -53,7 +58,7 @@ export class Markers {
     return at;
   }
 
-  /** Finals confirmed the audio up to `committed`: the `finalize` markers before it are done. */
+  /** Finals confirmed the audio up to `committed`: the `finalize` and `cut` markers before it are done. */
   confirm(committed: number): void {
     if (this.#list.length > 0) this.#list = this.#list.filter((m) => m.kind === 'end' || m.at > committed);
   }

@@ -67,7 +67,7 @@ export function receive(p: ReceiverParts, conn: Connection, msg: ServerMessage, 
     case 'speech_started': {
       const rate = p.s.sampleRate;
       const timestamp = msg.timestamp + conn.spans.offset(msg.timestamp * rate, false) / rate;
-      return p.reader.deliver({ type: 'speech_started', timestamp }) ? 0 : Received.overflow;
+      return p.reader.deliver({ type: 'speech_started', timestamp, source: 'server' }) ? 0 : Received.overflow;
     }
     case 'session.ended':
       conn.sessionEnded = true;

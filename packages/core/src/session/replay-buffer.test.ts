@@ -145,4 +145,58 @@ describe('ReplayBuffer', () => {
     buf.clear();
     small.clear();
   });
+
+  it('ReplayBuffer - holes take stream time and no memory: reads stop at them, lengths leave them out, drops past them forget them', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.array(fc.tuple(fc.constantFrom('append', 'jump', 'drop'), fc.integer({ min: 1, max: 400 })), { minLength: 1, maxLength: 60 }),
+        (blockSamples, steps) => {
+          const buf = new ReplayBuffer(1, { blockSamples });
+          /** The value of each stream position that holds audio (the ramp), or undefined in a hole. */
+          const model = new Map<number, number>();
+          let end = 0;
+          let start = 0;
+          for (const [op, n] of steps) {
+            if (op === 'append') {
+              buf.append(ramp(end, n));
+              for (let i = 0; i < n; i++) model.set(end + i, (end + i) % 32768);
+              end += n;
+            } else if (op === 'jump') {
+              buf.jump(end + n);
+              end += n;
+            } else {
+              const to = Math.min(end, start + n);
+              buf.dropBefore(to);
+              start = Math.max(start, buf.start);
+              buf.release();
+            }
+            expect(buf.end).toBe(end);
+          }
+          start = buf.start;
+          const held = [...model.keys()].filter((p) => p >= start && p < end);
+          expect(buf.length).toBe(held.length);
+          expect(buf.heldAfter(start)).toBe(held.length);
+          // Reading along, jumping each hole, gives every held sample once, in order.
+          const out: number[] = [];
+          for (let at = start; at < end; ) {
+            const hole = buf.nextHole(at);
+            if (hole && hole.start <= at) {
+              expect(buf.read(at, end)).toBeNull();
+              at = hole.end;
+              continue;
+            }
+            const part = buf.read(at, end)!;
+            out.push(...part);
+            at += part.length;
+            if (hole) expect(at).toBeLessThanOrEqual(hole.start);
+          }
+          expect(out).toEqual(held.map((p) => model.get(p)));
+          expect(buf.heldSpans(start, end).reduce((a, sp) => a + sp.end - sp.start, 0)).toBe(held.length);
+          buf.clear();
+          expect(buf.heldBytes).toBe(0);
+        },
+      ),
+    );
+  });
 });

@@ -43,9 +43,9 @@ describe('ReplayWindow', () => {
 
   it('ReplayWindow - drop-oldest: disconnected, the oldest goes to make room, and the replay reports it as one gap', () => {
     const w = new ReplayWindow({ ...opts, overflow: 'drop-oldest' }, pool);
-    w.store(ramp(0, 1000), 200);
+    w.store(ramp(0, 1000), Infinity); // disconnected: nothing is being sent
     expect(w.admit(300, false, 0)).toBe(true);
-    w.store(ramp(1000, 300), 200);
+    expect(w.store(ramp(1000, 300), Infinity)).toEqual([]);
     expect(w.start).toBe(300);
     expect(w.replayStart()).toEqual({ from: 300, gaps: [{ start: 0, end: 300 }] });
     expect(w.committed()).toBe(300);
@@ -61,16 +61,30 @@ describe('ReplayWindow', () => {
     expect(w.start).toBe(200);
   });
 
-  it('ReplayWindow - drop-oldest, connected: unsent audio the window let go is reported at once; a later replay reports only the rest', () => {
+  it('ReplayWindow - drop-oldest, connected: unsent audio the window let go is returned to report at once; a later replay reports only the rest', () => {
     const w = new ReplayWindow({ ...opts, overflow: 'drop-oldest' }, pool);
-    w.store(ramp(0, 1000), 200); // 200 sent, none confirmed
+    expect(w.store(ramp(0, 1000), 200)).toEqual([]); // 200 sent, none confirmed
     expect(w.admit(500, true, 0)).toBe(true); // a live source never waits
-    w.store(ramp(1000, 500), 200);
+    expect(w.store(ramp(1000, 500), 200)).toEqual([{ start: 200, end: 500 }]); // 300 samples never sent
     expect(w.start).toBe(500);
-    expect(w.skipUnsent(200)).toEqual({ start: 200, end: 500 }); // 300 samples never sent
-    expect(w.skipUnsent(500)).toBeNull();
     // The connection drops: the replay lacks 0..200 too (sent, never confirmed); 200..500 was already reported.
     expect(w.replayStart()).toEqual({ from: 500, gaps: [{ start: 0, end: 200 }] });
     expect(w.gapSamples).toBe(500);
+  });
+
+  it('ReplayWindow - holes (silence not sent) count in no window and in no gap', () => {
+    const w = new ReplayWindow({ ...opts, overflow: 'drop-oldest' }, pool);
+    w.store(ramp(0, 600), Infinity);
+    w.jump(5000); // 4.4 s of silence skipped
+    w.store(ramp(5000, 300), Infinity);
+    expect(w.length).toBe(900); // under the 1000-sample window: nothing goes
+    expect(w.start).toBe(0);
+    expect(w.store(ramp(5300, 300), Infinity)).toEqual([]); // disconnected: reported at the replay
+    expect(w.start).toBe(200);
+    expect(w.replayStart()).toEqual({ from: 200, gaps: [{ start: 0, end: 200 }] });
+    // Past the hole: the hole is no gap.
+    w.store(ramp(5600, 700), Infinity);
+    expect(w.start).toBe(5300);
+    expect(w.replayStart()).toEqual({ from: 5300, gaps: [{ start: 200, end: 600 }, { start: 5000, end: 5300 }] });
   });
 });

@@ -54,8 +54,8 @@ export class ReplayWindow extends ReplayBuffer {
   readonly #windowWaitMs: number;
   #commits: number[];
   #fullSince = -1;
-  /** Gaps already reported while connected (a replay reports only the rest of what it lacks). */
-  #reported: Gap[] = [];
+  /** Unconfirmed audio the window let go (holes left out), and whether a gap already told of it. */
+  #lost: (Gap & { reported: boolean })[] = [];
   /** Samples per channel reported lost in gaps so far. */
   gapSamples = 0;
 
@@ -108,28 +108,17 @@ export class ReplayWindow extends ReplayBuffer {
   /**
    * Copies admitted samples in and keeps the window: in `wait` mode only
    * sent audio goes (a replay that needs it reports a gap); in `drop-oldest`
-   * mode the oldest audio goes, sent or not (see {@link skipUnsent}).
+   * mode the oldest audio goes, sent or not. Returns the unsent audio that
+   * went (at or after `sentUpTo`; pass `Infinity` while disconnected), which
+   * the caller reports as a gap now; the sent audio that went is reported
+   * by the replay that would need it ({@link replayStart}).
    */
-  store(chunk: Int16Array, sentUpTo: number): void {
+  store(chunk: Int16Array, sentUpTo: number): Gap[] {
     this.append(chunk);
     const overflow = this.length - this.#windowSamples;
-    if (overflow <= 0) return;
-    this.dropBefore(this.#overflow === 'drop-oldest' ? this.start + overflow : Math.min(this.start + overflow, sentUpTo));
-  }
-
-  /**
-   * Audio not yet sent that the window let go (`drop-oldest`, connected):
-   * the span from `sentUpTo` to the first retained sample, reported now as
-   * a gap; `null` when nothing unsent was dropped.
-   */
-  skipUnsent(sentUpTo: number): Gap | null {
-    if (this.start <= sentUpTo) return null;
-    const gap = { start: sentUpTo, end: this.start };
-    const last = this.#reported[this.#reported.length - 1];
-    if (last?.end === gap.start) last.end = gap.end;
-    else this.#reported.push({ ...gap });
-    this.gapSamples += gap.end - gap.start;
-    return gap;
+    if (overflow <= 0) return NONE;
+    const oldest = this.#positionAfter(overflow);
+    return this.#drop(this.#overflow === 'drop-oldest' ? oldest : Math.min(oldest, sentUpTo), sentUpTo);
   }
 
   /**
@@ -140,7 +129,10 @@ export class ReplayWindow extends ReplayBuffer {
   commit(channel: number, endSample: number, sentUpTo: number): void {
     this.#commits[channel] = endSample;
     this.#fullSince = -1;
-    this.dropBefore(Math.min(this.committed(), sentUpTo));
+    const committed = this.committed();
+    this.dropBefore(Math.min(committed, sentUpTo));
+    // Audio a final covered was heard after all: lost to no one.
+    if (this.#lost.length > 0 && this.#lost[0]!.end <= committed) this.#lost = this.#lost.filter((g) => g.end > committed);
   }
 
   /**
@@ -154,17 +146,53 @@ export class ReplayWindow extends ReplayBuffer {
     const from = Math.max(commit, this.start);
     const gaps: Gap[] = [];
     if (from > commit) {
-      let at = commit;
-      for (const r of this.#reported) {
-        if (r.end <= at || r.start >= from) continue;
-        if (r.start > at) gaps.push({ start: at, end: r.start });
-        at = Math.max(at, r.end);
+      for (const g of this.#lost) {
+        if (g.reported || g.end <= commit || g.start >= from) continue;
+        const gap = { start: Math.max(g.start, commit), end: Math.min(g.end, from) };
+        gaps.push(gap);
+        this.gapSamples += gap.end - gap.start;
       }
-      if (at < from) gaps.push({ start: at, end: from });
-      for (const g of gaps) this.gapSamples += g.end - g.start;
       this.#commits = this.#commits.map((c) => Math.max(c, from));
     }
-    this.#reported = this.#reported.filter((r) => r.end > from);
+    this.#lost = this.#lost.filter((g) => g.end > from);
     return { from, gaps };
   }
+
+  /** The stream position `held` retained samples after the start (holes take no samples). */
+  #positionAfter(held: number): number {
+    let left = held;
+    for (const span of this.heldSpans(this.start, this.end)) {
+      const n = span.end - span.start;
+      if (left <= n) return span.start + left;
+      left -= n;
+    }
+    return this.end;
+  }
+
+  /** Drops to `position`, keeping a record of the unconfirmed audio that goes; returns what of it was unsent. */
+  #drop(position: number, sentUpTo: number): Gap[] {
+    if (position <= this.start) return NONE;
+    let unsent: Gap[] = NONE;
+    for (const span of this.heldSpans(Math.max(this.start, this.committed()), position)) {
+      // Sent audio goes quietly (a replay that needs it reports it); unsent audio is reported now.
+      if (span.start < sentUpTo) this.#lose({ start: span.start, end: Math.min(span.end, sentUpTo) }, false);
+      if (span.end > sentUpTo) {
+        const gap = { start: Math.max(span.start, sentUpTo), end: span.end };
+        this.#lose(gap, true);
+        if (unsent === NONE) unsent = [];
+        unsent.push(gap);
+      }
+    }
+    this.dropBefore(position);
+    return unsent;
+  }
+
+  #lose(gap: Gap, reported: boolean): void {
+    const last = this.#lost[this.#lost.length - 1];
+    if (last?.end === gap.start && last.reported === reported) last.end = gap.end;
+    else this.#lost.push({ ...gap, reported });
+    if (reported) this.gapSamples += gap.end - gap.start;
+  }
 }
+
+const NONE: Gap[] = [];

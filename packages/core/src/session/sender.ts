@@ -38,6 +38,8 @@ export class Sender {
   readonly #bytesPerSample: number;
   /** One cut, reused: no object per message. */
   readonly #cut: MessageCut;
+  /** Samples per channel of audio handed to sockets, replays included. */
+  sentSamples = 0;
 
   constructor(s: SessionSettings, window: ReplayWindow, markers: Markers, latency: LatencyTracker, out: Outbox) {
     this.#s = s;
@@ -80,6 +82,7 @@ export class Sender {
       let boundary = Infinity;
       if (markers.size > 0) {
         const due = markers.due(conn.id, conn.sentUpTo);
+        if (due === 'cut') continue;
         if (due) {
           const text = due === 'end' ? clientMessages.end : clientMessages.finalize;
           out.push(Op.send, text, conn.id);
@@ -92,12 +95,20 @@ export class Sender {
         }
         boundary = markers.boundary(conn.id, conn.sentUpTo);
       }
+      // Silence not sent (a hole) is jumped: the connection's clock goes on from the audio after it.
+      if (conn.sentUpTo < window.start) this.#jump(conn, window.start);
+      const hole = window.nextHole(conn.sentUpTo);
+      if (hole !== null && hole.start <= conn.sentUpTo) {
+        this.#jump(conn, hole.end);
+        continue;
+      }
       const fresh = conn.sentUpTo >= conn.replayEnd;
       const paced = s.realtimeFactor !== Infinity && fresh;
-      const flushAt = !paced && fresh && cut.messageFrames > 1 ? this.#dueAt(conn, window.end - this.#messageSamples, 1) : -Infinity;
+      const flushAt =
+        !paced && fresh && cut.messageFrames > 1 ? this.#dueAt(conn, conn.sentSamples + window.heldAfter(conn.sentUpTo) - this.#messageSamples, 1) : -Infinity;
       cut.from = conn.sentUpTo;
       cut.available = window.end;
-      cut.boundary = boundary;
+      cut.boundary = hole === null || hole.start > boundary ? boundary : hole.start; // nothing follows the audio before a hole
       cut.paced = paced;
       cut.room = s.highWaterMarkBytes - conn.bufferedBound;
       cut.hold = now < flushAt;
@@ -114,7 +125,7 @@ export class Sender {
       }
       if (paced) {
         // New audio goes no faster than realtimeFactor × real time (a replay goes at once).
-        const due = this.#dueAt(conn, conn.sentUpTo, s.realtimeFactor);
+        const due = this.#dueAt(conn, conn.sentSamples, s.realtimeFactor);
         if (due - now > 1) {
           conn.pacingUntil = due;
           out.push(Op.wakeAt, due);
@@ -129,19 +140,25 @@ export class Sender {
       const samples = data.byteLength / this.#bytesPerSample;
       conn.sentUpTo += samples;
       conn.sentSamples += samples;
+      this.sentSamples += samples;
       this.#latency.recordSend(conn.sentUpTo, now);
       done |= Sent.audio;
     }
     return done;
   }
 
+  /** The connection's clock goes on at stream `position` (what lies between is not sent). */
+  #jump(conn: Connection, position: number): void {
+    conn.spans.jump(conn.sentSamples, position);
+    conn.sentUpTo = position;
+  }
+
   /**
-   * When new audio up to stream `position` (at or after `sentUpTo`) is due at
-   * `factor` × real time since the connection opened (ms): counted in the
-   * connection's own samples past its replay, so a skipped span costs no time.
+   * When new audio up to `samples` of the connection's own clock is due at
+   * `factor` × real time since the connection opened (ms): counted past its
+   * replay, so silence not sent costs no time.
    */
-  #dueAt(conn: Connection, position: number, factor: number): number {
-    const fresh = conn.sentSamples + (position - conn.sentUpTo) - (conn.replayEnd - conn.base);
-    return conn.openedAt + (fresh / this.#s.sampleRate / factor) * 1000;
+  #dueAt(conn: Connection, samples: number, factor: number): number {
+    return conn.openedAt + ((samples - conn.replaySamples) / this.#s.sampleRate / factor) * 1000;
   }
 }

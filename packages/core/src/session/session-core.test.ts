@@ -13,6 +13,7 @@ import type { TranscriptEvent, TranscriptSegmentEvent } from '../types.ts';
 import { BlockPool } from './block-pool.ts';
 import { Op, type SessionNotices, type SessionSettings } from './commands.ts';
 import { SessionCore } from './session-core.ts';
+import type { SpeechDetector, SpeechDetectorFactory } from './speech.ts';
 
 const RATE = 1000;
 const base: SessionSettings = {
@@ -67,6 +68,42 @@ interface InFlight {
 
 type Final = TranscriptSegmentEvent;
 
+/** Pre-roll and hangover of the fake detector, in samples (at 1000 Hz: 40 ms and 60 ms). */
+const PRE_ROLL = 40;
+const HANGOVER = 60;
+
+/**
+ * A detector that hears speech in given spans of the stream (channel 0; the same on every channel), as a
+ * gate does: `speech_started` at the onset less the pre-roll (never before the last end), once audio past
+ * the onset came; `speech_ended` at the end plus the hangover, once audio past that came.
+ */
+function fakeDetector(spans: [number, number][], channels: number): SpeechDetectorFactory {
+  return (onEvent): SpeechDetector => {
+    let i = 0;
+    let speaking = false;
+    let lastEnd = 0;
+    const advance = (upTo: number, final: boolean) => {
+      for (;;) {
+        const span = spans[i];
+        if (!span) return;
+        if (!speaking && upTo > span[0]) {
+          speaking = true;
+          onEvent('speech_started', 0, Math.max(span[0] - PRE_ROLL, lastEnd, 0));
+        } else if (speaking && (upTo >= span[1] + HANGOVER || final)) {
+          speaking = false;
+          lastEnd = final ? Math.min(upTo, span[1] + HANGOVER) : span[1] + HANGOVER;
+          onEvent('speech_ended', 0, lastEnd);
+          i++;
+        } else return;
+      }
+    };
+    return {
+      push: (frame, position) => advance(position + frame.length / channels, false),
+      finish: (position) => advance(position, true),
+    };
+  };
+}
+
 /** A session core in a simulated world. */
 class World {
   now = 0;
@@ -114,12 +151,13 @@ class World {
   /** What the network brings back (the server's answers, a drain), after the commands that caused it have run. */
   readonly #later: (() => void)[] = [];
 
-  /** `seed` seeds the backoff's jitter; a function is the jitter itself. */
-  constructor(s: SessionSettings, seed: number | (() => number), linkRate = Infinity, readableHighWaterMark = 64) {
+  /** `seed` seeds the backoff's jitter; a function is the jitter itself. `speech`: spans a fake detector hears as speech. */
+  constructor(s: SessionSettings, seed: number | (() => number), linkRate = Infinity, readableHighWaterMark = 64, speech?: [number, number][]) {
     this.s = s;
     this.linkRate = linkRate;
     this.readableHighWaterMark = readableHighWaterMark;
-    this.core = new SessionCore(s, { pool: this.pool, random: typeof seed === 'number' ? seeded(seed) : seed });
+    const random = typeof seed === 'number' ? seeded(seed) : seed;
+    this.core = new SessionCore(s, { pool: this.pool, random, ...(speech ? { speech: fakeDetector(speech, s.channels) } : {}) });
     this.input(() => this.core.pull(readableHighWaterMark, 0));
   }
 
@@ -506,7 +544,7 @@ function run(world: World, actions: Action[], stalledReader = false): void {
 }
 
 /** What a run covered (the test asserts that the runs together reach every path they claim to). */
-const coverage = { runs: 0, wroteAudio: 0, windowFull: 0, gaps: 0, drains: 0, sendStalls: 0, failed: 0, retryAfterGiveUps: 0, reentrant: 0, slowReader: 0, timeouts: 0 };
+const coverage = { speech: 0, runs: 0, wroteAudio: 0, windowFull: 0, gaps: 0, drains: 0, sendStalls: 0, failed: 0, retryAfterGiveUps: 0, reentrant: 0, slowReader: 0, timeouts: 0 };
 
 function checkInvariants(world: World): void {
   const s = world.s;
@@ -542,7 +580,22 @@ function checkInvariants(world: World): void {
   // Nothing lost in silence: every written sample reached a server or lies in a gap; when the stream failed,
   // at least every sample before the last final the user got.
   const upTo = world.error === null ? world.written : Math.max(0, ...finals.map((f) => Math.round(f.end * rate)));
-  for (let p = 0; p < upTo; p++) if (!world.heard[p] && !inGap(p)) expect.fail(`sample ${p} was neither sent nor reported in a gap`);
+  // With only speech sent: what the client's detector called speech (between its events, as the user saw them).
+  const said = world.events.filter((e) => (e.type === 'speech_started' || e.type === 'speech_ended') && e.source === 'client');
+  const inSpeech = (p: number) => {
+    if (!s.speech?.sendOnlySpeech) return true;
+    let open = -1;
+    for (const e of said) {
+      const at = Math.round((e as { timestamp: number }).timestamp * rate);
+      if (e.type === 'speech_started') open = at;
+      else if (open >= 0 && p >= open && p < at) return true;
+      else open = -1;
+    }
+    return open >= 0 && p >= open;
+  };
+  for (let p = 0; p < upTo; p++) if (!world.heard[p] && !inGap(p) && inSpeech(p)) expect.fail(`sample ${p} was neither sent nor reported in a gap`);
+  // Silence past the hangover was never sent.
+  if (s.speech?.sendOnlySpeech && world.error === null) for (let p = 0; p < world.written; p++) if (world.heard[p] && !inSpeech(p)) expect.fail(`sample ${p} was sent in silence`);
   // The reader got every event and the readable closed after a normal end.
   if (world.error === null) expect(world.readerClosed).toBe(true);
   // Reconnects wait at least their delay; counted attempts stay within the budget and the backoff's range.
@@ -599,6 +652,23 @@ const params = fc.record({
   maxBufferedEvents: fc.constantFrom(10_000, 16),
   windowSamples: fc.constantFrom(5000, 1500),
   stalledReader: fc.constantFrom(false, false, false, true),
+  /** Spans of speech a fake detector hears (only speech is sent then), or none (everything is sent). */
+  speech: fc.oneof(
+    { weight: 2, arbitrary: fc.constant(null) },
+    {
+      weight: 1,
+      arbitrary: fc.array(fc.tuple(fc.integer({ min: 0, max: 30000 }), fc.integer({ min: 1, max: 3000 })), { maxLength: 30 }).map((xs) => {
+        const spans = xs.map(([a, n]): [number, number] => [a, a + n]).sort((x, y) => x[0] - y[0]);
+        const merged: [number, number][] = [];
+        for (const sp of spans) {
+          const last = merged[merged.length - 1];
+          if (last && sp[0] <= last[1] + HANGOVER + PRE_ROLL) last[1] = Math.max(last[1], sp[1]);
+          else merged.push(sp);
+        }
+        return merged;
+      }),
+    },
+  ),
 });
 
 describe('SessionCore', () => {
@@ -615,8 +685,10 @@ describe('SessionCore', () => {
           highWaterMarkBytes: p.highWaterMarkBytes,
           maxBufferedEvents: p.maxBufferedEvents,
           windowSamples: p.windowSamples,
+          ...(p.speech ? { speech: { sendOnlySpeech: true, finalizeOnSpeechEnd: p.seed % 2 === 0, tailSamples: PRE_ROLL + 20 } } : {}),
         };
-        const world = new World(settings, p.seed, p.link, p.readableHighWaterMark);
+        const world = new World(settings, p.seed, p.link, p.readableHighWaterMark, p.speech ?? undefined);
+        if (p.speech) coverage.speech++;
         const before = world.notices.length;
         run(world, p.actions, p.stalledReader);
         if (p.actions.some((a) => a.k === 'listener') && world.notices.length > before) coverage.reentrant++;
@@ -638,6 +710,7 @@ describe('SessionCore', () => {
     expect(coverage.reentrant, c).toBeGreaterThan(20);
     expect(coverage.slowReader, c).toBeGreaterThan(0);
     expect(coverage.retryAfterGiveUps, c).toBeGreaterThan(3);
+    expect(coverage.speech, c).toBeGreaterThan(50);
   });
 
   it('SessionCore - the same seed replays the same run', () => {

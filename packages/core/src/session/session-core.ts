@@ -20,6 +20,7 @@
  */
 import { SttError, createSttError } from '../errors.ts';
 import { clientMessages, type ServerMessage } from '../protocol/gateway-dialect.ts';
+import type { TranscriptEvent } from '../types.ts';
 import { endDeadline, endTimeoutMessage, stallOf } from './bounds.ts';
 import { LAG_SECONDS, Op, Outbox, type SessionDeps, type SessionSettings } from './commands.ts';
 import { Connection } from './connection.ts';
@@ -117,11 +118,9 @@ export class SessionCore {
       connectIfIdle: (now) => this.#phase === 'idle' && this.#connect(now),
       appended: (now) => (this.#conn ? this.#pump(this.#conn, now) : this.#lag()),
       lost: (gap) => this.#emitGap(gap),
-      finalize: (now) => {
-        this.#markers.add(this.#window.end, 'finalize');
-        this.#kick(now);
-      },
-    });
+      mark: (position, kind) => this.#markers.add(position, kind),
+      speech: (kind, channel, position) => this.#deliverEvent({ type: kind, timestamp: position / settings.sampleRate, channel, source: 'client' }),
+    }, deps.speech);
     this.#parts = { s: settings, window: this.#window, policy: this.#policy, latency: this.#latency, markers: this.#markers, reader: this.#reader, out: this.out };
     this.#lagSamples = Math.min(LAG_SECONDS * settings.sampleRate, settings.windowSamples >> 1);
     this.#tickMs = Math.max(25, Math.min(settings.keepAliveMs, settings.stallTimeoutMs, settings.connectTimeoutMs, settings.endTimeoutMs) / 4);
@@ -147,15 +146,17 @@ export class SessionCore {
   get stats() {
     const rate = this.#s.sampleRate;
     const phase = this.#phase;
-    const written = this.#window.end;
+    const written = this.#intake.written;
     const sent = this.#conn ? this.#conn.sentUpTo : this.#sentUpTo;
     return {
       writtenSamples: written,
       sentSamples: sent,
       committedSamples: this.#window.committed(),
       retainedBytes: this.#window.byteLength,
-      unsentSeconds: Math.max(0, written - sent) / rate,
-      unconfirmedSeconds: Math.max(0, written - this.#window.committed()) / rate,
+      unsentSeconds: this.#window.heldAfter(sent) / rate,
+      unconfirmedSeconds: Math.max(0, this.#window.end - this.#window.committed()) / rate,
+      sentSeconds: this.#sender.sentSamples / rate,
+      skippedSeconds: this.#intake.skipped / rate,
       connections: this.#connections,
       reconnects: Math.max(0, this.#connections - 1),
       replayedSeconds: this.#replayed / rate,
@@ -197,7 +198,8 @@ export class SessionCore {
   end(now: number, buffered: number): void {
     if (this.done || this.#ending) return;
     this.#ending = true;
-    if (this.#window.end === 0) return this.#finish(null); // nothing was ever written: no session to end
+    this.#intake.finishSpeech();
+    if (this.#window.end === 0) return this.#finish(null); // nothing was ever written (or kept): no session to end
     this.#conn?.observe(buffered, now);
     this.#intake.flushGap();
     this.#markers.add(this.#window.end, 'end');
@@ -230,10 +232,11 @@ export class SessionCore {
     const { from, gaps } = this.#window.replayStart();
     for (const gap of gaps) this.#emitGap(gap);
     const replayEnd = Math.max(from, Math.min(this.#sentUpTo, this.#window.end));
-    const conn = (this.#conn = new Connection(id, now, from, replayEnd, this.#s.channels));
+    const replaySamples = this.#window.heldAfter(from) - this.#window.heldAfter(replayEnd);
+    const conn = (this.#conn = new Connection(id, now, from, replayEnd, replaySamples, this.#s.channels));
     this.#phase = 'open';
     this.#connections++;
-    this.#replayed += replayEnd - from;
+    this.#replayed += replaySamples;
     this.#latency.reset();
     this.#pump(conn, now);
     this.#intake.resume(now);
@@ -279,6 +282,8 @@ export class SessionCore {
     const conn = this.#conn;
     if (!conn || conn.id !== id) return;
     conn.observe(buffered, now);
+    // A gap still growing is told before a transcript that may span it.
+    if (msg.type === 'transcript') this.#intake.flushGap();
     const r = receive(this.#parts, conn, msg, now, this.#everStarted);
     if (r & Received.started) this.#everStarted = true;
     if (r & Received.overflow) return this.#slowReader();
@@ -412,7 +417,11 @@ export class SessionCore {
 
   #emitGap(gap: Gap): void {
     const rate = this.#s.sampleRate;
-    if (!this.done && !this.#reader.deliver({ type: 'gap', start: gap.start / rate, end: gap.end / rate, reason: 'replay_window_exceeded' })) this.#slowReader();
+    this.#deliverEvent({ type: 'gap', start: gap.start / rate, end: gap.end / rate, reason: 'replay_window_exceeded' });
+  }
+
+  #deliverEvent(event: TranscriptEvent): void {
+    if (!this.done && !this.#reader.deliver(event)) this.#slowReader();
   }
 
   // ---- ending ----------------------------------------------------------------

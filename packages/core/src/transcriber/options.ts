@@ -11,6 +11,8 @@ import { assertSubprotocolToken } from '../protocol/credentials.ts';
 import type { SessionSettings } from '../session/commands.ts';
 import { catchUpFrames, frameMsOption, frameSamples } from '../session/framing.ts';
 import type { ReconnectSettings } from '../session/reconnect-policy.ts';
+import type { SpeechSettings } from '../session/speech.ts';
+import type { VoiceActivityDetector } from '../vad/detector.ts';
 import type { TranscriberOptions } from './types.ts';
 
 /** Defaults and ranges of the numeric options (documented on `TranscriberOptions`). */
@@ -30,6 +32,10 @@ export const LIMITS = {
   minDelayMs: { min: 0, max: 60_000, default: 500 },
   maxDelayMs: { min: 0, max: 600_000, default: 5000 },
   maxRetryTimeMs: { min: 0, max: 3_600_000, default: 20_000 },
+  hangoverMs: { min: 0, max: 5000, default: 400 },
+  preRollMs: { min: 0, max: 2000, default: 200 },
+  threshold: { min: 0, max: 1, default: 0.5, fractional: true },
+  minSpeechMs: { min: 0, max: 1000, default: 50 },
 } as const;
 
 /** A numeric option's range and default; `fractional` ones take any number, the rest integers. */
@@ -63,10 +69,48 @@ const PLAIN_OPTIONS = [
   'readableHighWaterMark', 'maxBufferedEvents',
 ] as const;
 
+/** The client's voice activity detection, resolved: what the session needs, and how to make the detector. */
+export interface ResolvedVoiceActivity {
+  speech: SpeechSettings;
+  gate: { hangoverMs: number; preRollMs: number; threshold: number; endThreshold: number; minSpeechMs: number };
+  detector: ((channel: number) => VoiceActivityDetector) | undefined;
+}
+
 /** What the options given to `createTranscriber` resolve to. */
 export interface ResolvedOptions {
   session: SessionSettings;
   readableHighWaterMark: number;
+  voiceActivity: ResolvedVoiceActivity | null;
+}
+
+/** The `voiceActivity` option checked: `null` when off. */
+function resolveVoiceActivity(value: TranscriberOptions['voiceActivity'], sampleRate: number): ResolvedVoiceActivity | null {
+  if (value === undefined || value === false) return null;
+  if (value !== true && (typeof value !== 'object' || value === null)) {
+    throw new TypeError(`Invalid option \`voiceActivity\`: expected true, false or an object, got ${describe(value)}`);
+  }
+  const v = value === true ? {} : value;
+  for (const name of ['sendOnlySpeech', 'finalizeOnSpeechEnd'] as const) {
+    if (v[name] !== undefined && typeof v[name] !== 'boolean') throw new TypeError(`Invalid option \`voiceActivity.${name}\`: expected a boolean, got ${describe(v[name])}`);
+  }
+  if (v.detector !== undefined && typeof v.detector !== 'function') {
+    throw new TypeError(`Invalid option \`voiceActivity.detector\`: expected a function that makes a VoiceActivityDetector, got ${describe(v.detector)}`);
+  }
+  const hangoverMs = checkedOption(v.hangoverMs, 'voiceActivity.hangoverMs', LIMITS.hangoverMs);
+  const preRollMs = checkedOption(v.preRollMs, 'voiceActivity.preRollMs', LIMITS.preRollMs);
+  const threshold = checkedOption(v.threshold, 'voiceActivity.threshold', LIMITS.threshold);
+  const endThreshold = checkedOption(v.endThreshold, 'voiceActivity.endThreshold', { min: 0, max: threshold, default: Math.min(0.35, threshold), fractional: true });
+  const minSpeechMs = checkedOption(v.minSpeechMs, 'voiceActivity.minSpeechMs', LIMITS.minSpeechMs);
+  return {
+    speech: {
+      sendOnlySpeech: v.sendOnlySpeech ?? true,
+      finalizeOnSpeechEnd: v.finalizeOnSpeechEnd ?? false,
+      // The pre-roll reaches back before the onset the detector reports, which comes a run and a chunk late.
+      tailSamples: Math.ceil(((preRollMs + minSpeechMs + 100) * sampleRate) / 1000),
+    },
+    gate: { hangoverMs, preRollMs, threshold, endThreshold, minSpeechMs },
+    detector: v.detector,
+  };
 }
 
 /**
@@ -113,6 +157,7 @@ export function resolveOptions(options: TranscriberOptions): ResolvedOptions {
   const plain = {} as Record<(typeof PLAIN_OPTIONS)[number], number>;
   for (const name of PLAIN_OPTIONS) plain[name] = checkedOption(options[name], name, LIMITS[name]);
   const { readableHighWaterMark, maxBufferedEvents, ...timing } = plain;
+  const voiceActivity = resolveVoiceActivity(options.voiceActivity, sampleRate);
   return {
     session: {
       sampleRate,
@@ -124,7 +169,9 @@ export function resolveOptions(options: TranscriberOptions): ResolvedOptions {
       ...timing,
       reconnect,
       maxBufferedEvents,
+      ...(voiceActivity ? { speech: voiceActivity.speech } : {}),
     },
     readableHighWaterMark,
+    voiceActivity,
   };
 }

@@ -21,8 +21,9 @@ import { SessionCore } from '../session/session-core.ts';
 import { dropConnection, pollDrain, type SttTransport, type TransportConnection } from '../transport.ts';
 import type { PCMFrame, TranscriptEvent } from '../types.ts';
 import { createWebSocketTransport } from '../websocket-transport.ts';
+import type { SpeechDetectorFactory } from '../session/speech.ts';
 import { Connector, type ConnectionSink } from './connect.ts';
-import { resolveOptions } from './options.ts';
+import { resolveOptions, type ResolvedVoiceActivity } from './options.ts';
 import type { Transcriber, TranscriberEvents, TranscriberOptions, TranscriberStats } from './types.ts';
 
 export type {
@@ -50,6 +51,7 @@ class TranscriberSession implements Transcriber {
   readonly events = new EventEmitter<TranscriberEvents>();
 
   readonly #options: TranscriberOptions;
+  readonly #voiceActivity: ResolvedVoiceActivity | null;
   readonly #core: SessionCore;
   readonly #converter: WireConverter;
   readonly #connector: Connector;
@@ -66,6 +68,8 @@ class TranscriberSession implements Transcriber {
   #running = false;
   #pullAgain = false;
   #first = true;
+  /** The voice activity module (`@stt-stream/core/vad`), loaded on demand when the option is on. */
+  #vad: typeof import('../vad.ts') | null = null;
   #writeWaiter: Waiter | null = null;
   #endWaiter: Waiter | null = null;
 
@@ -73,6 +77,7 @@ class TranscriberSession implements Transcriber {
     const resolved = resolveOptions(options);
     const settings = resolved.session;
     this.#options = options;
+    this.#voiceActivity = resolved.voiceActivity;
     const transport: SttTransport = options.transport ?? createWebSocketTransport();
     const url = buildStreamUrl(options.url ?? DEFAULT_STREAM_URL, {
       model: options.model,
@@ -88,7 +93,8 @@ class TranscriberSession implements Transcriber {
       channels: settings.channels as 1 | 2,
       onWarning: (w) => this.events.emit('warning', w),
     });
-    this.#core = new SessionCore(settings, { pool: sharedPool, random: Math.random });
+    const va = resolved.voiceActivity;
+    this.#core = new SessionCore(settings, { pool: sharedPool, random: Math.random, ...(va ? { speech: this.#speechDetector(va, settings.sampleRate, settings.channels) } : {}) });
 
     this.readable = new ReadableStream<TranscriptEvent>(
       {
@@ -137,8 +143,10 @@ class TranscriberSession implements Transcriber {
     if (core.done) throw this.#doneError();
     if (this.#first) {
       this.#first = false;
-      const loading = this.#converter.ready(frame);
-      if (loading) return loading.then(() => this.#write(frame));
+      // The resampler (a rate to convert) and the voice activity detector (the option) load on demand, in chunks of their own.
+      const resampler = this.#converter.ready(frame);
+      const vad = this.#speechOn && !this.#vad ? import('../vad.ts').then((m) => void (this.#vad = m)) : undefined;
+      if (resampler || vad) return Promise.all([resampler, vad]).then(() => this.#write(frame));
     }
     let wire: Int16Array;
     try {
@@ -166,6 +174,18 @@ class TranscriberSession implements Transcriber {
     const ended = new Promise<void>((resolve, reject) => (this.#endWaiter = { resolve, reject }));
     this.#input(() => this.#core.end(now(), this.#buffered()));
     return ended;
+  }
+
+  get #speechOn(): boolean {
+    return this.#voiceActivity !== null;
+  }
+
+  /** Makes the session's voice activity detector (once the module is in: the first write waits for it). */
+  #speechDetector(va: ResolvedVoiceActivity, sampleRate: number, channels: number): SpeechDetectorFactory {
+    return (onEvent) => {
+      const { VoiceActivity } = this.#vad!;
+      return new VoiceActivity({ sampleRate, channels: channels as 1 | 2, ...va.gate, ...(va.detector ? { createDetector: va.detector } : {}), onEvent });
+    };
   }
 
   #doneError(): Error {

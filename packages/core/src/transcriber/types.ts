@@ -10,6 +10,7 @@ import type { LagInfo, SessionNotices, TranscriptMetrics } from '../session/comm
 import type { LatencySummary } from '../session/latency.ts';
 import type { SttTransport } from '../transport.ts';
 import type { PCMFrame, TranscriptEvent } from '../types.ts';
+import type { VoiceActivityDetector } from '../vad/detector.ts';
 
 export type { LagInfo, LatencySummary, TranscriptMetrics };
 
@@ -35,6 +36,44 @@ export interface ReconnectOptions {
    * @defaultValue 20000
    */
   maxRetryTimeMs?: number;
+}
+
+/**
+ * Voice activity detection at the client (the `voiceActivity` option):
+ * `speech_started` and `speech_ended` events per channel from the client's
+ * own detector, and by default only speech on the wire.
+ */
+export interface VoiceActivityOptions {
+  /**
+   * Send only speech: silence past the hangover is not sent (keep-alives hold
+   * the session), and every time you see stays on the stream's clock.
+   * `false` sends everything and only reports the events.
+   * @defaultValue true
+   */
+  sendOnlySpeech?: boolean;
+  /**
+   * Send `finalize` where speech ends on every channel, so the turn's final
+   * comes after the hangover and the gateway's answer time, not after the
+   * gateway's own silence timeout (voice agents).
+   * @defaultValue false
+   */
+  finalizeOnSpeechEnd?: boolean;
+  /** Silence kept as speech after the last speech, 0 to 5000 ms (it also keeps the break the gateway hears at each cut). @defaultValue 400 */
+  hangoverMs?: number;
+  /** Audio kept before each onset, 0 to 2000 ms, so no word's start is clipped. @defaultValue 200 */
+  preRollMs?: number;
+  /** A chunk at least this likely to be speech opens the gate, 0 to 1. @defaultValue 0.5 */
+  threshold?: number;
+  /** While speaking, a chunk at least this likely still counts as speech, 0 to `threshold`. @defaultValue 0.35 */
+  endThreshold?: number;
+  /** How long a run of speech must last to count, 0 to 1000 ms (clicks and key presses do not). @defaultValue 50 */
+  minSpeechMs?: number;
+  /**
+   * Makes the detector of one channel. A model-based detector implements
+   * `VoiceActivityDetector` (`@stt-stream/core/vad`).
+   * @defaultValue the energy detector of `@stt-stream/core/vad` (no dependency)
+   */
+  detector?: (channel: number) => VoiceActivityDetector;
 }
 
 /** Options of {@link createTranscriber}. Every number has a range; a value outside it is a RangeError naming it. */
@@ -127,6 +166,15 @@ export interface TranscriberOptions {
    * @defaultValue 15000
    */
   endTimeoutMs?: number;
+  /**
+   * Voice activity detection at the client: `true` (the defaults) or its
+   * options. Off by default: a detector at the client can cut audio the
+   * gateway would have heard (music, held tones, very quiet speech), and a
+   * gateway's own endpointing is tuned for continuous audio. Turn it on for
+   * calls and voice agents, where most of the audio is silence.
+   * @defaultValue false
+   */
+  voiceActivity?: boolean | VoiceActivityOptions;
   /** Transcript events buffered for a slow reader before the audio pauses, 1 to 10000. @defaultValue 64 */
   readableHighWaterMark?: number;
   /**
@@ -176,6 +224,10 @@ export interface TranscriberStats {
   unsentSeconds: number;
   /** Seconds of audio written but not yet confirmed by a final (how far behind the transcript is). */
   unconfirmedSeconds: number;
+  /** Seconds of audio handed to sockets, replays included. */
+  sentSeconds: number;
+  /** Seconds of silence not sent (`voiceActivity` with `sendOnlySpeech`). */
+  skippedSeconds: number;
   /** Connections opened so far. */
   connections: number;
   /** Connections after the first that started a session. */
