@@ -313,9 +313,10 @@ function anySignal(signals: AbortSignal[]): AbortSignal {
  * errors are retried, `retries` times, after the server's `Retry-After`
  * when it sent one, else after an exponential backoff with jitter, within
  * `maxRetryTimeMs` from the first failure (the rule of docs/protocol.md,
- * "Retrying"); 400, 401, 402, 404 and 413 never. Errors are `SttError`s keeping the envelope's `code` and `param`,
- * the `status` and the `x-request-id`; the `apiKey` is redacted from
- * whatever the server says.
+ * "Retrying"); 400, 401, 402, 404 and 413 never. Errors are `SttError`s
+ * keeping the envelope's `code` and `param`, the `status` and the
+ * `x-request-id`; the `apiKey` is redacted from whatever the server says.
+ * When the retrying ends, the error is the server's last one.
  *
  * Redirects are refused, never followed (a 3xx fails with
  * `connection_failed`, its status, and the `Location`'s origin in the
@@ -325,7 +326,7 @@ function anySignal(signals: AbortSignal[]): AbortSignal {
  * status decides.
  *
  * @param audio - the recording (a `File` lends its name)
- * @param options - model, key, gateway, hints, retries, timeout, signal
+ * @param options - model, key, gateway, hints, retries, retry budget, timeout, signal
  * @returns the gateway's transcription, validated
  * @throws TypeError or RangeError naming a bad option
  * @example Transcribe a file picked in a browser
