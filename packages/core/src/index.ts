@@ -43,4 +43,4 @@ export { WireConverter, type WireConverterOptions, type AudioWarning } from './a
 export { WavDecoder, decodeWav, type WavFormat, type WavEncoding, type WavDecoderOptions } from './audio/wav-decoder.ts';
 export { g711Decoder, type G711DecoderOptions } from './audio/g711-decoder.ts';
 export { decodeMulaw, decodeAlaw } from './audio/g711.ts';
-export { transcribe, DEFAULT_BASE_URL, MAX_BATCH_BYTES, type BatchOptions, type BatchAudio } from './batch/transcribe.ts';
+export { transcribe, DEFAULT_BASE_URL, MAX_BATCH_BYTES, type BatchOptions, type BatchAudio, type BatchRetryInfo } from './batch/transcribe.ts';

@@ -65,9 +65,10 @@ export function nextRetry(
   const delayMs = retryAfterMs === undefined ? backoffDelay(failures, timing, random) : Math.max(timing.minDelayMs, Math.round(retryAfterMs));
   if (elapsedMs + delayMs <= timing.maxRetryTimeMs) return { delayMs };
   if (retryAfterMs !== undefined) {
-    return {
-      reason: `the server asked to wait ${formatSeconds(retryAfterMs)} s before trying again (Retry-After), longer than ${budgetOption} (${timing.maxRetryTimeMs} ms) allows`,
-    };
+    const asked = `the server asked to wait ${formatSeconds(retryAfterMs)} s before trying again (Retry-After)`;
+    if (delayMs > timing.maxRetryTimeMs) return { reason: `${asked}, longer than ${budgetOption} (${timing.maxRetryTimeMs} ms) allows` };
+    const left = Math.max(0, timing.maxRetryTimeMs - elapsedMs);
+    return { reason: `${asked}, more than the ${formatSeconds(left)} s left of ${budgetOption} (${timing.maxRetryTimeMs} ms) after ${formatSeconds(elapsedMs)} s of retrying` };
   }
   return { reason: `${formatSeconds(elapsedMs)} s of retrying, and the next attempt would pass ${budgetOption} (${timing.maxRetryTimeMs} ms)` };
 }

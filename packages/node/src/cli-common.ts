@@ -192,3 +192,22 @@ export function reportConnection(io: CliIo, transcriber: Transcriber, origin: st
     say(io, `reconnected${replayedSeconds > 0 ? `, replaying ${replayedSeconds.toFixed(1)} s of unconfirmed audio` : ''}`);
   });
 }
+
+/**
+ * Says on stderr, in a terminal or not, why an upload is tried again and
+ * after how long: each failed attempt with its cause (once: a cause the line
+ * before gave is "the same error"), the number of the next attempt and the
+ * wait, which is the server's `Retry-After` when it sent one. The callback
+ * is the batch client's `onRetry`.
+ */
+export function reportRetries(io: CliIo): (info: { attempt: number; delayMs: number; error: SttError }) => void {
+  let lastWhy = '';
+  return ({ attempt, delayMs, error }) => {
+    const why = `${error.code}: ${error.message}`;
+    const told = why === lastWhy;
+    lastWhy = why;
+    const asked = error.retryAfterMs !== undefined ? ', as the server asked' : '';
+    say(io, `${told ? 'the upload failed again (the same error)' : `the upload failed (${why})`}; attempt ${attempt} in ${seconds(delayMs)}${asked}…`);
+  };
+}
+

@@ -173,6 +173,42 @@ describe('stt-stream: what it is doing while it connects and streams', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
+  it('an upload the server turns away: each retry with its cause and wait (the Retry-After when there is one), then the transcript', async () => {
+    const limited = await startEmulator({ batchFaults: ({ index }) => (index < 2 ? { status: 503 } : index === 2 ? { status: 429, retryAfter: '1' } : undefined) });
+    try {
+      const r = await runCli(['transcribe', path('keys.wav'), '--batch', '--retries', '3', '--url', limited.httpUrl]);
+      const lines = r.stderr.split('\n');
+      // The backoff after failure n is 500 ms · 2^(n−1) · [1, 2); a Retry-After replaces it.
+      expect(lines[0]).toMatch(/^stt-stream: the upload failed \(server_error: Transcription failed: 503 Injected fault: 503\); attempt 2 in (0\.[5-9]|1\.0) s…$/);
+      expect(lines[1]).toMatch(/^stt-stream: the upload failed again \(the same error\); attempt 3 in (1\.\d|2\.0) s…$/);
+      expect(lines[2]).toBe('stt-stream: the upload failed (rate_limited: Transcription failed: 429 Injected fault: 429); attempt 4 in 1.0 s, as the server asked…');
+      expect(lines.slice(3)).toEqual(['']);
+      expect(r).toMatchObject({ code: 0, stdout: 'one two three four five\n' });
+      expect(limited.stats.batch.map((b) => b.status)).toEqual([503, 503, 429, 200]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('an upload the server asks to retry in an hour: the error at once, with the wait asked and the option that refuses it', async () => {
+    const refusing = await startEmulator({ batchFaults: () => ({ status: 429, retryAfter: '3600' }) });
+    try {
+      const t0 = Date.now();
+      const r = await runCli(['transcribe', path('keys.wav'), '--batch', '--url', refusing.httpUrl]);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(r).toEqual({
+        code: 1,
+        stdout: '',
+        stderr:
+          `stt-stream: ${path('keys.wav')}: Transcription failed: 429 Injected fault: 429; gave up after 1 attempt: the server asked to wait 3600 s before trying again (Retry-After), ` +
+          `longer than \`maxRetryTimeMs\` (60000 ms) allows (request id ${refusing.stats.batch[0]!.requestId})\n`,
+      });
+      expect(refusing.stats.batchRequests).toBe(1);
+    } finally {
+      await refusing.close();
+    }
+  });
+
   it('a connection the server restarts (1012): "connection lost", the reconnect, and the whole transcript', async () => {
     const r = await runCli(['transcribe', path('keys.wav'), '--stream', '--url', restarting.httpUrl]);
     const lines = r.stderr.split('\n');

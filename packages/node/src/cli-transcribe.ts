@@ -21,6 +21,7 @@ import {
   gatewayFrom,
   outputFormat,
   reportConnection,
+  reportRetries,
   roundTimes,
   say,
   writeTo,
@@ -287,7 +288,7 @@ async function transcribeCommand(file: string, opts: TranscribeOptions, io: CliI
     if (mode === 'batch' && bytes && !batchTakes(null, bytes.subarray(0, SNIFF_BYTES))) throw notForBatch('stdin');
     if (bytes && batchTakes(null, bytes.subarray(0, SNIFF_BYTES))) {
       if (opts.stats) say(io, '--stats: no streaming figures, stdin went to the batch endpoint (add --stream to stream it)');
-      result = await transcribe(bytes, base);
+      result = await transcribe(bytes, { ...base, onRetry: reportRetries(io) });
     } else {
       const rest = io.stdin;
       const input = Readable.from(
@@ -324,7 +325,7 @@ async function transcribeCommand(file: string, opts: TranscribeOptions, io: CliI
         interrupt.stopAudio = audio.stop;
         result = await transcribeFrames(audio.stream, s.options);
       } else {
-        result = await transcribeFile(file, { ...base, mode: 'batch', ...(opts.ffmpeg ? { ffmpegPath: opts.ffmpeg } : {}) });
+        result = await transcribeFile(file, { ...base, mode: 'batch', onRetry: reportRetries(io), ...(opts.ffmpeg ? { ffmpegPath: opts.ffmpeg } : {}) });
       }
     } finally {
       s?.stop();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { transcribe, type Transcription } from '@stt-stream/core';
 import { dtmfWav, startEmulator, type Emulator, type EmulatorOptions } from '@stt-stream/emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { collectFinals, streamUrlFor, transcribeFile } from './transcribe-file.ts';
+import { collectFinals, streamUrlFor, transcribeFile, transcribeFrames } from './transcribe-file.ts';
 import { rejection } from '../../../test/rejection.ts';
 
 // Batch and stream transcription against the real emulator
@@ -109,6 +109,27 @@ describe('transcribeFile', () => {
     expect(both).toEqual(
       new TypeError('Invalid options `url` and `baseUrl`: they are the same option (the gateway) and were given two different values; pass one of them'),
     );
+  });
+
+  it('transcribeFile - in stream mode maxRetryTimeMs is the reconnect budget; onRetry is batch only (transcribeFrames refuses it)', async () => {
+    // Every upgrade refused with 429 and Retry-After: 3600.
+    const emu = await start({ faults: { refuse: { status: 429, retryAfter: 3600 } } });
+    const told: unknown[] = [];
+    const started = performance.now();
+    const err = await rejection(
+      transcribeFile(path('keys.wav'), { model: 'whisper-1', apiKey: KEY, url: emu.httpUrl, mode: 'stream', maxRetryTimeMs: 90_000, onRetry: (i) => told.push(i) }),
+    );
+    expect(performance.now() - started).toBeLessThan(3000);
+    // The stream gives up as a stream does: connection_failed, the server's error its cause, retryAfterMs kept.
+    expect(err).toMatchObject({ code: 'connection_failed', status: 429, retryAfterMs: 3_600_000, cause: { code: 'rate_limited' } });
+    expect(err.message).toMatch(
+      /^Gave up reconnecting after the server asked to wait 3600 s before trying again \(Retry-After\), longer than `reconnect\.maxRetryTimeMs` \(90000 ms\) allows: /,
+    );
+    expect(emu.stats.connections).toBe(1);
+    expect(told).toEqual([]);
+    const frames = await transcribeFrames(new ReadableStream(), { model: 'whisper-1', url: emu.httpUrl, onRetry: () => {} } as never).catch((e: unknown) => e);
+    expect(frames).toBeInstanceOf(TypeError);
+    expect((frames as TypeError).message).toMatch(/^Unknown option `onRetry` for transcribeFrames\(\); transcribeFrames\(\) takes `model`, .*`maxRetryTimeMs`, /);
   });
 
   it('transcribeFile - an unknown option is a TypeError naming it (and the one meant); nothing is sent', async () => {

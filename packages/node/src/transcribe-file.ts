@@ -42,8 +42,11 @@ export interface TranscribeFileOptions extends BatchOptions {
   /**
    * `batch` uploads the file (at most 25 MB); `stream` sends it through the
    * streaming endpoint; `auto` uploads files up to 25 MB and streams larger
-   * ones. In stream mode, `retries`, `minRetryDelayMs` and `maxRetryDelayMs`
-   * are the transcriber's reconnect settings (for failed connections).
+   * ones. In stream mode, `retries`, `minRetryDelayMs`, `maxRetryDelayMs`
+   * and `maxRetryTimeMs` are the transcriber's reconnect settings (for
+   * failed connections; the defaults are the stream's), and `onRetry` is
+   * not called: the transcriber's `reconnecting` events tell of its retries
+   * (see `onTranscriber`).
    * @defaultValue 'auto'
    */
   mode?: 'auto' | 'batch' | 'stream';
@@ -168,17 +171,17 @@ export async function transcribeFile(path: string, options: TranscribeFileOption
 }
 
 async function transcribeByStream(path: string, options: TranscribeFileOptions): Promise<Transcription> {
-  const { mode: _mode, fileName: _fileName, ffmpegPath, ...streamOptions } = options;
+  const { mode: _mode, fileName: _fileName, ffmpegPath, onRetry: _onRetry, ...streamOptions } = options;
   const source = fileSource(path, ffmpegPath !== undefined ? { ffmpegPath } : {});
   return transcribeFrames(source, streamOptions);
 }
 
 /** Options of {@link transcribeFrames}: {@link TranscribeFileOptions} without the batch-only ones. */
-export type TranscribeFramesOptions = Omit<TranscribeFileOptions, 'mode' | 'fileName' | 'ffmpegPath'>;
+export type TranscribeFramesOptions = Omit<TranscribeFileOptions, 'mode' | 'fileName' | 'ffmpegPath' | 'onRetry'>;
 
 /** The option names {@link transcribeFrames} takes. */
 export const TRANSCRIBE_FRAMES_OPTIONS: readonly string[] = optionNames<TranscribeFramesOptions>()(
-  TRANSCRIBE_FILE_OPTIONS.filter((k) => k !== 'mode' && k !== 'fileName' && k !== 'ffmpegPath') as unknown as readonly (keyof TranscribeFramesOptions)[],
+  TRANSCRIBE_FILE_OPTIONS.filter((k) => k !== 'mode' && k !== 'fileName' && k !== 'ffmpegPath' && k !== 'onRetry') as unknown as readonly (keyof TranscribeFramesOptions)[],
 );
 
 /**
@@ -209,12 +212,13 @@ export async function transcribeFrames(frames: ReadableStream<PCMFrame>, options
     ...(options.providerId !== undefined ? { providerId: options.providerId } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
     ...(options.timeoutMs !== undefined ? { connectTimeoutMs: Math.min(options.timeoutMs, 60_000) } : {}),
-    ...(options.retries !== undefined || options.minRetryDelayMs !== undefined || options.maxRetryDelayMs !== undefined
+    ...(options.retries !== undefined || options.minRetryDelayMs !== undefined || options.maxRetryDelayMs !== undefined || options.maxRetryTimeMs !== undefined
       ? {
           reconnect: {
             ...(options.retries !== undefined ? { retries: options.retries } : {}),
             ...(options.minRetryDelayMs !== undefined ? { minDelayMs: options.minRetryDelayMs } : {}),
             ...(options.maxRetryDelayMs !== undefined ? { maxDelayMs: options.maxRetryDelayMs } : {}),
+            ...(options.maxRetryTimeMs !== undefined ? { maxRetryTimeMs: options.maxRetryTimeMs } : {}),
           },
         }
       : {}),

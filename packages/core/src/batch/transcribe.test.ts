@@ -221,6 +221,15 @@ describe('transcribe', () => {
     await expect(transcribe(WAV, { model: 'm', baseUrl: 'ftp://x' })).rejects.toThrow(/`baseUrl`/);
     await expect(transcribe(WAV, { model: 'm', baseUrl: 'https://x/?api_key=k' })).rejects.toThrow(/credentials/);
     await expect(transcribe('x' as unknown as Uint8Array, { model: 'm' })).rejects.toThrow(/`audio`/);
+    for (const bad of [-1, 1.5, 3_600_001, '60000', Number.NaN]) {
+      await expect(transcribe(WAV, { model: 'm', url: GW, maxRetryTimeMs: bad as number })).rejects.toThrow(
+        new RangeError(`Invalid option \`maxRetryTimeMs\`: expected an integer from 0 to 3600000 (an hour), got ${String(bad)}`),
+      );
+    }
+    await expect(transcribe(WAV, { model: 'm', url: GW, onRetry: 'log' as unknown as () => void })).rejects.toThrow(new TypeError('Invalid option `onRetry`: expected a function'));
+    await expect(transcribe(WAV, { model: 'm', url: GW, maxRetryTime: 1000 } as never)).rejects.toThrow(
+      new TypeError('Unknown option `maxRetryTime` for transcribe(); did you mean `maxRetryTimeMs`?'),
+    );
   });
 });
 

@@ -4,14 +4,18 @@
  *
  * @module
  */
-import pRetry, { AbortError } from 'p-retry';
+import { AbortError } from 'p-retry';
 import { GATEWAY_AUDIO_EXTENSIONS, SNIFF_BYTES, audioMimeType, fileExtension, sniffAudioFormat } from '../audio/audio-format.ts';
-import { SttError, createSttError, errorFromResponse, isRetryable } from '../errors.ts';
+import { SttError, createSttError, errorFromResponse } from '../errors.ts';
 import { checkOptionNames, optionNames } from '../known-options.ts';
 import { assertCredentialsFor, bearer } from '../protocol/credentials.ts';
 import { TRANSCRIBE_PATH, batchUrl } from '../protocol/gateway-url.ts';
 import { describeNetworkError } from '../protocol/network-error.ts';
 import type { Transcription, TranscriptWord } from '../types.ts';
+import { readBounded } from './read-bounded.ts';
+import { aborted, withRetries, type BatchRetryInfo } from './retrying.ts';
+
+export type { BatchRetryInfo };
 
 /**
  * The default gateway.
@@ -92,10 +96,30 @@ export interface BatchOptions {
   fileName?: string;
   /** Attempts after the first for 429, 5xx, timeouts and network errors. @defaultValue 2 */
   retries?: number;
-  /** The first backoff delay; later ones double, with jitter. @defaultValue 500 */
+  /**
+   * The first backoff delay, and the least wait between two attempts (a
+   * shorter `Retry-After` included); later ones double, with jitter.
+   * @defaultValue 500
+   */
   minRetryDelayMs?: number;
-  /** @defaultValue 8000 */
+  /** The longest backoff delay (after the jitter); a server's `Retry-After` is not capped by it. @defaultValue 8000 */
   maxRetryDelayMs?: number;
+  /**
+   * The retry budget: the most time from the first failure to the start of
+   * the last attempt (the attempts in between included), 0 to 3600000 ms.
+   * A retry that would start past it is not made: the call fails at once
+   * with the server's error (a 429's `rate_limited`), whose message says how
+   * long the server asked to wait and that this option does not allow it,
+   * and whose `retryAfterMs` is what the server asked.
+   * @defaultValue 60000
+   */
+  maxRetryTimeMs?: number;
+  /**
+   * Called before each wait for a retry, with the failure, the wait and the
+   * number of the next attempt (e.g. for a status line). What it throws ends
+   * the call with that error.
+   */
+  onRetry?: (info: BatchRetryInfo) => void;
   /** Bound on each attempt (upload and transcription). @defaultValue 600000 */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -105,7 +129,8 @@ export interface BatchOptions {
 
 /** The option names {@link transcribe} takes (checked against {@link BatchOptions} by the compiler). */
 export const BATCH_OPTIONS: readonly string[] = optionNames<BatchOptions>()([
-  'model', 'apiKey', 'url', 'baseUrl', 'language', 'providerId', 'fileName', 'retries', 'minRetryDelayMs', 'maxRetryDelayMs', 'timeoutMs', 'signal', 'fetch',
+  'model', 'apiKey', 'url', 'baseUrl', 'language', 'providerId', 'fileName', 'retries', 'minRetryDelayMs', 'maxRetryDelayMs',
+  'maxRetryTimeMs', 'onRetry', 'timeoutMs', 'signal', 'fetch',
 ]);
 
 /** What {@link transcribe} accepts as audio. */
@@ -129,6 +154,9 @@ export function gatewayOption(options: { url?: string; baseUrl?: string }): { va
   return url !== undefined || baseUrl === undefined ? { value: url, option: 'url' } : { value: baseUrl, option: 'baseUrl' };
 }
 
+/** The largest `maxRetryTimeMs`: an hour (the stream's `reconnect.maxRetryTimeMs` has the same bound). */
+const MAX_RETRY_TIME_MS = 3_600_000;
+
 /** Checks the options; throws TypeError/RangeError naming the field. */
 function checkOptions(options: BatchOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('Invalid options: expected an object with at least `model`');
@@ -147,6 +175,11 @@ function checkOptions(options: BatchOptions): void {
       throw new RangeError(`Invalid option \`${field}\`: expected a non-negative integer, got ${String(v)}`);
     }
   }
+  const budget = options.maxRetryTimeMs;
+  if (budget !== undefined && (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 0 || budget > MAX_RETRY_TIME_MS)) {
+    throw new RangeError(`Invalid option \`maxRetryTimeMs\`: expected an integer from 0 to ${MAX_RETRY_TIME_MS} (an hour), got ${String(budget)}`);
+  }
+  if (options.onRetry !== undefined && typeof options.onRetry !== 'function') throw new TypeError('Invalid option `onRetry`: expected a function');
   if (options.timeoutMs !== undefined && (typeof options.timeoutMs !== 'number' || !(options.timeoutMs > 0))) {
     throw new RangeError(`Invalid option \`timeoutMs\`: expected a positive number, got ${String(options.timeoutMs)}`);
   }
@@ -269,59 +302,6 @@ function anySignal(signals: AbortSignal[]): AbortSignal {
   return controller.signal;
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/**
- * Reads a body as a stream, keeping at most `limit` bytes; `null` when it is
- * longer (by its `Content-Length`, or once more has arrived), after
- * cancelling it. Nothing past the limit is buffered.
- */
-async function readBounded(res: Response, limit: number): Promise<string | null> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) {
-    await res.body?.cancel().catch(() => undefined);
-    return null;
-  }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
-}
-
-function aborted(signal: AbortSignal | undefined): SttError {
-  return createSttError('aborted', 'Transcription was aborted', { cause: signal?.reason, retryable: false });
-}
-
 /**
  * Transcribes a whole recording through the gateway's batch endpoint
  * (`POST /v1/stt/transcribe`, multipart). Runs wherever `fetch`, `FormData`
@@ -329,12 +309,14 @@ function aborted(signal: AbortSignal | undefined): SttError {
  *
  * Before uploading, audio over 25 MB fails with `invalid_input` (status
  * 413) and a format the gateway does not list fails with `invalid_input`
- * (`param: 'audio'`); nothing is sent. A 429 is retried after its
- * `Retry-After` (capped at 60 s), 5xx, timeouts and network errors with
- * exponential backoff and jitter, `retries` times; 400, 401, 402 and 413
- * never. Errors are `SttError`s keeping the envelope's `code` and `param`,
- * the `status` and the `x-request-id`; the `apiKey` is redacted from
- * whatever the server says.
+ * (`param: 'audio'`); nothing is sent. 429, 5xx, timeouts and network
+ * errors are retried, `retries` times, after the server's `Retry-After`
+ * when it sent one, else after an exponential backoff with jitter, within
+ * `maxRetryTimeMs` from the first failure (the rule of docs/protocol.md,
+ * "Retrying"); 400, 401, 402, 404 and 413 never. Errors are `SttError`s
+ * keeping the envelope's `code` and `param`, the `status` and the
+ * `x-request-id`; the `apiKey` is redacted from whatever the server says.
+ * When the retrying ends, the error is the server's last one.
  *
  * Redirects are refused, never followed (a 3xx fails with
  * `connection_failed`, its status, and the `Location`'s origin in the
@@ -344,7 +326,7 @@ function aborted(signal: AbortSignal | undefined): SttError {
  * status decides.
  *
  * @param audio - the recording (a `File` lends its name)
- * @param options - model, key, gateway, hints, retries, timeout, signal
+ * @param options - model, key, gateway, hints, retries, retry budget, timeout, signal
  * @returns the gateway's transcription, validated
  * @throws TypeError or RangeError naming a bad option
  * @example Transcribe a file picked in a browser
@@ -464,25 +446,11 @@ export async function transcribe(audio: BatchAudio, options: BatchOptions): Prom
     }
   };
 
-  try {
-    return await pRetry(attempt, {
-      retries: options.retries ?? 2,
-      minTimeout: options.minRetryDelayMs ?? 500,
-      maxTimeout: options.maxRetryDelayMs ?? 8000,
-      factor: 2,
-      randomize: true,
-      ...(signal ? { signal } : {}),
-      shouldRetry: ({ error }) => isRetryable(error),
-      onFailedAttempt: async ({ error, retriesLeft }) => {
-        // The server said how long to wait (429, some 503s): wait that first; p-retry's jittered backoff follows.
-        if (retriesLeft > 0 && error instanceof SttError && error.retryable && error.retryAfterMs !== undefined) {
-          await sleep(error.retryAfterMs, signal);
-        }
-      },
-    });
-  } catch (err) {
-    if (signal?.aborted && !(err instanceof SttError && err.code !== 'aborted')) throw aborted(signal);
-    if (err instanceof SttError) throw err;
-    throw createSttError('connection_failed', `Transcription failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retryable: false });
-  }
+  const settings = {
+    retries: options.retries ?? 2,
+    minDelayMs: options.minRetryDelayMs ?? 500,
+    maxDelayMs: options.maxRetryDelayMs ?? 8000,
+    maxRetryTimeMs: options.maxRetryTimeMs ?? 60_000,
+  };
+  return withRetries(attempt, settings, signal, options.onRetry);
 }
