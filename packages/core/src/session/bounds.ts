@@ -15,8 +15,10 @@
  *
  * @module
  */
+import { createSttError, type SttError } from '../errors.ts';
 import type { Connection } from './connection.ts';
 import type { SessionSettings } from './commands.ts';
+import type { ReconnectPolicy } from './reconnect-policy.ts';
 
 type BoundSettings = Pick<SessionSettings, 'connectTimeoutMs' | 'stallTimeoutMs' | 'endTimeoutMs'>;
 
@@ -51,12 +53,22 @@ export function endDeadline(firstEndSentAt: number, lastProgressAt: number, s: B
   return firstEndSentAt < 0 ? Infinity : Math.max(firstEndSentAt, lastProgressAt) + s.endTimeoutMs;
 }
 
+/** The error of an attempt to connect that took longer than `connectTimeoutMs`. */
+export function connectTimeout(s: BoundSettings): SttError {
+  return createSttError('timeout', `No connection within ${s.connectTimeoutMs} ms (credentials and handshake; \`connectTimeoutMs\`)`);
+}
+
 /**
- * The message of the `timeout` that ends a stream at its end bound: which
- * bound, and what the server did meanwhile (`story`: the reconnect policy's
- * record of drops; else what the open connection did).
+ * The `timeout` that ends a stream at its end bound: which bound, and what
+ * the server did meanwhile (the reconnect policy's record of drops, with the
+ * last one's error as `cause`; else what the open connection did).
  */
-export function endTimeoutMessage(s: BoundSettings, story: string, conn: Connection | null, buffered: number, now: number): string {
+export function endTimeout(s: BoundSettings, policy: ReconnectPolicy, conn: Connection | null, buffered: number, now: number): SttError {
+  const cause = policy.lastError;
+  return createSttError('timeout', endTimeoutMessage(s, policy.story(), conn, buffered, now), cause ? { cause } : {});
+}
+
+function endTimeoutMessage(s: BoundSettings, story: string, conn: Connection | null, buffered: number, now: number): string {
   let what = story;
   if (!what && conn) {
     const silentFor = ((now - conn.lastMessageAt) / 1000).toFixed(1);

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { createSttError, type SttError } from '../errors.ts';
 import type { TranscriptEvent } from '../types.ts';
 import { Op, type Outbox } from './commands.ts';
 import { EventQueue } from './event-queue.ts';
@@ -67,4 +68,9 @@ export class Reader {
   clear(): void {
     while (this.#queue.length > 0) this.#queue.shift();
   }
+}
+
+/** The error of a stream whose reader let more than `max` events wait. */
+export function slowReader(max: number): SttError {
+  return createSttError('slow_reader', `More than ${max} transcript events waited for the reader; read faster or raise \`maxBufferedEvents\``);
 }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { GapEvent } from '../types.ts';
 import type { BlockPool } from './block-pool.ts';
 import { ReplayBuffer, blockSamplesFor } from './replay-buffer.ts';
 
@@ -33,6 +34,11 @@ export interface ReplayWindowOptions {
 export interface Gap {
   start: number;
   end: number;
+}
+
+/** The `gap` event a reader gets for `gap`, in seconds of the stream. */
+export function gapEvent(gap: Gap, sampleRate: number): GapEvent {
+  return { type: 'gap', start: gap.start / sampleRate, end: gap.end / sampleRate, reason: 'replay_window_exceeded' };
 }
 
 /**

@@ -147,6 +147,13 @@ export class Sender {
     return done;
   }
 
+  /** A keep-alive when nothing was sent for `keepAliveMs` and the socket is empty. */
+  keepAlive(conn: Connection, now: number, buffered: number): void {
+    if (now - conn.lastSendAt < this.#s.keepAliveMs || buffered !== 0) return;
+    this.#out.push(Op.send, clientMessages.keepalive, conn.id);
+    conn.sent(clientMessages.keepalive.length, now);
+  }
+
   /** The connection's clock goes on at stream `position` (what lies between is not sent). */
   #jump(conn: Connection, position: number): void {
     conn.spans.jump(conn.sentSamples, position);

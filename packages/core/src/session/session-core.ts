@@ -19,17 +19,18 @@
  * @module
  */
 import { SttError, createSttError } from '../errors.ts';
-import { clientMessages, type ServerMessage } from '../protocol/gateway-dialect.ts';
+import type { ServerMessage } from '../protocol/gateway-dialect.ts';
 import type { TranscriptEvent } from '../types.ts';
-import { endDeadline, endTimeoutMessage, stallOf } from './bounds.ts';
-import { LAG_SECONDS, Op, Outbox, type SessionDeps, type SessionSettings } from './commands.ts';
+import { connectTimeout, endDeadline, endTimeout, stallOf } from './bounds.ts';
+import { Op, Outbox, type SessionDeps, type SessionSettings } from './commands.ts';
 import { Connection } from './connection.ts';
 import { Intake } from './intake.ts';
+import { Lag } from './lag.ts';
 import { LatencyTracker } from './latency.ts';
 import { Markers } from './markers.ts';
-import { Reader } from './reader.ts';
+import { Reader, slowReader } from './reader.ts';
 import { ReconnectPolicy, type DropCause } from './reconnect-policy.ts';
-import { ReplayWindow, type Gap } from './replay-window.ts';
+import { ReplayWindow, gapEvent } from './replay-window.ts';
 import { Received, receive, type ReceiverParts } from './receiver.ts';
 import { Sender, Sent } from './sender.ts';
 
@@ -40,6 +41,14 @@ type Phase = 'idle' | 'waiting' | 'connecting' | 'open' | 'done';
 
 /** Who ended the stream early: how {@link SessionCore.abort} names it. */
 export type AbortSource = 'writable' | 'readable' | 'signal' | 'error';
+
+/** What `stats.state` says of a session in `phase`. */
+function stateOf(phase: Phase, failed: boolean, ending: boolean, wasOpen: boolean) {
+  if (phase === 'done') return failed ? 'failed' : 'closed';
+  if (phase === 'open') return ending ? 'ending' : 'open';
+  if (phase === 'idle') return 'idle';
+  return wasOpen ? 'reconnecting' : 'connecting';
+}
 
 /** How long to wait for the close after `session.ended` before ending anyway. */
 const ENDED_GRACE_MS = 2000;
@@ -84,8 +93,7 @@ export class SessionCore {
   readonly #parts: ReceiverParts;
   readonly #intake: Intake;
   readonly #tickMs: number;
-  /** Unconfirmed samples past which a live stream is behind (the `lag` notice). */
-  readonly #lagSamples: number;
+  readonly #lagMeter: Lag;
 
   #phase: Phase = 'idle';
   #error: Error | null = null;
@@ -93,7 +101,6 @@ export class SessionCore {
   #everStarted = false;
   #connections = 0;
   #replayed = 0;
-  #behind = false;
   /** The last id given to a connection, and when the one being opened started. */
   #id = 0;
   #attemptAt = 0;
@@ -117,12 +124,12 @@ export class SessionCore {
       done: () => this.done,
       connectIfIdle: (now) => this.#phase === 'idle' && this.#connect(now),
       appended: (now) => (this.#conn ? this.#pump(this.#conn, now) : this.#lag()),
-      lost: (gap) => this.#emitGap(gap),
+      lost: (gap) => this.#deliverEvent(gapEvent(gap, settings.sampleRate)),
       mark: (position, kind) => this.#markers.add(position, kind),
       speech: (kind, channel, position) => this.#deliverEvent({ type: kind, timestamp: position / settings.sampleRate, channel, source: 'client' }),
     }, deps.speech);
     this.#parts = { s: settings, window: this.#window, policy: this.#policy, latency: this.#latency, markers: this.#markers, reader: this.#reader, out: this.out };
-    this.#lagSamples = Math.min(LAG_SECONDS * settings.sampleRate, settings.windowSamples >> 1);
+    this.#lagMeter = new Lag(settings);
     this.#tickMs = Math.max(25, Math.min(settings.keepAliveMs, settings.stallTimeoutMs, settings.connectTimeoutMs, settings.endTimeoutMs) / 4);
   }
 
@@ -162,11 +169,7 @@ export class SessionCore {
       replayedSeconds: this.#replayed / rate,
       gapSeconds: this.#window.gapSamples / rate,
       latency: this.#latency.summary(),
-      state:
-        phase === 'done' ? (this.#error ? 'failed' : 'closed')
-        : phase === 'open' ? (this.#ending ? 'ending' : 'open')
-        : phase === 'idle' ? 'idle'
-        : this.#everStarted || this.#connections > 0 ? 'reconnecting' : 'connecting',
+      state: stateOf(phase, this.#error !== null, this.#ending, this.#everStarted || this.#connections > 0),
     } as const;
   }
 
@@ -230,7 +233,7 @@ export class SessionCore {
       return;
     }
     const { from, gaps } = this.#window.replayStart();
-    for (const gap of gaps) this.#emitGap(gap);
+    for (const gap of gaps) this.#deliverEvent(gapEvent(gap, this.#s.sampleRate));
     const replayEnd = Math.max(from, Math.min(this.#sentUpTo, this.#window.end));
     const replaySamples = this.#window.heldAfter(from) - this.#window.heldAfter(replayEnd);
     const conn = (this.#conn = new Connection(id, now, from, replayEnd, replaySamples, this.#s.channels));
@@ -286,7 +289,7 @@ export class SessionCore {
     if (msg.type === 'transcript') this.#intake.flushGap();
     const r = receive(this.#parts, conn, msg, now, this.#everStarted);
     if (r & Received.started) this.#everStarted = true;
-    if (r & Received.overflow) return this.#slowReader();
+    if (r & Received.overflow) return this.#finish(slowReader(this.#reader.max));
     if (r & Received.progress) {
       this.#lastProgressAt = now;
       this.#lag();
@@ -303,11 +306,7 @@ export class SessionCore {
     const s = this.#s;
     const conn = this.#conn;
     const endBy = endDeadline(this.#firstEndSentAt, this.#lastProgressAt, s);
-    if (now >= endBy && !conn?.sessionEnded) {
-      const message = endTimeoutMessage(s, this.#policy.story(), conn, buffered, now);
-      const cause = this.#policy.lastError;
-      return this.#finish(createSttError('timeout', message, cause ? { cause } : {}));
-    }
+    if (now >= endBy && !conn?.sessionEnded) return this.#finish(endTimeout(s, this.#policy, conn, buffered, now));
     if (phase === 'waiting') {
       if (now >= this.#reconnectAt) this.#connect(now);
       else this.out.push(Op.wakeAt, Math.min(this.#reconnectAt, endBy));
@@ -315,8 +314,7 @@ export class SessionCore {
     }
     if (phase === 'connecting') {
       if (now - this.#attemptAt < s.connectTimeoutMs) return this.out.push(Op.wakeAt, Math.min(this.#attemptAt + s.connectTimeoutMs, endBy));
-      const error = createSttError('timeout', `No connection within ${s.connectTimeoutMs} ms (credentials and handshake; \`connectTimeoutMs\`)`);
-      return this.#drop({ kind: 'refused', error }, now);
+      return this.#drop({ kind: 'refused', error: connectTimeout(s) }, now);
     }
     conn!.observe(buffered, now);
     const stall = stallOf(conn!, buffered, s, now);
@@ -329,10 +327,7 @@ export class SessionCore {
     if (conn!.sessionEnded && now - conn!.sessionEndedAt >= ENDED_GRACE_MS && this.#ending && conn!.sentUpTo >= this.#window.end) {
       return this.#finish(null); // session.ended came but the server did not close: done anyway
     }
-    if (now - conn!.lastSendAt >= s.keepAliveMs && buffered === 0) {
-      this.out.push(Op.send, clientMessages.keepalive, conn!.id);
-      conn!.sent(clientMessages.keepalive.length, now);
-    }
+    this.#sender.keepAlive(conn!, now, buffered);
     this.#pump(conn!, now);
     this.#intake.resume(now);
     this.out.push(Op.wakeAt, Math.min(now + this.#tickMs, endBy));
@@ -392,36 +387,14 @@ export class SessionCore {
     this.#lag();
   }
 
-  /**
-   * The `lag` notice of a live stream (`drop-oldest`), on a change: behind
-   * once the unconfirmed audio passes {@link LAG_SECONDS} or half the window,
-   * caught up once it is back under half of that.
-   */
   #lag(): void {
-    if (this.#s.overflow !== 'drop-oldest') return;
-    const window = this.#window;
-    const unconfirmed = window.end - window.committed();
-    if (this.#behind ? unconfirmed > this.#lagSamples >> 1 : unconfirmed <= this.#lagSamples) return;
-    this.#behind = !this.#behind;
-    const rate = this.#s.sampleRate;
-    const unsent = window.end - (this.#conn ? this.#conn.sentUpTo : this.#sentUpTo);
-    this.out.notice('lag', { behind: this.#behind, unsentSeconds: Math.max(0, unsent) / rate, unconfirmedSeconds: unconfirmed / rate });
+    this.#lagMeter.check(this.#window, this.#conn ? this.#conn.sentUpTo : this.#sentUpTo, this.out);
   }
 
   // ---- delivering ------------------------------------------------------------
 
-  #slowReader(): void {
-    const max = this.#reader.max;
-    this.#finish(createSttError('slow_reader', `More than ${max} transcript events waited for the reader; read faster or raise \`maxBufferedEvents\``));
-  }
-
-  #emitGap(gap: Gap): void {
-    const rate = this.#s.sampleRate;
-    this.#deliverEvent({ type: 'gap', start: gap.start / rate, end: gap.end / rate, reason: 'replay_window_exceeded' });
-  }
-
   #deliverEvent(event: TranscriptEvent): void {
-    if (!this.done && !this.#reader.deliver(event)) this.#slowReader();
+    if (!this.done && !this.#reader.deliver(event)) this.#finish(slowReader(this.#reader.max));
   }
 
   // ---- ending ----------------------------------------------------------------
