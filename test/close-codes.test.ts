@@ -148,7 +148,7 @@ describe.concurrent('close codes and refusals that are retried', () => {
           : `4 connections in a row were closed with ${closeCode} (${code}) right after opening`;
       expect(r.error).toMatchObject({
         code: 'connection_failed',
-        message: `Gave up reconnecting after 4 failed attempts (`reconnect.retries` is 3): ${story}; last: ${code}: ${withOrigin(message, r)}`,
+        message: `Gave up reconnecting after 4 failed attempts (\`reconnect.retries\` is 3): ${story}; last: ${code}: ${withOrigin(message, r)}`,
         retryable: false,
       });
       expect((r.error as SttError).cause).toMatchObject({ code });
