@@ -1,6 +1,6 @@
 // Each close code and refusal status of docs/protocol.md's table, plus a 1000
-// before `session.ended` (after audio, and before any), against the emulator
-// (issue 13, "Tests"): the number of attempts, the delays between them (the
+// before `session.ended` (after audio, and before any), against the emulator:
+// the number of attempts, the delays between them (the
 // `reconnecting` events' delayMs, and the time from each to the next upgrade
 // the emulator saw), and the outcome: the whole transcript, or the SttError.
 //

@@ -1,4 +1,4 @@
-// The streaming transcriber against hostile servers (issue 16): what a user
+// The streaming transcriber against hostile servers: what a user
 // sees when a server is silent, stops reading, ignores `end`, sends absurd
 // frames, closes every connection at once, floods messages or sends finals
 // that break the contract; and options out of range. Each case asserts the
