@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SttError, type ErrorEnvelope } from '../errors.ts';
 import type { TranscriptWord } from '../types.ts';
-import { assertSubprotocolToken, buildStreamUrl, parseServerMessage, type ServerMessage } from './gateway-dialect.ts';
+import { assertSubprotocolToken } from './credentials.ts';
+import { buildStreamUrl, parseServerMessage, type ServerMessage } from './gateway-dialect.ts';
 
 const params = { model: 'whisper-1', sampleRate: 16000, channels: 1, interimResults: true };
 
