@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The packages as a user installs them (issue 12). Packs every packages/*
+// The packages as a user installs them. Packs every packages/*
 // (`pnpm pack`: publishConfig applied, workspace:* replaced), installs the
 // tarballs with plain `npm install` into a fresh project in the system temp
 // directory (outside the workspace, so nothing resolves from it), and there:

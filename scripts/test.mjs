@@ -53,15 +53,12 @@ const extra = [
   // platform browser, minified, all dependencies, gzip -9). Budgets: the measured size plus
   // about 3%, so that growth fails CI; lower them when the entry shrinks.
   ['browser entry bundles for the browser (whole entry, growth guard)', 'node', ['packages/browser/scripts/bundle-size.mjs']],
-  // Issue 8's size check: what a live-captions page loads (microphone + createTranscriber).
-  // Issue 14's target is 10 KiB; we are at 18.7 KiB (19,005 B after the size pass on the checks,
-  // tables and messages around the session, bench/ANALYSIS.md row 6; 19,183 B with the catch-up
-  // messages) with the resampler in a chunk of its own, so the budget is a growth guard. Issue 28
-  // (unknown options are TypeErrors naming the near miss, in createTranscriber and the microphone; the
-  // no-key error) took it to 20,416 B; the guard is that plus about 1.5 %.
+  // The size check: what a live-captions page loads (microphone + createTranscriber), with the
+  // resampler in a chunk of its own. The target is 10 KiB and the entry is about 20 KiB
+  // (bench/ANALYSIS.md, row 6), so the budget is a growth guard: 20,416 B measured, plus about 1.5 %.
   ['size check: microphone + createTranscriber', 'node', ['bench/size-check.mjs', '--budget', '20720']],
   ['capture worklet: PCM_CAPTURE_WORKLET_SOURCE is the minified pcm-capture.worklet.js', 'node', ['packages/browser/scripts/build-worklet.mjs', '--check']],
-  // Cross-runtime (issue 7): the conformance scenario on Node 20, 22, 24 and 26 (scripts/newer-nodes.mjs), Deno and Bun,
+  // Cross-runtime: the conformance scenario on Node 20, 22, 24 and 26 (scripts/newer-nodes.mjs), Deno and Bun,
   // byte-identical to conformance/expected.jsonl; core's unit tests under Deno and Bun; the
   // Deno and Bun examples; the packages as published (publint, attw, JSR); the API reference.
   ['conformance: Node 20, 22, 24 and 26 (ws and global WebSocket), Deno, Bun byte-identical (Chromium runs it in the browser project)', 'node', ['conformance/run.mjs']],

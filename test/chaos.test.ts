@@ -1,5 +1,6 @@
 // Chaos: many concurrent sessions through random (seeded) faults; every
-// session's finals must equal the fault-free run's (issue 4).
+// session's finals must equal the fault-free run's. The seed decides each
+// session's faults (`CHAOS_SEED=<printed seed>` replays them).
 import { dtmfSamples, mulberry32, startEmulator, type FaultPlan } from '@stt-stream/emulator';
 import { createTranscriber, type TranscriptEvent } from '@stt-stream/node';
 import { expect, it } from 'vitest';
@@ -8,7 +9,17 @@ import { collect, finalsOf, framesOf } from './helpers.ts';
 const SESSIONS = 20;
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 
-/** A random fault for a connection, or none. At most `maxFaults` per session. */
+/**
+ * One PRNG per session, seeded from `SEED` and the session's index: session `s` draws its
+ * faults from its own sequence, in the order of its own connections, whatever the order in
+ * which the sessions' connections reach the emulator.
+ */
+function sessionRandoms(seed: number, sessions: number): (() => number)[] {
+  const seeds = mulberry32(seed);
+  return Array.from({ length: sessions }, () => mulberry32(Math.floor(seeds() * 2 ** 32)));
+}
+
+/** A random fault for a connection, or none. */
 function randomPlan(rand: () => number): FaultPlan | undefined {
   const r = rand();
   const bytes = Math.floor(32_000 + rand() * 400_000);
@@ -44,7 +55,6 @@ function expectSame(actual: TranscriptEvent[], expected: TranscriptEvent[], labe
 }
 
 it(`chaos: ${SESSIONS} concurrent 30 s sessions through random faults keep whole transcripts (seed printed on failure)`, async () => {
-  const rand = mulberry32(SEED);
   // Each session gets its own key string, so transcripts differ between sessions.
   const keys = '0123456789*#ABCD';
   const fixtures = Array.from({ length: SESSIONS }, (_, s) => {
@@ -59,20 +69,17 @@ it(`chaos: ${SESSIONS} concurrent 30 s sessions through random faults keep whole
   });
   expect(fixtures.every((f) => f.duration >= 30)).toBe(true);
 
-  // Faults drawn per connection, at most 3 per session; the draw order is fixed by the seed
-  // and the connection order, so a failing seed reproduces the same kinds of faults.
-  const faultsPerSession = new Map<string, number>();
-  const plans: string[] = [];
+  // Faults drawn per connection from the session's own PRNG, at most 3 per session.
+  const randoms = sessionRandoms(SEED, SESSIONS);
+  const plans: string[][] = Array.from({ length: SESSIONS }, () => []);
   const emulator = await startEmulator({
     faults: (ctx) => {
-      const session = ctx.url.searchParams.get('session') ?? '?';
-      const used = faultsPerSession.get(session) ?? 0;
-      if (used >= 3) return undefined;
+      const s = Number(ctx.url.searchParams.get('session') ?? -1);
+      const rand = randoms[s];
+      const drawn = plans[s];
+      if (rand === undefined || drawn === undefined || drawn.length >= 3) return undefined;
       const plan = randomPlan(rand);
-      if (plan) {
-        faultsPerSession.set(session, used + 1);
-        plans.push(`${session}:${JSON.stringify(plan)}`);
-      }
+      if (plan) drawn.push(JSON.stringify(plan));
       return plan;
     },
   });
@@ -95,10 +102,10 @@ it(`chaos: ${SESSIONS} concurrent 30 s sessions through random faults keep whole
         expectSame(actual[s]!, expected[s]!, `session ${s}`);
       }
       // Faults did happen, and the audio went faster than real time.
-      expect(plans.length).toBeGreaterThanOrEqual(SESSIONS);
+      expect(plans.flat().length).toBeGreaterThanOrEqual(SESSIONS);
       expect(elapsed).toBeLessThan(30_000);
     } catch (err) {
-      console.error(`chaos failed with CHAOS_SEED=${SEED}; faults: ${plans.join(' ')}`);
+      console.error(`chaos failed with CHAOS_SEED=${SEED}; faults by session:\n${plans.map((p, s) => `  ${s}: ${p.join(' ') || 'none'}`).join('\n')}`);
       console.error(JSON.stringify(summary(actual[0]!)).slice(0, 200));
       throw err;
     }

@@ -1,6 +1,6 @@
 // Each close code and refusal status of docs/protocol.md's table, plus a 1000
-// before `session.ended` (after audio, and before any), against the emulator
-// (issue 13, "Tests"): the number of attempts, the delays between them (the
+// before `session.ended` (after audio, and before any), against the emulator:
+// the number of attempts, the delays between them (the
 // `reconnecting` events' delayMs, and the time from each to the next upgrade
 // the emulator saw), and the outcome: the whole transcript, or the SttError.
 //
@@ -148,7 +148,7 @@ describe.concurrent('close codes and refusals that are retried', () => {
           : `4 connections in a row were closed with ${closeCode} (${code}) right after opening`;
       expect(r.error).toMatchObject({
         code: 'connection_failed',
-        message: `Gave up reconnecting after 4 failed attempts (`reconnect.retries` is 3): ${story}; last: ${code}: ${withOrigin(message, r)}`,
+        message: `Gave up reconnecting after 4 failed attempts (\`reconnect.retries\` is 3): ${story}; last: ${code}: ${withOrigin(message, r)}`,
         retryable: false,
       });
       expect((r.error as SttError).cause).toMatchObject({ code });

@@ -1,4 +1,4 @@
-// One name for the gateway address (issue 12, section 3; issue 13, item 4):
+// One name for the gateway address (docs/protocol.md, "Addresses"):
 // `url` and `baseUrl` take what a user will pass, the emulator's `httpUrl`
 // or its `url`, against a real emulator on 127.0.0.1.
 import { dtmfSamples, dtmfWav, startEmulator, type Emulator } from '@stt-stream/emulator';

@@ -1,5 +1,5 @@
 // Shared helpers of the integration tests.
-import type { PCMFrame, TranscriptEvent } from '@stt-stream/core';
+import type { PCMFrame, TranscriptEvent, TranscriptSegmentEvent } from '@stt-stream/core';
 
 /** A deterministic PRNG (the emulator's mulberry32), so random splits can be replayed from a seed. */
 export { mulberry32 as prng } from '@stt-stream/emulator';
@@ -39,7 +39,8 @@ export async function collect<T>(readable: ReadableStream<T>): Promise<T[]> {
   return out;
 }
 
-export type Final = Extract<TranscriptEvent, { type: 'final' }>;
+/** A final transcript event. (`Extract<TranscriptEvent, { type: 'final' }>` would be `never`: the segment type is `'interim' | 'final'`.) */
+export type Final = TranscriptSegmentEvent & { type: 'final' };
 export const finalsOf = (events: TranscriptEvent[]) => events.filter((e): e is Final => e.type === 'final');
 /** The words of all finals, in order. */
 export const wordsOf = (events: TranscriptEvent[]) => finalsOf(events).flatMap((f) => f.words ?? []);

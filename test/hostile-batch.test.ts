@@ -1,4 +1,4 @@
-// The batch client against hostile HTTP servers (issue 16): a 200 MB answer,
+// The batch client against hostile HTTP servers: a 200 MB answer,
 // redirects to another origin, a key echoed back. Raw node:http servers on
 // 127.0.0.1; each test asserts the code, the time, and that nothing is left
 // running.

@@ -1,4 +1,4 @@
-// Helpers of the hostile-server tests (issue 16): raw `node:http` / `node:net`
+// Helpers of the hostile-server tests: raw `node:http` / `node:net`
 // servers on 127.0.0.1, port 0, that misbehave where `ws` or a real gateway
 // would refuse to, and the "nothing left running" check of no-leaks.test.ts.
 import { createHash } from 'node:crypto';

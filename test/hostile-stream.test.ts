@@ -1,4 +1,4 @@
-// The streaming transcriber against hostile servers (issue 16): what a user
+// The streaming transcriber against hostile servers: what a user
 // sees when a server is silent, stops reading, ignores `end`, sends absurd
 // frames, closes every connection at once, floods messages or sends finals
 // that break the contract; and options out of range. Each case asserts the
@@ -260,7 +260,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     expect(out.error).toBeInstanceOf(SttError);
     expect(out.error).toMatchObject({
       code: 'connection_failed',
-      message: 'Gave up reconnecting after 4 failed attempts (`reconnect.retries` is 3): 4 connections in a row were stalled; last: connection_lost: Connection dropped: no `session.started` within 300 ms of the socket opening (`connectTimeoutMs`)',
+      message: 'Gave up reconnecting after 4 failed attempts (\`reconnect.retries\` is 3): 4 connections in a row were stalled; last: connection_lost: Connection dropped: no `session.started` within 300 ms of the socket opening (`connectTimeoutMs`)',
     });
     expect(srv.peers).toHaveLength(4);
     expect(out.reconnecting.map((r) => r.attempt)).toEqual([1, 2, 3]);
@@ -363,8 +363,9 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     const out = await stream(srv.url, { ...FAST, endTimeoutMs: 1000 }, ramp(1));
     expect(out.error).toMatchObject({ code: 'timeout' });
     // It is not silent, so its connection is kept; it confirms nothing, so the stream ends at the bound.
+    // Its last message came well within the bound (every 20 ms; a loaded machine may delay one timer).
     expect((out.error as Error).message).toMatch(
-      /^No final confirmed new audio for 1000 ms after the end of the audio \(`endTimeoutMs`\): the server sent \d+ message\(s\) but no final for new audio \(the last 0\.0 s ago\)$/,
+      /^No final confirmed new audio for 1000 ms after the end of the audio \(`endTimeoutMs`\): the server sent \d+ message\(s\) but no final for new audio \(the last 0\.[0-4] s ago\)$/,
     );
     expect(out.elapsed).toBeGreaterThanOrEqual(1000);
     expect(out.elapsed).toBeLessThan(2000);
@@ -377,7 +378,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     const out = await stream(srv.url, FAST, ramp(1));
     expect(out.error).toMatchObject({
       code: 'connection_failed',
-      message: 'Gave up reconnecting after 4 failed attempts (`reconnect.retries` is 3): 4 connections in a row were stalled; last: connection_lost: Connection dropped: no answer to `end` for 300 ms (`stallTimeoutMs`)',
+      message: 'Gave up reconnecting after 4 failed attempts (\`reconnect.retries\` is 3): 4 connections in a row were stalled; last: connection_lost: Connection dropped: no answer to `end` for 300 ms (`stallTimeoutMs`)',
     });
     expect(srv.peers).toHaveLength(4);
     // Each connection got the whole second of audio (nothing was confirmed) and `end`.
@@ -435,7 +436,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     const out = await stream(srv.url, FAST, ramp(1));
     expect(out.error).toMatchObject({
       code: 'connection_failed',
-      message: 'Gave up reconnecting after 4 failed attempts (`reconnect.retries` is 3): 4 connections in a row were stalled; last: connection_lost: Connection dropped: no answer to `end` for 300 ms (`stallTimeoutMs`)',
+      message: 'Gave up reconnecting after 4 failed attempts (\`reconnect.retries\` is 3): 4 connections in a row were stalled; last: connection_lost: Connection dropped: no answer to `end` for 300 ms (`stallTimeoutMs`)',
     });
     expect(srv.upgrades).toHaveLength(4);
     expect(out.elapsed).toBeLessThan(4000);
@@ -478,7 +479,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
       const code = last.includes('(4010)') ? 4010 : last.includes('(4008)') ? 4008 : 1000;
       expect(out.error).toMatchObject({
         code: 'connection_failed',
-        message: `Gave up reconnecting after 4 failed attempts (`reconnect.retries` is 3): 4 connections in a row were closed with ${code} (${last.split(':')[0]}) right after opening; last: ${last}`,
+        message: `Gave up reconnecting after 4 failed attempts (\`reconnect.retries\` is 3): 4 connections in a row were closed with ${code} (${last.split(':')[0]}) right after opening; last: ${last}`,
       });
       expect(srv.peers).toHaveLength(4);
       expect(out.reconnecting.map((r) => r.attempt)).toEqual([1, 2, 3]);

@@ -1,4 +1,4 @@
-// The ws transport against hostile upgrade answers (issue 16): a refusal whose
+// The ws transport against hostile upgrade answers: a refusal whose
 // body never ends, a redirect, a credential echoed back, an absurd frame.
 // Raw node:http / node:net servers on 127.0.0.1, since `ws` will not misbehave.
 import { createServer, type IncomingMessage } from 'node:http';

@@ -1,4 +1,4 @@
-// Latency as the SDK measures it (issue 15): from the last send of a final's last
+// Latency as the SDK measures it: from the last send of a final's last
 // sample to the final's arrival, against the emulator's slow-answer fault.
 import { dtmfSamples, startEmulator, type Emulator, type FaultPlan } from '@stt-stream/emulator';
 import { createTranscriber, type TranscriberOptions, type TranscriptMetrics } from '@stt-stream/node';

@@ -1,4 +1,4 @@
-// Reconnect without losing or repeating audio (issue 4), against the emulator's fault injection.
+// Reconnect without losing or repeating audio, against the emulator's fault injection.
 import { dtmfSamples, startEmulator, type Emulator, type FaultPlan } from '@stt-stream/emulator';
 import { SttError, createTranscriber, type TranscriberOptions, type TranscriptEvent } from '@stt-stream/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,7 +1,9 @@
-// Server-message fuzzing (issue 4): whatever a server sends, the client does not
-// crash, its prototypes stay clean, and the session either goes on or ends with
-// a protocol_error.
+// Server-message fuzzing: whatever a server sends, the client does not crash,
+// its prototypes stay clean, each message it rejects reaches the user as an
+// `error` event with `protocol_error`, and the session goes on; only a message
+// over the size limit ends it (see the test's title and MAX_MESSAGE_BYTES).
 import fc from 'fast-check';
+import { parseServerMessage } from '@stt-stream/core/internal';
 import { SttError, createTranscriber, type TranscriptEvent } from '@stt-stream/node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from './fixtures/scripted-server.ts';
@@ -66,10 +68,37 @@ const message = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 64 }),
 );
 
-it('server-message fuzzing: no crash, no prototype pollution, the session survives or ends with protocol_error', async () => {
+/** The `ws` transport's default bound on one incoming message (`maxPayload`, 1 MiB): a longer one closes the connection with 1009. */
+const MAX_MESSAGE_BYTES = 1 << 20;
+const bytesOf = (m: string | Uint8Array) => (typeof m === 'string' ? new TextEncoder().encode(m).length : m.length);
+
+/**
+ * What the client must make of a script, by its own parser: the messages it rejects (each an
+ * `error` event), and how the session ends. A message over {@link MAX_MESSAGE_BYTES} ends it:
+ * the transport closes with 1009, a `protocol_error`, except that a valid `error` message the
+ * server sent before it names the failure instead (the protocol has the server close right after
+ * its `error` message, and the client reports the server's own words for that close).
+ */
+function expectedOutcome(messages: (string | Uint8Array)[]): { rejected: number; failure: string | undefined } {
+  let rejected = 0;
+  let serverCode: string | undefined;
+  for (const m of messages) {
+    if (bytesOf(m) > MAX_MESSAGE_BYTES) return { rejected, failure: serverCode ?? 'protocol_error' };
+    try {
+      const parsed = parseServerMessage(m);
+      if (parsed.type === 'error') serverCode = parsed.error.code;
+    } catch {
+      rejected++;
+    }
+  }
+  return { rejected, failure: undefined };
+}
+
+it('server-message fuzzing: no crash, no prototype pollution; each rejected message is a protocol_error event and the session goes on, unless a message is over the size limit', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 6 }), async (messages) => {
       script = messages;
+      const expected = expectedOutcome(messages);
       const t = createTranscriber({ model: 'x', url: server.url, endTimeoutMs: 2000 });
       const errors: SttError[] = [];
       t.events.on('error', (e) => errors.push(e));
@@ -82,11 +111,14 @@ it('server-message fuzzing: no crash, no prototype pollution, the session surviv
       }
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
-      for (const e of errors) expect(e.code).toBe('protocol_error');
-      if (failure !== undefined) {
-        // A fatal end is allowed only as a typed error (a scripted `error` message is the server's word).
-        expect(failure).toBeInstanceOf(SttError);
-      } else {
+      // Every `error` event is a protocol_error: one for each message the parser rejects
+      // ("Malformed server message: …"), and one for each transcript or `session.started`
+      // that parses but does not fit the stream ("Server message rejected: …").
+      for (const e of errors) expect(e).toMatchObject({ code: 'protocol_error', retryable: false });
+      expect(errors.filter((e) => e.message.startsWith('Malformed server message: '))).toHaveLength(expected.rejected);
+      expect(errors.every((e) => /^(Malformed server message|Server message rejected): /.test(e.message))).toBe(true);
+      if (expected.failure === undefined) {
+        expect(failure).toBeUndefined();
         expect(finalsOf(events).some((f) => f.text === 'sentinel')).toBe(true);
         for (const e of events) {
           if (e.type === 'final' || e.type === 'interim') {
@@ -94,6 +126,10 @@ it('server-message fuzzing: no crash, no prototype pollution, the session surviv
             expect(Number.isFinite(e.start) && Number.isFinite(e.end)).toBe(true);
           }
         }
+      } else {
+        expect(failure).toBeInstanceOf(SttError);
+        expect(failure).toMatchObject({ code: expected.failure, closeCode: 1009, retryable: false });
+        expect((failure as Error).message).toMatch(/^Connection closed \(1009\): /);
       }
     }),
     { numRuns: 40 },

@@ -1,4 +1,4 @@
-// createTranscriber end to end against the emulator on 127.0.0.1 (issue 3).
+// createTranscriber end to end against the emulator on 127.0.0.1.
 import { dtmfSamples, startEmulator, type Emulator } from '@stt-stream/emulator';
 import { SttError, createTranscriber, int16ToFloat, type TranscriptEvent } from '@stt-stream/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

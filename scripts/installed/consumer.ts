@@ -56,7 +56,7 @@ try {
       () => null,
       (err: unknown) => err,
     );
-  // The emulator takes the upgrade and then closes it with 4001 (PROTOCOL.md, "Close codes").
+  // The emulator takes the upgrade and then closes it with 4001 (docs/protocol.md, "Close codes").
   check('createTranscriber with a wrong key: the stream error', seen(streamErr), { name: 'SttAuthError', code: 'unauthenticated', status: null, closeCode: 4001, leaksKey: false });
 
   const badInput = await transcribe(new Uint8Array(0), { model: 'dtmf', apiKey: KEY, baseUrl: emulator.httpUrl }).then(

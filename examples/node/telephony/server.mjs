@@ -24,7 +24,7 @@ export const CLOSE = {
   goingAway: 1001,
   /** The call's transcription failed (the gateway refused or gave up). */
   transcriptionFailed: 1011,
-  /** The media stream broke the format (PROTOCOL.md's invalid_input code, reused). */
+  /** The media stream broke the format (the gateway's close code for invalid_input, reused: docs/protocol.md, "Close codes"). */
   invalidInput: 4000,
 };
 

@@ -10,7 +10,7 @@ import { analyzeMetafile, build } from 'esbuild';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-/** A live-captions page: what issue 8's size target is about. */
+/** A live-captions page: what the size check of bench/size-check.mjs measures. */
 export const LIVE_CAPTIONS_ENTRY = `export { microphone, createTranscriber } from '@stt-stream/browser';`;
 
 /**

@@ -9,7 +9,7 @@
  * these, never on `message`.
  *
  * From the gateway (an HTTP error response, a refused upgrade or an `error`
- * message; PROTOCOL.md's envelope codes pass through unchanged):
+ * message; the envelope codes of docs/protocol.md pass through unchanged):
  * - `invalid_input`: a missing or bad field, an unsupported format, a file
  *   over 25 MB (status 400/413, close 4000); also audio the client cannot
  *   read (an empty or truncated file, a WAV it cannot parse)
@@ -263,7 +263,7 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   return Math.max(0, Math.round(ms));
 }
 
-/** The error envelope of PROTOCOL.md: `{ error: { code, message, param?, retry_after? } }`. */
+/** The error envelope of docs/protocol.md ("Errors"): `{ error: { code, message, param?, retry_after? } }`. */
 export interface ErrorEnvelope {
   error: { code: string; message: string; param?: string; retry_after?: number };
 }

@@ -2,7 +2,8 @@
  * `@stt-stream/core/internal`: **not public API.** What the sibling packages
  * (`@stt-stream/node`, `@stt-stream/browser`, `@stt-stream/emulator`) share
  * with core but users should not rely on: the error-envelope and close-code
- * mapping, the wire dialect, the connect-attempt helper, audio-format
+ * mapping, the wire dialect (and the wire shapes of the server's messages,
+ * which the emulator builds), the connect-attempt helper, audio-format
  * sniffing, the batch request's pieces, the replay blocks.
  *
  * No semver promise: anything here may change or go in any release. Import
@@ -33,6 +34,15 @@ export {
   type StreamParams,
   type WireTranscript,
 } from './protocol/gateway-dialect.ts';
+export type {
+  ErrorMessageJson,
+  ServerMessageJson,
+  SessionEndedJson,
+  SessionStartedJson,
+  SpeechStartedJson,
+  TranscriptJson,
+  WordJson,
+} from './protocol/wire-messages.ts';
 export { ReplayBuffer } from './session/replay-buffer.ts';
 export { BlockPool } from './session/block-pool.ts';
 export {

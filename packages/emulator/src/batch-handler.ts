@@ -1,6 +1,6 @@
 /**
  * `POST /v1/stt/transcribe`: multipart upload in, the gateway's JSON out
- * (PROTOCOL.md, "Batch").
+ * (docs/protocol.md, "Batch").
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Reading and checking credentials: the `Authorization: Bearer` header or
- * the subprotocol pair `bearer`, `<token>` (PROTOCOL.md, "Opening").
+ * the subprotocol pair `bearer`, `<token>` (docs/protocol.md, "Authentication").
  *
  * @module
  */

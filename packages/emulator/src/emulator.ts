@@ -133,7 +133,8 @@ export interface EmulatorOptions {
   /**
    * Adds `server_time` to every `transcript` message: the wall clock
    * (`Date.now()`, ms) when the emulator handed it to the socket, after any
-   * `delayMs`. Clients ignore unknown fields (PROTOCOL.md); this is for
+   * `delayMs`. Clients ignore unknown fields (docs/protocol.md, "Server to
+   * client"); this is for
    * measuring latency from outside a client, e.g. `Date.now() - server_time`
    * on receipt is the return leg when client and emulator share a clock.
    * @defaultValue false
@@ -170,7 +171,7 @@ export interface Emulator {
 }
 
 /**
- * Starts a local gateway that speaks PROTOCOL.md: the streaming dialect
+ * Starts a local gateway that speaks docs/protocol.md: the streaming dialect
  * with the tone engine, the batch endpoint, the error envelope, and the
  * faults you ask for.
  *

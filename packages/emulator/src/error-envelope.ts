@@ -1,26 +1,22 @@
 /**
- * The one error envelope of PROTOCOL.md, and the codes that go with HTTP
+ * The one error envelope of docs/protocol.md ("Errors"), and the codes that go with HTTP
  * statuses and WebSocket close codes.
  *
  * @module
  */
+import type { ErrorEnvelope } from '@stt-stream/core/internal';
 
 /**
- * The `error` object of the envelope.
+ * The `error` object of the envelope, as core defines it (the client reads
+ * the same type): `code`, `message`, `param?` (the request field the error
+ * is about), `retry_after?` (seconds to wait before trying again).
  *
  * @example A rate limit
  * ```ts
  * const body: ErrorBody = { code: 'rate_limited', message: 'Slow down', retry_after: 2 };
  * ```
  */
-export interface ErrorBody {
-  code: string;
-  message: string;
-  /** The request field the error is about. */
-  param?: string;
-  /** Seconds to wait before trying again (streaming `rate_limited`). */
-  retry_after?: number;
-}
+export type ErrorBody = ErrorEnvelope['error'];
 
 /**
  * Builds `{ "error": { code, message, param? } }`.
@@ -39,7 +35,7 @@ export function errorEnvelope(code: string, message: string, extra: Omit<Partial
 }
 
 /**
- * The envelope code PROTOCOL.md gives an HTTP status.
+ * The envelope code docs/protocol.md ("Errors") gives an HTTP status.
  *
  * @example Code of a 429
  * ```ts

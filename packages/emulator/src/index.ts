@@ -1,6 +1,6 @@
 /**
  * @stt-stream/emulator: a local STT gateway for tests and demos. Both
- * endpoints of PROTOCOL.md, the error envelope, a deterministic DTMF tone
+ * endpoints of docs/protocol.md, the error envelope, a deterministic DTMF tone
  * engine, fault injection, and a fixture generator.
  *
  * @module

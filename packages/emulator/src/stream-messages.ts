@@ -1,22 +1,32 @@
 /**
- * The server-to-client messages of the streaming dialect (PROTOCOL.md,
- * "Server to client"), built from engine events and session facts.
+ * The server-to-client messages of the streaming dialect (docs/protocol.md,
+ * "Server to client"), built from engine events and session facts. Their
+ * shapes are core's wire types (`ServerMessageJson`, the ones the client's
+ * parser reads).
  *
  * @module
  */
+import type {
+  ErrorMessageJson,
+  SessionEndedJson,
+  SessionStartedJson,
+  SpeechStartedJson,
+  TranscriptJson,
+} from '@stt-stream/core/internal';
 import type { EngineEvent } from './engine.ts';
 import { errorEnvelope, type ErrorBody } from './error-envelope.ts';
 import type { StreamParams } from './stream-params.ts';
 
 /**
- * A JSON object to send as one text message.
+ * `speech_started` with the channel the speech began on: the emulator's one
+ * extra field (clients ignore unknown fields).
  *
  * @example Send one
  * ```ts
- * ws.send(JSON.stringify(sessionEndedMessage(1.5) satisfies ServerMessage));
+ * ws.send(JSON.stringify(engineEventMessage(event) satisfies ServerMessageJson));
  * ```
  */
-export type ServerMessage = Record<string, unknown>;
+export type SpeechStartedOnChannel = SpeechStartedJson & { channel: number };
 
 /**
  * `session.started`, the first message of a session.
@@ -26,7 +36,7 @@ export type ServerMessage = Record<string, unknown>;
  * sessionStartedMessage('sess_1', params); // { type: 'session.started', session_id: 'sess_1', model: 'm', … }
  * ```
  */
-export function sessionStartedMessage(sessionId: string, params: StreamParams): ServerMessage {
+export function sessionStartedMessage(sessionId: string, params: StreamParams): SessionStartedJson {
   return {
     type: 'session.started',
     session_id: sessionId,
@@ -46,7 +56,7 @@ export function sessionStartedMessage(sessionId: string, params: StreamParams): 
  * engineEventMessage({ type: 'speech_started', timestamp: 0.2, channel: 0 }); // { type: 'speech_started', timestamp: 0.2, channel: 0 }
  * ```
  */
-export function engineEventMessage(event: EngineEvent): ServerMessage {
+export function engineEventMessage(event: EngineEvent): TranscriptJson | SpeechStartedOnChannel {
   if (event.type === 'speech_started') return { type: 'speech_started', timestamp: event.timestamp, channel: event.channel };
   return {
     type: 'transcript',
@@ -69,7 +79,7 @@ export function engineEventMessage(event: EngineEvent): ServerMessage {
  * sessionEndedMessage(12.34); // { type: 'session.ended', duration: 12.34 }
  * ```
  */
-export function sessionEndedMessage(duration: number): ServerMessage {
+export function sessionEndedMessage(duration: number): SessionEndedJson {
   return { type: 'session.ended', duration };
 }
 
@@ -81,6 +91,6 @@ export function sessionEndedMessage(duration: number): ServerMessage {
  * errorMessage('rate_limited', 'Slow down', { retry_after: 2 });
  * ```
  */
-export function errorMessage(code: string, message: string, extra: Omit<Partial<ErrorBody>, 'code' | 'message'> = {}): ServerMessage {
+export function errorMessage(code: string, message: string, extra: Omit<Partial<ErrorBody>, 'code' | 'message'> = {}): ErrorMessageJson {
   return { type: 'error', ...errorEnvelope(code, message, extra) };
 }

@@ -1,5 +1,6 @@
 /**
- * The query parameters of `GET /v1/stt/stream`, checked as PROTOCOL.md says.
+ * The query parameters of `GET /v1/stt/stream`, checked as docs/protocol.md
+ * ("Opening") says.
  *
  * @module
  */

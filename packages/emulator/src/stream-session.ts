@@ -1,17 +1,18 @@
 /**
- * One streaming connection, server side: the dialect of PROTOCOL.md
+ * One streaming connection, server side: the dialect of docs/protocol.md
  * ("Streaming"), the engine, the idle timer and the connection's faults.
  *
  * @module
  */
 import { endianness } from 'node:os';
 import WebSocket from 'ws';
+import type { ServerMessageJson } from '@stt-stream/core/internal';
 import type { Engine, EngineEvent, EngineFactory } from './engine.ts';
 import { codeForClose } from './error-envelope.ts';
 import type { FaultPlan, FaultTrigger } from './fault-plan.ts';
 import { ProcessQueue, type QueuedInput } from './process-queue.ts';
 import type { ConnectionRecord } from './stats.ts';
-import { engineEventMessage, errorMessage, sessionEndedMessage, sessionStartedMessage, type ServerMessage } from './stream-messages.ts';
+import { engineEventMessage, errorMessage, sessionEndedMessage, sessionStartedMessage } from './stream-messages.ts';
 import type { StreamParamsResult } from './stream-params.ts';
 
 /**
@@ -108,7 +109,7 @@ export function startStreamSession(ws: WebSocket, options: StreamSessionOptions)
     else fn();
   }
 
-  function send(message: ServerMessage): void {
+  function send(message: ServerMessageJson): void {
     if (state === 'closed') return;
     const stamp = options.serverTime === true && message.type === 'transcript';
     const data = stamp ? '' : JSON.stringify(message);

@@ -17,9 +17,18 @@ describe('@stt-stream/node', () => {
     }
   });
 
-  it('createTranscriber - streams over ws by default, sending the Authorization header', async () => {
+  it('createTranscriber - streams over ws by default, sending the key in the Authorization header (one connection, key not in the URL)', async () => {
     const key = 'sk_test_index';
-    const emu = await startEmulator({ apiKeys: [key] });
+    // The emulator takes the key from the header or from the `bearer` subprotocol; its `faults`
+    // hook sees each upgrade request's headers and URL, so the test reads which one was used.
+    const upgrades: { authorization: unknown; protocols: unknown; url: string }[] = [];
+    const emu = await startEmulator({
+      apiKeys: [key],
+      faults: ({ headers, url }) => {
+        upgrades.push({ authorization: headers.authorization, protocols: headers['sec-websocket-protocol'], url: url.href });
+        return undefined;
+      },
+    });
     try {
       const { samples, sampleRate } = dtmfSamples('12 3');
       const frames = new ReadableStream<node.PCMFrame>({
@@ -33,7 +42,12 @@ describe('@stt-stream/node', () => {
       const reader = frames.pipeThrough(transcriber).getReader();
       for (let r = await reader.read(); !r.done; r = await reader.read()) if (r.value.type === 'final') finals.push(r.value.text);
       expect(finals).toEqual(['one two', 'three']);
-      expect(emu.stats.accepted).toBe(1);
+      expect(upgrades).toHaveLength(1);
+      expect(upgrades[0]!.authorization).toBe(`Bearer ${key}`);
+      expect(upgrades[0]!.protocols).toBeUndefined();
+      expect(upgrades[0]!.url).not.toContain(key);
+      // (The server's side of the close may still be under way here: `active` and `closeCode` are not asserted.)
+      expect(emu.stats).toMatchObject({ connections: 1, accepted: 1, refused: 0, audioBytes: samples.length * 2 });
     } finally {
       await emu.close();
     }

@@ -11,7 +11,8 @@
 export type AudioFormatName = 'wav' | 'mp3' | 'ogg' | 'opus' | 'flac' | 'mp4' | 'm4a' | 'webm' | 'mkv' | 'aac';
 
 /**
- * File extensions the gateway's batch endpoint accepts (PROTOCOL.md):
+ * File extensions the gateway's batch endpoint accepts (docs/protocol.md,
+ * "Batch"):
  * wav, mp3, m4a, mp4, webm, ogg, opus, flac.
  *
  * @example Check a name before uploading

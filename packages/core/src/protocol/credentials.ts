@@ -79,7 +79,7 @@ export function assertNoUrlCredentials(url: URL, option: string): void {
   }
 }
 
-// RFC 9110 token characters, less `+` (PROTOCOL.md: `+ / =` do not qualify).
+// RFC 9110 token characters, less `+` (docs/protocol.md, "Authentication": `+ / =` do not qualify).
 const TOKEN_RE = /^[!#$%&'*\-.^_`|~0-9A-Za-z]+$/;
 
 /**

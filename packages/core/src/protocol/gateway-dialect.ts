@@ -1,14 +1,16 @@
 /**
- * The streaming dialect of PROTOCOL.md ("Streaming: GET /v1/stt/stream"):
- * the opening URL, credentials, client messages and the parsing of server
- * messages. Everything that knows the wire format of the stream lives here,
- * so that another dialect can be added beside it.
+ * The streaming dialect of docs/protocol.md ("Streaming: `GET /v1/stt/stream`"):
+ * the opening URL, client messages and the parsing of server messages (whose
+ * wire shapes are ./wire-messages.ts; the opening's credentials are
+ * ./credentials.ts). Everything that knows the wire format of the stream
+ * lives in these files, so that another dialect can be added beside them.
  *
  * @module
  */
 import { SttError, readErrorEnvelope, type ErrorEnvelope } from '../errors.ts';
 import type { TranscriptWord } from '../types.ts';
 import { streamUrl } from './gateway-url.ts';
+import type { ServerMessageJson } from './wire-messages.ts';
 
 /** Query parameters of the opening request. */
 export interface StreamParams {
@@ -48,9 +50,6 @@ export function buildStreamUrl(base: string, params: StreamParams): string {
   return url.toString();
 }
 
-// Moved to ./credentials.ts (one place for credentials); re-exported for the callers that import them from here.
-export { assertSubprotocolToken, credentialHeaders, credentialProtocols } from './credentials.ts';
-
 /** Client text messages. */
 export const clientMessages = {
   finalize: JSON.stringify({ type: 'finalize' }),
@@ -58,7 +57,7 @@ export const clientMessages = {
   end: JSON.stringify({ type: 'end' }),
 } as const;
 
-/** A transcript as the server sends it: times in seconds of this connection. */
+/** A transcript as the parser returns it (a `TranscriptJson` normalised): times in seconds of this connection. */
 export interface WireTranscript {
   type: 'transcript';
   isFinal: boolean;
@@ -71,7 +70,11 @@ export interface WireTranscript {
   words: TranscriptWord[] | null;
 }
 
-/** A server message, validated and normalised. */
+/**
+ * A server message, validated and normalised: what {@link parseServerMessage}
+ * makes of a {@link ServerMessageJson} (camelCase, defaults filled in), or
+ * `unknown` for a type the client does not know.
+ */
 export type ServerMessage =
   | { type: 'session.started'; sessionId: string; model: string | null; sampleRate: number | null; channels: number | null }
   | WireTranscript
@@ -104,11 +107,17 @@ function readWords(value: unknown): TranscriptWord[] | null {
   });
 }
 
+/** Every field of every wire message, as read from a JSON object before it is checked. */
+type UncheckedFields = { [K in KeysOf<ServerMessageJson>]?: unknown };
+type KeysOf<T> = T extends unknown ? keyof T : never;
+
 /**
- * Parses one server message. Binary messages, invalid JSON and messages
- * that lack a required field throw an `SttError` with code `protocol_error`;
- * unknown types come back as `{ type: 'unknown' }`. Only known fields are
- * copied, so `__proto__` keys and extra fields go nowhere.
+ * Parses one server message: checks a text message against the wire types
+ * ({@link ServerMessageJson}) and returns it normalised ({@link ServerMessage}).
+ * Binary messages, invalid JSON and messages that lack a required field
+ * throw an `SttError` with code `protocol_error`; unknown types come back as
+ * `{ type: 'unknown' }`. Only known fields are copied, so `__proto__` keys
+ * and extra fields go nowhere.
  */
 export function parseServerMessage(data: string | ArrayBuffer | Uint8Array): ServerMessage {
   if (typeof data !== 'string') throw protocolError('expected text, got a binary message');
@@ -120,7 +129,7 @@ export function parseServerMessage(data: string | ArrayBuffer | Uint8Array): Ser
     throw protocolError('not valid JSON', cause);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw protocolError('not a JSON object');
-  const m = raw as Record<string, unknown>;
+  const m = raw as UncheckedFields;
   const type = m.type;
   if (typeof type !== 'string') throw protocolError('missing `type`');
   switch (type) {
