@@ -373,9 +373,14 @@ describe.concurrent('over a throttled link (ws:// and wss://)', () => {
               const words = o.finals.filter((f) => f.channel === channel).flatMap((f) => f.words ?? []);
               const inGap = (tone: DtmfTone) => gaps.some((g) => tone.end > g.start && tone.start < g.end);
               const heard = fx.tones.filter((tone) => !inGap(tone));
+              // A tone cut by a gap's edge may be heard from what is left of it, or not: its word is left out.
+              const cut = fx.tones.filter((tone) => gaps.some((g) => (tone.start < g.start && tone.end > g.start) || (tone.start < g.end && tone.end > g.end)));
+              const ofCut = (wd: { start: number; end: number }) => cut.some((tone) => wd.start < tone.end + 0.02 && wd.end > tone.start - 0.02);
               // Each tone outside the gaps is a word (once, in order); a word is never inside a gap.
-              e.soft(words.filter((wd) => !gaps.some((g) => wd.end > g.start && wd.start < g.end)).map((wd) => wd.word), `${label}: channel ${channel}`)
-                .toEqual(heard.map((tone) => tone.word));
+              e.soft(
+                words.filter((wd) => !gaps.some((g) => wd.end > g.start && wd.start < g.end) && !ofCut(wd)).map((wd) => wd.word),
+                `${label}: channel ${channel}`,
+              ).toEqual(heard.map((tone) => tone.word));
             }
             e.soft(src.maxBacklogSeconds(), `${label}: the source never waited`).toBeLessThan(1);
             e.soft(o.maxRetainedBytes, `${label}: retained within the 5 s window`).toBeLessThanOrEqual(5 * wire);

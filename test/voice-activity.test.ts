@@ -8,7 +8,7 @@ import { createTranscriber, type TranscriberOptions, type TranscriptEvent } from
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, framesOf } from './helpers.ts';
 
-type Segment = Extract<TranscriptEvent, { type: 'final' }>;
+type Segment = Extract<TranscriptEvent, { type: 'interim' | 'final' }>;
 type Speech = Extract<TranscriptEvent, { type: 'speech_started' | 'speech_ended' }>;
 
 let emulator: Emulator;

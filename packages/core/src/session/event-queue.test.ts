@@ -47,7 +47,7 @@ describe('EventQueue', () => {
       const out: string[] = [];
       const take = () => {
         const e = q.shift();
-        if (e && e.type !== 'gap' && e.type !== 'speech_started') out.push(`${e.type}:${e.channel}:${e.text}`);
+        if (e && (e.type === 'interim' || e.type === 'final')) out.push(`${e.type}:${e.channel}:${e.text}`);
       };
       for (let i = 0; i < n; i++) {
         q.push(counted(seg('interim', `i${i}`, i % 3)));
