@@ -44,7 +44,7 @@ export interface TransportConnection {
   /**
    * Resolves when `bufferedAmount` is below `bytes` (or the connection is
    * closed). Transports with a drain signal use it; without it the
-   * transcriber polls `bufferedAmount` ({@link pollDrain}).
+   * transcriber polls `bufferedAmount`.
    */
   drain?(bytes: number): Promise<void>;
   /**
@@ -56,7 +56,7 @@ export interface TransportConnection {
   /**
    * Drops the connection at once, without a closing handshake (for a peer
    * that stopped answering). Where a runtime has no such thing, `close` is
-   * used ({@link dropConnection}).
+   * used.
    */
   terminate?(): void;
 }

@@ -19,7 +19,7 @@ export interface WebSocketTransportOptions {
   /**
    * How often to look at `bufferedAmount` while waiting for it to drain
    * (the standard `WebSocket` has no drain event).
-   * @defaultValue 4 ({@link DRAIN_POLL_MS})
+   * @defaultValue 4
    */
   drainPollMs?: number;
 }

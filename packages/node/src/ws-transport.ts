@@ -74,8 +74,7 @@ const TLS_ERROR = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CER
  * `unauthenticated`, at once); a redirect (3xx) is never followed and fails
  * with `connection_failed` naming the status and the `Location`'s origin;
  * each incoming message is at most `maxPayload` (1 MiB by default); a
- * graceful close that the peer does not answer within 1 s
- * ({@link CLOSE_WAIT_MS}) drops the socket. The request's credentials are
+ * graceful close that the peer does not answer within 1 s drops the socket. The request's credentials are
  * redacted from a refused upgrade's error (the transcriber redacts them from
  * what an open connection's server says).
  *

@@ -64,7 +64,7 @@ export interface TranscriptMetrics {
 /** How far the stream is behind its audio: the `lag` notice (live sources, `overflow: 'drop-oldest'`). */
 export interface LagInfo {
   /**
-   * `true` when the audio not yet confirmed passed {@link LAG_SECONDS} (or half
+   * `true` when the audio not yet confirmed passed 10 s (or half
    * the replay window, if less); `false` once it is back under half of that.
    */
   behind: boolean;
