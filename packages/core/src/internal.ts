@@ -45,15 +45,8 @@ export type {
 } from './protocol/wire-messages.ts';
 export { ReplayBuffer } from './session/replay-buffer.ts';
 export { BlockPool } from './session/block-pool.ts';
-export {
-  checkOptionNames,
-  checkTranscriberOptions,
-  optionNames,
-  suggestOption,
-  RECONNECT_OPTIONS,
-  TRANSCRIBER_OPTIONS,
-  type OptionNamesOf,
-} from './known-options.ts';
+export { checkOptionNames, optionNames, suggestOption, type OptionNamesOf } from './known-options.ts';
+export { checkTranscriberOptions, RECONNECT_OPTIONS, TRANSCRIBER_OPTIONS, VOICE_ACTIVITY_OPTIONS } from './transcriber/options.ts';
 export { WEBSOCKET_TRANSPORT_OPTIONS } from './websocket-transport.ts';
 export { describeNetworkError } from './protocol/network-error.ts';
 export { assertPCMFrame } from './audio/pcm-frame.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkOptionNames, checkTranscriberOptions, suggestOption, TRANSCRIBER_OPTIONS } from './known-options.ts';
+import { checkOptionNames, suggestOption } from './known-options.ts';
+import { checkTranscriberOptions, TRANSCRIBER_OPTIONS } from './transcriber/options.ts';
 import { transcribe } from './batch/transcribe.ts';
 import { createWebSocketTransport } from './websocket-transport.ts';
 import { g711Decoder } from './audio/g711-decoder.ts';

@@ -6,13 +6,13 @@
  * instead of being ignored while the call does something else (sends the
  * audio to the default gateway, say).
  *
- * Each function's list of names is one array, next to its options' type and
- * checked against it by the compiler ({@link optionNames}): an option added
- * to the type and not to the list (or the reverse) does not compile.
+ * Each function's list of names is one array, next to the function it is
+ * for, checked against its options' type by the compiler
+ * ({@link optionNames}): an option added to the type and not to the list (or
+ * the reverse) does not compile.
  *
  * @module
  */
-import type { ReconnectOptions, TranscriberOptions, VoiceActivityOptions } from './transcriber/types.ts';
 
 /**
  * The compile-time check behind every list of option names: `names` must
@@ -39,53 +39,6 @@ export type OptionNamesOf<T> = <const N extends readonly string[]>(
     ([Exclude<keyof T, N[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, N[number]> }) &
     ([Exclude<N[number], keyof T>] extends [never] ? unknown : { unknown: Exclude<N[number], keyof T> }),
 ) => N;
-
-/**
- * The options of `createTranscriber` (`TranscriberOptions`). Adding an option
- * to `TranscriberOptions` means adding its name here (the compiler says so).
- */
-export const TRANSCRIBER_OPTIONS: readonly string[] = optionNames<TranscriberOptions>()([
-  'model',
-  'url',
-  'apiKey',
-  'token',
-  'language',
-  'providerId',
-  'sampleRate',
-  'channels',
-  'interimResults',
-  'frameMs',
-  'reconnect',
-  'replayWindowSeconds',
-  'overflow',
-  'windowWaitMs',
-  'signal',
-  'transport',
-  'highWaterMarkBytes',
-  'realtimeFactor',
-  'keepAliveMs',
-  'stallTimeoutMs',
-  'connectTimeoutMs',
-  'endTimeoutMs',
-  'readableHighWaterMark',
-  'maxBufferedEvents',
-  'voiceActivity',
-]);
-
-/** The keys of `createTranscriber`'s `reconnect` object (`ReconnectOptions`). */
-export const RECONNECT_OPTIONS: readonly string[] = optionNames<ReconnectOptions>()(['retries', 'minDelayMs', 'maxDelayMs', 'maxRetryTimeMs']);
-
-/** The options of `voiceActivity` (`VoiceActivityOptions`). */
-export const VOICE_ACTIVITY_OPTIONS: readonly string[] = optionNames<VoiceActivityOptions>()([
-  'sendOnlySpeech',
-  'finalizeOnSpeechEnd',
-  'hangoverMs',
-  'preRollMs',
-  'threshold',
-  'endThreshold',
-  'minSpeechMs',
-  'detector',
-]);
 
 /**
  * Names people reach for that mean one of ours: the gateway's address is
@@ -208,23 +161,4 @@ export function checkOptionNames(options: unknown, known: readonly string[], fn:
       meant !== undefined ? `did you mean \`${prefix}${meant}\`?` : `${fn} takes ${known.map((k) => `\`${prefix}${k}\``).join(', ')}`;
     throw new TypeError(`Unknown option \`${prefix}${name}\` for ${fn}; ${hint}`);
   }
-}
-
-/**
- * `createTranscriber`'s check of its option names, `reconnect`'s keys
- * included ({@link TRANSCRIBER_OPTIONS}, {@link RECONNECT_OPTIONS}).
- *
- * @param fn - how the user called it
- * @throws TypeError naming the unknown option and, for a near miss, the right one
- * @example
- * ```ts
- * checkTranscriberOptions({ model: 'whisper-1', baseUrl: 'http://127.0.0.1:8080' });
- * // TypeError: Unknown option `baseUrl` for createTranscriber(); did you mean `url`?
- * ```
- */
-export function checkTranscriberOptions(options: unknown, fn = 'createTranscriber()'): void {
-  checkOptionNames(options, TRANSCRIBER_OPTIONS, fn);
-  const { reconnect, voiceActivity } = (options ?? {}) as { reconnect?: unknown; voiceActivity?: unknown };
-  checkOptionNames(reconnect, RECONNECT_OPTIONS, fn, 'reconnect.');
-  if (typeof voiceActivity === 'object') checkOptionNames(voiceActivity, VOICE_ACTIVITY_OPTIONS, fn, 'voiceActivity.');
 }

@@ -6,14 +6,80 @@
  *
  * @module
  */
-import { checkTranscriberOptions } from '../known-options.ts';
+import { checkOptionNames, optionNames } from '../known-options.ts';
 import { assertSubprotocolToken } from '../protocol/credentials.ts';
 import type { SessionSettings } from '../session/commands.ts';
 import { catchUpFrames, frameMsOption, frameSamples } from '../session/framing.ts';
 import type { ReconnectSettings } from '../session/reconnect-policy.ts';
 import type { SpeechSettings } from '../session/speech.ts';
 import type { VoiceActivityDetector } from '../vad/detector.ts';
-import type { TranscriberOptions } from './types.ts';
+import type { ReconnectOptions, TranscriberOptions, VoiceActivityOptions } from './types.ts';
+
+/**
+ * The options of `createTranscriber` (`TranscriberOptions`). Adding an option
+ * to `TranscriberOptions` means adding its name here (the compiler says so).
+ */
+export const TRANSCRIBER_OPTIONS: readonly string[] = optionNames<TranscriberOptions>()([
+  'model',
+  'url',
+  'apiKey',
+  'token',
+  'language',
+  'providerId',
+  'sampleRate',
+  'channels',
+  'interimResults',
+  'frameMs',
+  'reconnect',
+  'replayWindowSeconds',
+  'overflow',
+  'windowWaitMs',
+  'signal',
+  'transport',
+  'highWaterMarkBytes',
+  'realtimeFactor',
+  'keepAliveMs',
+  'stallTimeoutMs',
+  'connectTimeoutMs',
+  'endTimeoutMs',
+  'readableHighWaterMark',
+  'maxBufferedEvents',
+  'voiceActivity',
+]);
+
+/** The keys of `createTranscriber`'s `reconnect` object (`ReconnectOptions`). */
+export const RECONNECT_OPTIONS: readonly string[] = optionNames<ReconnectOptions>()(['retries', 'minDelayMs', 'maxDelayMs', 'maxRetryTimeMs']);
+
+/** The options of `voiceActivity` (`VoiceActivityOptions`). */
+export const VOICE_ACTIVITY_OPTIONS: readonly string[] = optionNames<VoiceActivityOptions>()([
+  'sendOnlySpeech',
+  'finalizeOnSpeechEnd',
+  'hangoverMs',
+  'preRollMs',
+  'threshold',
+  'endThreshold',
+  'minSpeechMs',
+  'detector',
+]);
+
+/**
+ * `createTranscriber`'s check of its option names, `reconnect`'s keys
+ * included ({@link TRANSCRIBER_OPTIONS}, {@link RECONNECT_OPTIONS}).
+ *
+ * @param fn - how the user called it
+ * @throws TypeError naming the unknown option and, for a near miss, the right one
+ * @example
+ * ```ts
+ * checkTranscriberOptions({ model: 'whisper-1', baseUrl: 'http://127.0.0.1:8080' });
+ * // TypeError: Unknown option `baseUrl` for createTranscriber(); did you mean `url`?
+ * ```
+ */
+export function checkTranscriberOptions(options: unknown, fn = 'createTranscriber()'): void {
+  checkOptionNames(options, TRANSCRIBER_OPTIONS, fn);
+  const { reconnect, voiceActivity } = (options ?? {}) as { reconnect?: unknown; voiceActivity?: unknown };
+  checkOptionNames(reconnect, RECONNECT_OPTIONS, fn, 'reconnect.');
+  if (typeof voiceActivity === 'object') checkOptionNames(voiceActivity, VOICE_ACTIVITY_OPTIONS, fn, 'voiceActivity.');
+}
 
 /** Defaults and ranges of the numeric options (documented on `TranscriberOptions`). */
 export const LIMITS = {
