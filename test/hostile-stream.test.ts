@@ -417,7 +417,7 @@ describe.concurrent('a hostile streaming server cannot keep a session alive', ()
     expect(out.error).toMatchObject({
       code: 'protocol_error',
       closeCode: 1009,
-      message: 'Connection closed (1009): Max payload size exceeded (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH)',
+      message: "Connection closed (1009): the server sent a message over the 1048576-byte limit (createWsTransport's `clientOptions.maxPayload`; ws: WS_ERR_UNSUPPORTED_MESSAGE_LENGTH)",
     });
     expect(srv.upgrades).toHaveLength(1);
     expect(out.elapsed).toBeLessThan(1000);

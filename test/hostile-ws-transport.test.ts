@@ -130,7 +130,7 @@ describe('ws transport against hostile servers', () => {
     });
 
   for (const [claim, high, reason] of [
-    ['2^52 bytes', 0x00100000, 'Max payload size exceeded (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH)'],
+    ['2^52 bytes', 0x00100000, "the server sent a message over the 1048576-byte limit (createWsTransport's `clientOptions.maxPayload`; ws: WS_ERR_UNSUPPORTED_MESSAGE_LENGTH)"],
     ['2^63 - 1 bytes', 0x7fffffff, 'Unsupported WebSocket frame: payload length > 2^53 - 1 (WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH)'],
   ] as const) {
     it(`a frame header claiming ${claim} and then silence closes the connection at once (1009), instead of waiting for it`, async () => {
@@ -169,7 +169,7 @@ describe('ws transport against hostile servers', () => {
     const started = Date.now();
     await rec.closed;
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(rec.closes).toEqual([[1009, 'Max payload size exceeded (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH)']]);
+    expect(rec.closes).toEqual([[1009, "the server sent a message over the 1048576-byte limit (createWsTransport's `clientOptions.maxPayload`; ws: WS_ERR_UNSUPPORTED_MESSAGE_LENGTH)"]]);
     expect(rec.messages).toHaveLength(0);
     conn.close();
     const rec2 = recorder();

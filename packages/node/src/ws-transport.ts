@@ -175,7 +175,7 @@ export function createWsTransport(options: WsTransportOptions = {}): SttTranspor
               closed = true;
               checkWaiters();
               socket.terminate();
-              handlers.close(protocolClose, errorText(err));
+              handlers.close(protocolClose, protocolText(err, options.clientOptions?.maxPayload ?? DEFAULT_MAX_PAYLOAD));
             }
             return; // otherwise 'close' follows with the code
           }
@@ -288,6 +288,14 @@ function wsProtocolCloseCode(err: Error & { code?: string }): number | undefined
   if (code.includes('LENGTH')) return 1009;
   if (code === 'WS_ERR_INVALID_UTF8') return 1007;
   return 1002;
+}
+
+/** What a `ws` receiver error means, in the terms of this transport's options (the `ws` code kept). */
+function protocolText(err: Error & { code?: string }, maxPayload: number): string {
+  if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+    return `the server sent a message over the ${maxPayload}-byte limit (createWsTransport's \`clientOptions.maxPayload\`; ws: ${err.code})`;
+  }
+  return errorText(err);
 }
 
 function parseJson(text: string): unknown {

@@ -52,6 +52,8 @@ export const Received = {
 export function receive(p: ReceiverParts, conn: Connection, msg: ServerMessage, now: number, everStarted: boolean): number {
   conn.lastMessageAt = now;
   if (msg.type !== 'transcript' || !msg.isFinal) conn.chatter++;
+  // A server's `error` is the one a close right after it is about; anything after it means it was not.
+  if (msg.type !== 'error') conn.serverError = undefined;
   switch (msg.type) {
     case 'session.started':
       if (conn.started) {

@@ -55,6 +55,9 @@ describe('reconnect policy', () => {
     expect(nextRetry(1, 0, settings, 0, 10, 'x')).toEqual({ delayMs: 100 });
     expect(nextRetry(1, 0, settings, 0, undefined, 'x')).toEqual({ delayMs: 100 });
     expect(nextRetry(1, 5000, settings, 0, 4000, 'x')).toEqual({ delayMs: 4000 }); // 9 s of the 10 s budget
+    expect(nextRetry(2, 9000, settings, 0, 2000, '`x`')).toEqual({
+      reason: 'the server asked to wait 2 s before trying again (Retry-After), more than the 1 s left of `x` (10000 ms) after 9 s of retrying',
+    });
     expect(nextRetry(1, 0, settings, 0, 3_600_000, '`reconnect.maxRetryTimeMs`')).toEqual({
       reason: 'the server asked to wait 3600 s before trying again (Retry-After), longer than `reconnect.maxRetryTimeMs` (10000 ms) allows',
     });
