@@ -51,15 +51,19 @@ const extra = [
   ['typecheck: every package, tests included (tsc --noEmit)', 'pnpm', ['run', 'typecheck']],
   // Both size guards use one measurer (packages/browser/scripts/measure-bundle.mjs: esbuild,
   // platform browser, minified, all dependencies, gzip -9). Budgets: the measured size plus
-  // about 3%, so that growth fails CI; lower them when the entry shrinks.
+  // about 1.5 %, so that growth fails CI; lower them when the entry shrinks. Both list what loads
+  // on demand (the resampler, the voice activity detector) and fail if the detector is in the entry.
   ['browser entry bundles for the browser (whole entry, growth guard)', 'node', ['packages/browser/scripts/bundle-size.mjs']],
   // Issue 8's size check: what a live-captions page loads (microphone + createTranscriber).
   // Issue 14's target is 10 KiB; we are at 18.7 KiB (19,005 B after the size pass on the checks,
   // tables and messages around the session, bench/ANALYSIS.md row 6; 19,183 B with the catch-up
   // messages) with the resampler in a chunk of its own, so the budget is a growth guard. Issue 28
   // (unknown options are TypeErrors naming the near miss, in createTranscriber and the microphone; the
-  // no-key error) took it to 20,416 B; the guard is that plus about 1.5 %.
-  ['size check: microphone + createTranscriber', 'node', ['bench/size-check.mjs', '--budget', '20720']],
+  // no-key error) took it to 20,416 B; issue 26's session core to 23,169 B. Issue 27's voiceActivity
+  // (its detector a chunk of its own, 3,012 B, which the check prints) took it from 23,342 B to
+  // 25,528 B: the session's side of it (speech.ts, the replay buffer's holes, the option's checks),
+  // which every page loads. The guard is that plus about 1.5 %.
+  ['size check: microphone + createTranscriber', 'node', ['bench/size-check.mjs', '--budget', '25910']],
   ['capture worklet: PCM_CAPTURE_WORKLET_SOURCE is the minified pcm-capture.worklet.js', 'node', ['packages/browser/scripts/build-worklet.mjs', '--check']],
   // Cross-runtime (issue 7): the conformance scenario on Node 20, 22, 24 and 26 (scripts/newer-nodes.mjs), Deno and Bun,
   // byte-identical to conformance/expected.jsonl; core's unit tests under Deno and Bun; the
