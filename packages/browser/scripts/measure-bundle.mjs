@@ -155,7 +155,8 @@ export function printLazy(lazy, indent = '    ') {
  * the entry itself, and the detector a chunk of its own.
  */
 export function detectorNotOnDemand(result) {
-  const inEntry = Object.keys(result.byFile).filter((f) => /packages\/core\/src\/vad(\/|\.ts$)/.test(f.replace(/\\/g, '/')));
+  // byFile's paths are relative to where it was measured from (`../core/src/vad/…`, `../packages/core/src/vad/…`).
+  const inEntry = Object.keys(result.byFile).filter((f) => /(?:^|\/)core\/src\/vad(?:\/|\.ts$)/.test(f.replace(/\\/g, '/')));
   if (inEntry.length > 0) return `the voice activity detector is loaded with the entry (${inEntry.join(', ')}), not on demand: find the static import that pulls it in`;
   if (!result.lazy.some((c) => c.name === '@stt-stream/core/vad')) return 'no chunk of @stt-stream/core/vad: the transcriber no longer loads the detector with import()';
   return null;
