@@ -5,7 +5,7 @@
 // A call with both tracks is one stereo session: the caller (inbound) on
 // channel 0, the agent (outbound) on channel 1 (README.md says why).
 //
-//   node server.mjs [--port 8088] [--host 127.0.0.1]     (--help for more)
+//   node server.mjs [--port 8088] [--host 127.0.0.1] [--vad]     (--help for more)
 //
 // With no STT_STREAM_API_KEY and no STT_STREAM_URL it starts the local
 // emulator in-process (its tone engine hears DTMF keys). STT_STREAM_MODEL
@@ -53,6 +53,16 @@ export const DEFAULT_PORT = 8088;
  */
 
 /**
+ * @typedef {object} CallEndInfo
+ * @property {string} connectionId
+ * @property {string | null} callSid
+ * @property {number} closeCode what the media-stream socket was closed with
+ * @property {import('@stt-stream/node').TranscriberStats | null} stats the call's transcriber's
+ *   figures (`sentSeconds`, and with `voiceActivity` `skippedSeconds`: the silence not sent),
+ *   or null for a connection that never started a call
+ */
+
+/**
  * @typedef {object} TelephonyServerOptions
  * @property {number} [port] 0 for any free port. Default 8088 ({@link DEFAULT_PORT}).
  * @property {string} [host] Default 127.0.0.1.
@@ -62,7 +72,7 @@ export const DEFAULT_PORT = 8088;
  *   apiKey `STT_STREAM_API_KEY`, `overflow: 'drop-oldest'`); `sampleRate` and `channels` are the call's.
  * @property {(info: FinalInfo) => void} [onFinal] Default: prints a line.
  * @property {(info: CallErrorInfo) => void} [onError] Default: prints a line to stderr.
- * @property {(info: { connectionId: string, callSid: string | null, closeCode: number }) => void} [onCallEnd]
+ * @property {(info: CallEndInfo) => void} [onCallEnd]
  *   once per connection, when its transcriber is done and its socket closed.
  * @property {number} [startTimeoutMs] A connection with no `start` by then is closed. Default 10000.
  * @property {number} [maxSkewMs] How far one track may run ahead of the other before the other is filled with silence. Default 200.
@@ -115,7 +125,7 @@ export async function startTelephonyServer(options = {}) {
     calls.add(call);
     call.done.then((closeCode) => {
       calls.delete(call);
-      onCallEnd({ connectionId: call.connectionId, callSid: call.callSid, closeCode });
+      onCallEnd({ connectionId: call.connectionId, callSid: call.callSid, closeCode, stats: call.stats });
     });
   });
   const address = wss.address();
@@ -150,13 +160,14 @@ function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, sta
   let interleaver = null;
   let packetBytes = 0;
   let writer = null;
+  let transcriber = null;
   /** G.711 bytes of the call (tracks interleaved) to the transcriber's frame. */
   let toFrame = null;
   let transcribed = Promise.resolve();
   let failed = false;
   let resolveClosed;
   const closed = new Promise((r) => (resolveClosed = r));
-  const call = { connectionId, get callSid() { return callSid; }, done: null, shutdown };
+  const call = { connectionId, get callSid() { return callSid; }, get stats() { return transcriber?.stats ?? null; }, done: null, shutdown };
 
   const startTimer = setTimeout(() => fail(invalid(`No \`start\` within ${startTimeoutMs / 1000} s of connecting`, 'event'), CLOSE.invalidInput), startTimeoutMs);
 
@@ -189,7 +200,7 @@ function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, sta
     ({ callSid, streamSid, tracks } = msg);
     packetBytes = (msg.sampleRate * PACKET_MS) / 1000;
     interleaver = new TrackInterleaver({ tracks, law: msg.law, sampleRate: msg.sampleRate, maxSkewMs });
-    const transcriber = createTranscriber({
+    transcriber = createTranscriber({
       model: process.env.STT_STREAM_MODEL || 'dtmf',
       url: process.env.STT_STREAM_URL || undefined,
       apiKey: process.env.STT_STREAM_API_KEY || undefined,
@@ -304,7 +315,7 @@ function sniffCallSid(data) {
   }
 }
 
-const USAGE = `Usage: node server.mjs [--port <n>] [--host <address>]
+const USAGE = `Usage: node server.mjs [--port <n>] [--host <address>] [--vad]
 
 A media-stream server for phone calls (Twilio Media Streams): one transcriber
 per call, each final printed with the call id and the track.
@@ -312,6 +323,8 @@ per call, each final printed with the call id and the track.
 Options:
   --port <n>        port to listen on, 0 for any free one (default ${DEFAULT_PORT}, or $PORT)
   --host <address>  address to listen on (default 127.0.0.1)
+  --vad             send only speech (voice activity detection here); at the end
+                    of each call, how much audio was sent and how much silence not
   -h, --help        this help
 
 Without STT_STREAM_API_KEY and STT_STREAM_URL it transcribes with the local
@@ -325,14 +338,21 @@ function usageError(message) {
   return 2;
 }
 
+/** The line `--vad` prints when a call ends: what was sent of it. @param {CallEndInfo} e */
+export function printCallEnd(e) {
+  if (!e.stats || e.callSid === null) return;
+  const { sentSeconds, skippedSeconds } = e.stats;
+  console.log(`[${e.callSid}] call ended: ${secs(sentSeconds)} s of audio sent, ${secs(skippedSeconds)} s of silence not sent`);
+}
+
 /**
- * `node server.mjs [--port N] [--host H]`: serves until Ctrl-C. Returns an
+ * `node server.mjs [--port N] [--host H] [--vad]`: serves until Ctrl-C. Returns an
  * exit code when it cannot start (2 for a bad argument, 1 for a port in use).
  */
 export async function main(argv = process.argv.slice(2)) {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' }, vad: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
   } catch (err) {
     // parseArgs' own message, less its advice about positionals.
     const unknown = /^Unknown option '([^']+)'/.exec(err.message);
@@ -348,7 +368,12 @@ export async function main(argv = process.argv.slice(2)) {
   const host = values.host ?? '127.0.0.1';
   let server;
   try {
-    server = await startTelephonyServer({ port, host });
+    server = await startTelephonyServer({
+      port,
+      host,
+      // Only speech goes to the gateway; every time in the transcript stays on the call's clock.
+      ...(values.vad ? { transcriberOptions: { voiceActivity: true }, onCallEnd: printCallEnd } : {}),
+    });
   } catch (err) {
     if (err.code === 'EADDRINUSE') {
       console.error(`server.mjs: port ${port} on ${host} is in use (another server, or an emulator?): pass --port <n>, or --port 0 for any free port`);
@@ -367,6 +392,7 @@ export async function main(argv = process.argv.slice(2)) {
     console.log(`No STT_STREAM_API_KEY set: transcribing with the local emulator at ${emulator.url}`);
   }
   console.log(`Media streams: ${server.url} (Twilio <Stream url="wss://…"> behind a TLS proxy)`);
+  if (values.vad) console.log('Sending only speech (--vad): the silence of each call stays here');
   const stop = async () => {
     console.log(`\nClosing (${server.activeCalls} calls open)`);
     await server.close();

@@ -2,7 +2,7 @@
 // (real `ws` clients, paced at real time, µ-law and A-law DTMF audio that sox
 // writes) against the example's server, whose transcribers talk to the
 // emulator (real sockets on 127.0.0.1). Nothing is mocked.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ const CALLS = 50;
 type Final = { callSid: string; streamSid: string; track: string; channel: number; text: string; start: number; end: number };
 type CallError = { connectionId: string; callSid: string | null; streamSid: string | null; error: Error & { code?: string; param?: string }; closeCode: number };
 type Server = Awaited<ReturnType<typeof startTelephonyServer>>;
+type CallEnd = { connectionId: string; callSid: string | null; closeCode: number; stats: { sentSeconds: number; skippedSeconds: number } | null };
 
 const words = (keys: string) => keys.split(' ').map((u) => [...u].map((k) => dtmfWord(k as DtmfKey)).join(' '));
 
@@ -67,7 +68,7 @@ afterAll(() => emulator.close());
 async function startServer(options: Record<string, unknown> = {}) {
   const finals: Final[] = [];
   const errors: CallError[] = [];
-  const ended: { connectionId: string; callSid: string | null; closeCode: number }[] = [];
+  const ended: CallEnd[] = [];
   const server: Server = await startTelephonyServer({
     port: 0,
     transcriberOptions: { url: emulator.url, model: 'dtmf' },
@@ -76,7 +77,7 @@ async function startServer(options: Record<string, unknown> = {}) {
       errors.push(e);
       printError(e);
     },
-    onCallEnd: (e: { connectionId: string; callSid: string | null; closeCode: number }) => ended.push(e),
+    onCallEnd: (e: CallEnd) => ended.push(e),
     ...options,
   });
   return { server, finals, errors, ended };
@@ -149,6 +150,82 @@ describe('telephony example: 50 concurrent calls', () => {
     expect(sessions.every((s) => Math.abs(s.audioSeconds - CALL_MS / 1000) < 0.001)).toBe(true);
     await until(() => emulator.stats.active === 0, 'the emulator sessions to close');
     await server.close();
+  }, 30_000);
+});
+
+/** `keys` (no spaces: one utterance) as G.711 at `atMs` into `ms` of silence. */
+function utterancesAt(ms: number, parts: [atMs: number, keys: string][], encoding: 'u-law' | 'a-law' = 'u-law'): Uint8Array {
+  const out = new Uint8Array(ms * 8).fill(encoding === 'u-law' ? 0xff : 0xd5);
+  for (const [atMs, keys] of parts) out.set(dtmfG711(keys, { leadMs: 0, tailMs: 0, encoding }), atMs * 8);
+  return out;
+}
+
+describe('telephony example: only speech sent (voiceActivity)', () => {
+  it('the same finals, on the same tracks at the same times, as with everything sent; far less audio reaches the gateway', async () => {
+    // Each server has an emulator of its own, so that what each gateway heard is counted apart.
+    const quiet = await startEmulator({ idleTimeoutMs: 10_000 });
+    const CALL = 6000;
+    const plans = Array.from({ length: 8 }, (_, i) => {
+      const k = (n: number) => KEYS[(i + n) % KEYS.length]!;
+      const alaw = i % 4 === 3;
+      const encoding = alaw ? 'a-law' : 'u-law';
+      const mono = i === 5;
+      // Turns, as on a call: the caller, the agent, the caller again; between them both are silent.
+      return {
+        callSid: `CAvad${i}`,
+        encoding: (alaw ? 'audio/x-alaw' : 'audio/x-mulaw') as 'audio/x-alaw' | 'audio/x-mulaw',
+        audio: {
+          inbound: utterancesAt(CALL, [[300, `${k(0)}${k(1)}`], [4000, k(2)]], encoding),
+          ...(mono ? {} : { outbound: utterancesAt(CALL, [[1800, `${k(3)}${k(4)}`]], encoding) }),
+        },
+      };
+    });
+    const everything = await startServer();
+    const speechOnly = await startServer({ transcriberOptions: { url: quiet.url, model: 'dtmf', voiceActivity: true } });
+    try {
+      const calls = (server: Server) =>
+        Promise.all(plans.map((p) => simulateCall({ url: server.url, callSid: p.callSid, audio: p.audio, encoding: p.encoding, realtime: false })));
+      const accepted0 = emulator.stats.accepted;
+      const [a, b] = await Promise.all([calls(everything.server), calls(speechOnly.server)]);
+      expect([...a, ...b].map((r) => r.code)).toEqual([...plans, ...plans].map(() => 1000));
+      await until(() => everything.ended.length === plans.length && speechOnly.ended.length === plans.length, 'every call to end');
+      expect([...everything.errors, ...speechOnly.errors]).toEqual([]);
+
+      // The transcript: every call's finals, track by track, equal (times within 1 ms).
+      const finalsOf = (finals: Final[], callSid: string) =>
+        finals.filter((f) => f.callSid === callSid).sort((x, y) => x.channel - y.channel || x.start - y.start);
+      for (const p of plans) {
+        const all = finalsOf(everything.finals, p.callSid);
+        const only = finalsOf(speechOnly.finals, p.callSid);
+        expect(all.length).toBe(p.audio.outbound ? 3 : 2);
+        expect(only.map((f) => [f.track, f.channel, f.text])).toEqual(all.map((f) => [f.track, f.channel, f.text]));
+        only.forEach((f, i) => {
+          expect(Math.abs(f.start - all[i]!.start)).toBeLessThan(0.001);
+          expect(Math.abs(f.end - all[i]!.end)).toBeLessThan(0.001);
+        });
+      }
+
+      // What the gateways heard: the whole call without it; with it, the three turns with their pre-roll and hangover,
+      // under half the call (silence is skipped where both parties are silent). The transcriber's figures say the same.
+      const heard = (e: Emulator, from: number) => e.stats.perConnection.slice(from).map((c) => c.audioSeconds);
+      expect(heard(emulator, accepted0)).toEqual(plans.map(() => CALL / 1000));
+      const heardQuiet = heard(quiet, 0);
+      expect(heardQuiet).toHaveLength(plans.length);
+      for (const seconds of heardQuiet) expect(seconds).toBeLessThan(0.5 * (CALL / 1000));
+      for (const e of speechOnly.ended) {
+        expect(e.stats!.sentSeconds).toBeLessThan(0.5 * (CALL / 1000));
+        expect(e.stats!.sentSeconds + e.stats!.skippedSeconds).toBeCloseTo(CALL / 1000, 1);
+      }
+      for (const e of everything.ended) expect(e.stats!.skippedSeconds).toBe(0);
+      expect(quiet.stats.perConnection.reduce((s, c) => s + c.audioSeconds, 0)).toBeCloseTo(
+        speechOnly.ended.reduce((s, e) => s + e.stats!.sentSeconds, 0),
+        2,
+      );
+    } finally {
+      await everything.server.close();
+      await speechOnly.server.close();
+      await quiet.close();
+    }
   }, 30_000);
 });
 
@@ -276,12 +353,43 @@ describe('telephony example: its scripts on the command line', () => {
   it('--help prints the usage (default port 8088, not the emulator’s 8080) and exits 0', async () => {
     const server = await run('server.mjs', ['--help']);
     expect(server.code).toBe(0);
-    expect(server.stdout).toMatch(/^Usage: node server\.mjs \[--port <n>\] \[--host <address>\]\n/);
+    expect(server.stdout).toMatch(/^Usage: node server\.mjs \[--port <n>\] \[--host <address>\] \[--vad\]\n/);
     expect(server.stdout).toContain('(default 8088, or $PORT)');
+    expect(server.stdout).toContain('  --vad             send only speech (voice activity detection here)');
     const call = await run('simulate-call.mjs', ['-h']);
     expect(call.code).toBe(0);
     expect(call.stdout).toMatch(/^Usage: node simulate-call\.mjs \[<url>\] \[--caller <keys>\] \[--agent <keys>\]\n/);
     expect(call.stdout).toContain('(default ws://127.0.0.1:8088)');
+  });
+
+  it('server.mjs --vad: the finals of a call as without it, and at its end how much was sent and how much silence not', async () => {
+    const child = spawn(process.execPath, [join(here, 'server.mjs'), '--vad', '--port', '0'], { env: { PATH: process.env.PATH, STT_STREAM_URL: emulator.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await until(() => /Media streams: ws:\/\/\S+/.test(stdout), 'the server to listen');
+      const url = /Media streams: (ws:\/\/\S+)/.exec(stdout)![1]!;
+      expect(stdout).toContain('Sending only speech (--vad): the silence of each call stays here\n');
+      // 5 s: the caller at 0.3 s, the agent at 3 s; silence around them.
+      const audio = { inbound: utterancesAt(5000, [[300, '12']]), outbound: utterancesAt(5000, [[3000, '3']]) };
+      expect(await simulateCall({ url, callSid: 'CAcli', audio, realtime: false })).toMatchObject({ code: 1000 });
+      await until(() => stdout.includes('[CAcli] call ended:'), 'the call to end');
+      const lines = stdout.split('\n').filter((l) => l.startsWith('[CAcli'));
+      expect(lines.slice(0, 2)).toEqual([expect.stringMatching(/^\[CAcli inbound\] 0\.30–0\.60 one two$/), expect.stringMatching(/^\[CAcli outbound\] 3\.00–3\.10 three$/)]);
+      const end = /^\[CAcli\] call ended: (\d+\.\d\d) s of audio sent, (\d+\.\d\d) s of silence not sent$/.exec(lines[2]!);
+      expect(end, lines[2]).not.toBeNull();
+      expect(Number(end![1])).toBeLessThan(2.5);
+      expect(Number(end![1]) + Number(end![2])).toBeCloseTo(5, 1);
+      // What the emulator heard of that call is what the line says was sent.
+      expect(emulator.stats.perConnection.at(-1)!.audioSeconds.toFixed(2)).toBe(end![1]);
+      expect(stderr).toBe('');
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('bad arguments: one line naming the problem and where the usage is, exit 2, no stack trace', async () => {

@@ -5,18 +5,21 @@
 // the whole entry and fails over the budget. Also measures what a
 // live-captions page imports, a page that imports only `blobSource`
 // (tree-shaking: it must stay small), and this package's own code without
-// core. `--analyze` adds the minified bytes of each input file.
+// core; and what loads on demand, each chunk with its size (the voice
+// activity detector must be one: a failure otherwise). `--analyze` adds the
+// minified bytes of each input file.
 //
 //   node packages/browser/scripts/bundle-size.mjs [--budget <bytes>] [--json] [--analyze]
 import { fileURLToPath } from 'node:url';
-import { budgetArg, bundleSize, kb, printBreakdown, reportBuildFailure } from './measure-bundle.mjs';
+import { budgetArg, bundleSize, detectorNotOnDemand, kb, printBreakdown, printLazy, reportBuildFailure } from './measure-bundle.mjs';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 // The budget for the whole entry (everything it exports, core included, so
 // also the batch client and the WAV decoder), min+gzip: the measured size
-// plus about 3%, so that growth fails CI. Lower it when the entry shrinks.
-const BUDGET = budgetArg(args, 30_550); // 29,688 B measured
+// plus about 1.5 %, so that growth fails CI. Lower it when the entry shrinks. What loads on demand (the
+// resampler, the voice activity detector) is listed apart.
+const BUDGET = budgetArg(args, 35_520); // 34,992 B measured
 const json = args.includes('--json');
 const analyze = args.includes('--analyze');
 
@@ -46,6 +49,8 @@ else {
   }
   console.log('  by package (minified bytes in the whole entry):');
   printBreakdown(full.byPackage);
+  console.log('  loaded on demand, each a chunk of its own (in none of the figures above):');
+  printLazy(full.lazy);
   if (analyze) {
     for (const r of [full, others[0]]) {
       console.log(`  by input file (minified bytes), ${r.label}:`);
@@ -57,6 +62,13 @@ const shaken = others.find((r) => r.label === 'blobSource only');
 if (shaken.byPackage['p-retry'] || shaken.byPackage.eventemitter3) {
   console.error('bundle-size: FAILED: importing only blobSource pulls in the transcriber (p-retry, eventemitter3): tree-shaking is broken');
   process.exit(1);
+}
+for (const r of [full, others[0]]) {
+  const detector = detectorNotOnDemand(r);
+  if (detector) {
+    console.error(`bundle-size: FAILED: ${r.label}: ${detector}`);
+    process.exit(1);
+  }
 }
 if (full.gzipped > BUDGET) {
   console.error(`bundle-size: FAILED: ${kb(full.gzipped)} min+gzip is over the budget of ${kb(BUDGET)}`);

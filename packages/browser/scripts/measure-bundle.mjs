@@ -28,15 +28,19 @@ export function packageOf(path) {
  * Bundles `contents` (TypeScript, resolved from `resolveDir`) and measures it.
  * Rejects with esbuild's error when the entry does not bundle for the browser.
  *
- * @returns `{ label, minified, gzipped, byPackage, byFile, analysis? }`: sizes
- *   in bytes; `byPackage` and `byFile` are minified bytes per package and per
- *   input file (paths relative to `resolveDir`); `analysis` is esbuild's
- *   `analyzeMetafile` text when `analyze` is set.
+ * @returns `{ label, minified, gzipped, lazyMinified, lazy, byPackage, byFile, analysis? }`:
+ *   sizes in bytes; `lazy` is one row per chunk loaded on demand,
+ *   `{ name, minified, gzipped, files }` (`name` the module `import()`ed, as
+ *   `@stt-stream/core/vad`; `files` its input files), `lazyMinified` their sum;
+ *   `byPackage` and `byFile` are minified bytes per package and per input
+ *   file of the entry (paths relative to `resolveDir`); `analysis` is
+ *   esbuild's `analyzeMetafile` text when `analyze` is set.
  */
 export async function bundleSize(contents, { resolveDir, label = 'entry', external = [], analyze = false }) {
   // Split as the bundlers users have do (Vite, Rollup): what is loaded only
   // on demand (`import()`: the resampler, when the input is not at the wire
-  // rate) is a chunk of its own, reported as `lazy`, not part of the entry.
+  // rate; the voice activity detector, with `voiceActivity`) is a chunk of its
+  // own, reported in `lazy`, not part of the entry.
   const result = await build({
     stdin: { contents, resolveDir, sourcefile: `${label}.ts`, loader: 'ts' },
     bundle: true,
@@ -70,15 +74,23 @@ export async function bundleSize(contents, { resolveDir, label = 'entry', extern
       }
     }
   }
-  let eagerBytes = new Uint8Array(0);
-  for (const path of eager) {
-    const c = file(path).contents;
-    const joined = new Uint8Array(eagerBytes.length + c.length);
-    joined.set(eagerBytes);
-    joined.set(c, eagerBytes.length);
-    eagerBytes = joined;
+  const eagerBytes = concat([...eager].map((path) => file(path).contents));
+  // Each chunk loaded on demand (an `import()` target), with the chunks only it imports that the entry
+  // has not loaded: what a page fetches the first time it uses it.
+  const lazy = [];
+  for (const [path, meta] of outputs) {
+    if (eager.has(path) || meta.entryPoint === undefined) continue;
+    const own = new Set([path]);
+    for (const p of own) {
+      for (const imp of result.metafile.outputs[p].imports) {
+        if (imp.kind === 'import-statement' && !imp.external && !eager.has(imp.path) && result.metafile.outputs[imp.path]) own.add(imp.path);
+      }
+    }
+    const bytes = concat([...own].map((p) => file(p).contents));
+    const files = [...own].flatMap((p) => Object.keys(result.metafile.outputs[p].inputs));
+    lazy.push({ name: chunkName(resolve(resolveDir, meta.entryPoint)), minified: bytes.byteLength, gzipped: gzipSync(bytes, { level: 9 }).byteLength, files });
   }
-  const lazy = outputs.filter(([path]) => !eager.has(path)).reduce((n, [path]) => n + file(path).contents.byteLength, 0);
+  const lazyMinified = outputs.filter(([path]) => !eager.has(path)).reduce((n, [path]) => n + file(path).contents.byteLength, 0);
   const inputs = {};
   for (const path of eager) {
     for (const [relative, info] of Object.entries(result.metafile.outputs[path].inputs)) inputs[relative] = info;
@@ -92,9 +104,62 @@ export async function bundleSize(contents, { resolveDir, label = 'entry', extern
     if (bytesInOutput > 0) byFile[relative] = bytesInOutput;
   }
   void code;
-  const out = { label, minified: eagerBytes.byteLength, gzipped: gzipSync(eagerBytes, { level: 9 }).byteLength, lazyMinified: lazy, byPackage, byFile };
+  const out = { label, minified: eagerBytes.byteLength, gzipped: gzipSync(eagerBytes, { level: 9 }).byteLength, lazyMinified, lazy, byPackage, byFile };
   if (analyze) out.analysis = await analyzeMetafile(result.metafile);
   return out;
+}
+
+/** The byte arrays one after the other. */
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * The name of a chunk loaded on demand, from the module it is made of: ours
+ * as the subpath that exports it (`…/packages/core/src/vad.ts` →
+ * `@stt-stream/core/vad`, `…/src/audio/resampler.ts` →
+ * `@stt-stream/core/resampler`), anything else as its package.
+ */
+export function chunkName(path) {
+  const ours = /packages\/([^/]+)\/src\/(?:.*\/)?([^/]+?)\.[cm]?[jt]s$/.exec(path);
+  return ours ? `@stt-stream/${ours[1]}/${ours[2]}` : packageOf(path);
+}
+
+/** What makes a page load each chunk of ours that loads on demand. */
+export const LOADED_WHEN = {
+  '@stt-stream/core/vad': 'the detector of `voiceActivity`, when a transcriber with it starts',
+  '@stt-stream/core/resampler': 'when the input is not at the wire rate',
+};
+
+/**
+ * Prints the chunks of a measured entry that load on demand, largest first,
+ * one line each with what loads it, e.g.
+ * `@stt-stream/core/vad  7.87 KB min  2.95 KB min+gzip  (8061 B, 3021 B): the detector of …`.
+ */
+export function printLazy(lazy, indent = '    ') {
+  for (const c of [...lazy].sort((a, b) => b.gzipped - a.gzipped)) {
+    const when = LOADED_WHEN[c.name] ? `: ${LOADED_WHEN[c.name]}` : '';
+    console.log(`${indent}${c.name.padEnd(28)} ${kb(c.minified).padStart(10)} min  ${kb(c.gzipped).padStart(10)} min+gzip  (${c.minified} B, ${c.gzipped} B)${when}`);
+  }
+}
+
+/**
+ * Why a measured entry that offers `voiceActivity` fails the rule that its
+ * detector loads on demand, or `null`: no file of `@stt-stream/core/vad` in
+ * the entry itself, and the detector a chunk of its own.
+ */
+export function detectorNotOnDemand(result) {
+  // byFile's paths are relative to where it was measured from (`../core/src/vad/…`, `../packages/core/src/vad/…`).
+  const inEntry = Object.keys(result.byFile).filter((f) => /(?:^|\/)core\/src\/vad(?:\/|\.ts$)/.test(f.replace(/\\/g, '/')));
+  if (inEntry.length > 0) return `the voice activity detector is loaded with the entry (${inEntry.join(', ')}), not on demand: find the static import that pulls it in`;
+  if (!result.lazy.some((c) => c.name === '@stt-stream/core/vad')) return 'no chunk of @stt-stream/core/vad: the transcriber no longer loads the detector with import()';
+  return null;
 }
 
 /** Bytes as KiB with two decimals, e.g. `17.10 KB`. */

@@ -39,7 +39,11 @@ export const BROWSER_TRANSCRIBER_OPTIONS = optionNames<BrowserTranscriberOptions
  * subprotocol credential, like a `token`), and `ws://` to a non-loopback host
  * is refused unless `allowInsecure: true`. Everything else is core's: the
  * `token` (a string, or a function called again for each connection) is sent
- * as the subprotocol pair `bearer`, `<token>`.
+ * as the subprotocol pair `bearer`, `<token>`; `voiceActivity` detects speech
+ * in the page and sends only speech, with `speech_started` and
+ * `speech_ended` events (`source: 'client'`) in the transcript stream (its
+ * detector is `@stt-stream/core/vad`, loaded on demand: a page that does not
+ * turn it on never loads it).
  *
  * @param options - the transcriber options (see core's `TranscriberOptions`)
  * @returns a `TransformStream<PCMFrame, TranscriptEvent>` with lifecycle `events`
@@ -57,6 +61,19 @@ export const BROWSER_TRANSCRIBER_OPTIONS = optionNames<BrowserTranscriberOptions
  * await microphone().pipeThrough(transcriber).pipeTo(new WritableStream({
  *   write(ev) { if (ev.type === 'final') captions.append(ev.text + ' '); },
  * }));
+ * ```
+ *
+ * @example Send only speech, and show when the user speaks
+ * ```ts
+ * const transcriber = createTranscriber({ model: 'whisper-1', token: getToken, voiceActivity: true });
+ * await microphone().pipeThrough(transcriber).pipeTo(new WritableStream({
+ *   write(ev) {
+ *     if (ev.type === 'speech_started' && ev.source === 'client') status.textContent = 'speaking…';
+ *     else if (ev.type === 'speech_ended') status.textContent = '';
+ *     else if (ev.type === 'final') captions.append(ev.text + ' ');
+ *   },
+ * }));
+ * // transcriber.stats.sentSeconds, .skippedSeconds: audio sent, silence kept in the page
  * ```
  */
 export function createTranscriber(options: BrowserTranscriberOptions): Transcriber {

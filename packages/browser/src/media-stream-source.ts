@@ -24,7 +24,8 @@ export const MEDIA_STREAM_SOURCE_OPTIONS: readonly string[] = optionNames<MediaS
  * Reads the audio of any MediaStream (a WebRTC call, `video.captureStream()`,
  * a screen share with audio) as a `ReadableStream<PCMFrame>`, through the same
  * worklet and bounded queue as {@link microphone}. The stream closes when all
- * its audio tracks end.
+ * its audio tracks end. As with the microphone, `voiceActivity: true` on the
+ * transcriber sends only the speech of it.
  *
  * @param stream - a MediaStream with at least one audio track
  * @param options - capture options; `stopTracks` to stop the tracks on cancel
@@ -33,7 +34,7 @@ export const MEDIA_STREAM_SOURCE_OPTIONS: readonly string[] = optionNames<MediaS
  * @example Transcribe the remote side of a WebRTC call
  * ```ts
  * pc.ontrack = ({ streams: [remote] }) => {
- *   mediaStreamSource(remote).pipeThrough(createTranscriber({ model: 'whisper-1', token })).pipeTo(captionsSink);
+ *   mediaStreamSource(remote).pipeThrough(createTranscriber({ model: 'whisper-1', token, voiceActivity: true })).pipeTo(captionsSink);
  * };
  * ```
  */

@@ -34,6 +34,8 @@ export const MICROPHONE_OPTIONS: readonly string[] = optionNames<MicrophoneOptio
  * creates may start. If the reader falls behind by more than `maxQueuedMs`,
  * the oldest audio is dropped and reported (`onDrop`, `droppedMs`).
  * `cancel()` stops the tracks and closes the AudioContext it created.
+ * To send only speech, pass `voiceActivity: true` to `createTranscriber`:
+ * the detector runs on the transcriber's side, on any source.
  *
  * The stream errors with an `SttError`: `permission_denied` (the user or a
  * policy said no), `device_unavailable` (no such device, or it is busy),

@@ -1,7 +1,8 @@
 /**
  * `stt-stream listen`: the microphone, live, until Ctrl-C. Every format is
  * written as the finals arrive (text lines, JSON lines, SRT or WebVTT
- * cues), to stdout or `--output`.
+ * cues), to stdout or `--output`. In a terminal, interims (and with `--vad`,
+ * whether someone is speaking) show on a line that each final replaces.
  *
  * @module
  */
@@ -27,6 +28,8 @@ export interface ListenOptions extends CommonOptions {
   sampleRate: number;
   interim: boolean;
   stats?: boolean;
+  /** Voice activity detection here: send only speech, show where it starts and ends. */
+  vad?: boolean;
 }
 
 const RECORDERS: readonly RecorderName[] = ['arecord', 'rec', 'sox', 'ffmpeg'];
@@ -74,6 +77,45 @@ function finalsWriter(format: Format) {
   };
 }
 
+/** What a terminal shows while someone speaks, before the interim: `● ` (or `● speaking…` alone). */
+export const SPEAKING = '\u25cf ';
+
+/**
+ * The line of a terminal that shows what is not final yet: the interim, and
+ * with `--vad` whether speech is on (`● `), cut to the terminal's width from
+ * the left (the newest words stay). Each final clears it first.
+ */
+function liveLine(io: CliIo) {
+  let interim = '';
+  let speaking = false;
+  let shown = false;
+  const width = () => Math.max(20, (io.stdout.columns ?? 80) - 1);
+  const draw = () => {
+    const text = speaking ? `${SPEAKING}${interim || 'speaking…'}` : interim;
+    if (text) io.stdout.write(`\r\x1b[2K${text.length > width() ? `…${text.slice(-(width() - 1))}` : text}`);
+    else if (shown) io.stdout.write('\r\x1b[2K');
+    shown = text !== '';
+  };
+  return {
+    interim(text: string) {
+      interim = text;
+      draw();
+    },
+    speaking(on: boolean) {
+      speaking = on;
+      draw();
+    },
+    /** Clears the line for a final (the interim it replaces goes). */
+    clear() {
+      interim = '';
+      if (shown) io.stdout.write('\r\x1b[2K');
+      shown = false;
+    },
+    /** Shows the line again after a final, while speech goes on. */
+    redraw: draw,
+  };
+}
+
 /** `listen`. */
 export async function commandListen(opts: ListenOptions, io: CliIo): Promise<void> {
   const format = outputFormat(opts);
@@ -113,37 +155,42 @@ export async function commandListen(opts: ListenOptions, io: CliIo): Promise<voi
     ...(gateway.apiKey ? { apiKey: gateway.apiKey } : {}),
     ...(opts.language ? { language: opts.language } : {}),
     ...(opts.provider ? { providerId: opts.provider } : {}),
+    ...(opts.vad ? { voiceActivity: true } : {}),
   });
   reportConnection(io, transcriber, gateway.origin);
-  if (opts.stats) printStats = watchStats(io, transcriber, opts.interim);
+  if (opts.stats) printStats = watchStats(io, transcriber, opts.interim, opts.vad === true);
   let listening = false;
   transcriber.events.on('open', () => {
-    if (!listening) say(io, 'listening… (Ctrl-C to stop)');
+    if (!listening) say(io, `listening… (${opts.vad ? 'sending only speech; ' : ''}Ctrl-C to stop)`);
     listening = true;
   });
 
   const out = opts.output ? createWriteStream(opts.output) : io.stdout;
   const writer = finalsWriter(format);
-  const live = io.stdout.isTTY === true && !opts.output && format === 'text';
-  let interimShown = false;
+  const line = io.stdout.isTTY === true && !opts.output && format === 'text' ? liveLine(io) : null;
+  // The channels on which the client's detector hears speech now.
+  const speaking = new Set<number>();
   let words = false;
   let ended = false;
-  const width = () => Math.max(20, (io.stdout.columns ?? 80) - 1);
   try {
     if (writer.head) await writeTo(out, writer.head);
     const reader = audio.pipeThrough(transcriber).getReader();
     for (let r = await reader.read(); !r.done; r = await reader.read()) {
       const ev = r.value;
-      if (ev.type === 'interim' && live) {
-        const text = ev.text.length > width() ? `…${ev.text.slice(-(width() - 1))}` : ev.text;
-        io.stdout.write(`\r\x1b[2K${text}`);
-        interimShown = true;
+      if (ev.type === 'interim') {
+        line?.interim(ev.text);
       } else if (ev.type === 'final') {
         if (ev.text.trim()) words = true;
         const text = writer.cue(ev);
-        if (live && interimShown && text) io.stdout.write('\r\x1b[2K');
-        if (text) await writeTo(out, text);
-        if (text) interimShown = false;
+        if (text) {
+          line?.clear();
+          await writeTo(out, text);
+          line?.redraw();
+        }
+      } else if ((ev.type === 'speech_started' || ev.type === 'speech_ended') && ev.source === 'client') {
+        if (ev.type === 'speech_started') speaking.add(ev.channel ?? 0);
+        else speaking.delete(ev.channel);
+        line?.speaking(speaking.size > 0);
       } else if (ev.type === 'gap') {
         say(io, `${(ev.end - ev.start).toFixed(2)} s of audio were lost (${ev.reason})`);
       }
@@ -151,7 +198,7 @@ export async function commandListen(opts: ListenOptions, io: CliIo): Promise<voi
     ended = true;
   } finally {
     removeInterrupt?.();
-    if (interimShown) io.stdout.write('\r\x1b[2K');
+    line?.clear();
     if (out !== io.stdout) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
     if (!ended) printStats?.();
   }

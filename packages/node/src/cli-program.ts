@@ -146,6 +146,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--sample-rate <hz>', 'capture rate', parseIntOption('--sample-rate', 8000, 48000), 16000)
     .option('--no-interim', 'only finals')
     .option('--stats', 'latency and connection figures on stderr at the end (Ctrl-C included)')
+    .option('--vad', 'voice activity detection here: send only speech, and show in a terminal when it starts and ends (with --stats: audio sent, silence skipped)')
     .action((opts: ListenOptions) => {
       run = () => commandListen(opts, io);
     });

@@ -30,9 +30,21 @@ const secs = (v: number) => `${v.toFixed(2)} s`;
  *
  * Latency is the wall time from the last send of a final's last sample to
  * the final's arrival (see core's README, "Latency and metrics"); a figure
- * with nothing measured yet reads `n/a`.
+ * with nothing measured yet reads `n/a`. With voice activity detection
+ * (`--vad`) two rows follow: the audio sent (replays included) and the
+ * silence kept back, with its share of the audio:
+ *
+ * ```text
+ *   audio sent          3.10 s
+ *   silence skipped     8.90 s (74 %)
+ * ```
  */
-export function formatStats(stats: Pick<TranscriberStats, 'latency' | 'connections' | 'reconnects' | 'replayedSeconds' | 'gapSeconds'>, finals: number, interims: boolean): string {
+export function formatStats(
+  stats: Pick<TranscriberStats, 'latency' | 'connections' | 'reconnects' | 'replayedSeconds' | 'gapSeconds' | 'sentSeconds' | 'skippedSeconds'>,
+  finals: number,
+  interims: boolean,
+  voiceActivity = false,
+): string {
   const { latency } = stats;
   const rows: [string, string][] = [
     ['finals', latency.count === finals ? String(finals) : `${finals} (${latency.count} with a latency)`],
@@ -45,6 +57,12 @@ export function formatStats(stats: Pick<TranscriberStats, 'latency' | 'connectio
     ['replayed', secs(stats.replayedSeconds)],
     ['gaps', secs(stats.gapSeconds)],
   ];
+  if (voiceActivity) {
+    // Of the audio: what was sent once (the replays are in sentSeconds too) and what was not.
+    const audio = stats.sentSeconds - stats.replayedSeconds + stats.skippedSeconds;
+    const share = audio > 0 ? ` (${Math.round((100 * stats.skippedSeconds) / audio)} %)` : '';
+    rows.push(['audio sent', secs(stats.sentSeconds)], ['silence skipped', `${secs(stats.skippedSeconds)}${share}`]);
+  }
   return `stt-stream: stats\n${rows.map(([k, v]) => `  ${k.padEnd(20)}${v}\n`).join('')}`;
 }
 
@@ -54,7 +72,7 @@ export function formatStats(stats: Pick<TranscriberStats, 'latency' | 'connectio
  * the command ends (it writes synchronously, so it may run just before an
  * exit).
  */
-export function watchStats(io: CliIo, transcriber: Transcriber, interims: boolean): () => void {
+export function watchStats(io: CliIo, transcriber: Transcriber, interims: boolean, voiceActivity = false): () => void {
   let finals = 0;
   let printed = false;
   transcriber.events.on('metrics', () => {
@@ -63,6 +81,6 @@ export function watchStats(io: CliIo, transcriber: Transcriber, interims: boolea
   return () => {
     if (printed) return;
     printed = true;
-    io.stderr.write(formatStats(transcriber.stats, finals, interims));
+    io.stderr.write(formatStats(transcriber.stats, finals, interims, voiceActivity));
   };
 }

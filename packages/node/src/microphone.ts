@@ -146,6 +146,9 @@ async function resolveCommand(options: MicrophoneOptions, rate: number, channels
  * recorder, `recorder_failed` (with the recorder's last stderr line) when it
  * cannot be started or stops with an error.
  *
+ * To send only speech, pass `voiceActivity: true` to `createTranscriber`:
+ * the detector runs on the transcriber's side, on any source.
+ *
  * @param options - recorder, device, rate and channels
  * @throws TypeError or RangeError naming a bad option
  * @example Live captions from the default microphone
@@ -153,6 +156,14 @@ async function resolveCommand(options: MicrophoneOptions, rate: number, channels
  * const mic = microphone({ sampleRate: 16000 });
  * const events = mic.pipeThrough(createTranscriber({ model: 'whisper-1', apiKey, overflow: 'drop-oldest' }));
  * for await (const ev of events) if (ev.type === 'final') console.log(ev.text);
+ * ```
+ * @example Only speech sent, and where it starts
+ * ```ts
+ * const transcriber = createTranscriber({ model: 'whisper-1', apiKey, overflow: 'drop-oldest', voiceActivity: true });
+ * for await (const ev of microphone().pipeThrough(transcriber)) {
+ *   if (ev.type === 'speech_started' && ev.source === 'client') console.error('speaking…');
+ *   else if (ev.type === 'final') console.log(ev.text);
+ * }
  * ```
  */
 export function microphone(options: MicrophoneOptions = {}): ReadableStream<PCMFrame> {
