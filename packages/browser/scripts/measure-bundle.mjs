@@ -133,7 +133,7 @@ export function chunkName(path) {
 
 /** What makes a page load each chunk of ours that loads on demand. */
 export const LOADED_WHEN = {
-  '@stt-stream/core/vad': 'the detector of `voiceActivity`, when a transcriber with it starts',
+  '@stt-stream/core/speech-chunk': 'the speech filter and detector of `voiceActivity`, when a transcriber with it starts',
   '@stt-stream/core/resampler': 'when the input is not at the wire rate',
 };
 
@@ -151,14 +151,15 @@ export function printLazy(lazy, indent = '    ') {
 
 /**
  * Why a measured entry that offers `voiceActivity` fails the rule that its
- * detector loads on demand, or `null`: no file of `@stt-stream/core/vad` in
- * the entry itself, and the detector a chunk of its own.
+ * detector and speech filter load on demand, or `null`: no file of
+ * `@stt-stream/core/vad` (nor the session's speech filter) in the entry
+ * itself, and a chunk of their own.
  */
 export function detectorNotOnDemand(result) {
   // byFile's paths are relative to where it was measured from (`../core/src/vad/…`, `../packages/core/src/vad/…`).
-  const inEntry = Object.keys(result.byFile).filter((f) => /(?:^|\/)core\/src\/vad(?:\/|\.ts$)/.test(f.replace(/\\/g, '/')));
+  const inEntry = Object.keys(result.byFile).filter((f) => /(?:^|\/)core\/src\/(?:vad(?:\/|\.ts$)|session\/speech\.ts$)/.test(f.replace(/\\/g, '/')));
   if (inEntry.length > 0) return `the voice activity detector is loaded with the entry (${inEntry.join(', ')}), not on demand: find the static import that pulls it in`;
-  if (!result.lazy.some((c) => c.name === '@stt-stream/core/vad')) return 'no chunk of @stt-stream/core/vad: the transcriber no longer loads the detector with import()';
+  if (!result.lazy.some((c) => c.name === '@stt-stream/core/speech-chunk')) return 'no chunk of the speech filter (transcriber/speech-chunk.ts): the transcriber no longer loads it with import()';
   return null;
 }
 

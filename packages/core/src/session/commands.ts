@@ -12,7 +12,7 @@ import type { TranscriptEvent, TranscriptSegmentEvent } from '../types.ts';
 import type { BlockPool } from './block-pool.ts';
 import type { LatencySummary } from './latency.ts';
 import type { ReconnectSettings } from './reconnect-policy.ts';
-import type { SpeechDetectorFactory, SpeechSettings } from './speech.ts';
+import type { SpeechFilterFactory, SpeechSettings } from './speech.ts';
 
 /** Resolved settings of a session (see `TranscriberOptions` for each). */
 export interface SessionSettings {
@@ -45,8 +45,8 @@ export interface SessionDeps {
   pool: BlockPool;
   /** Randomness for the backoff jitter, in [0, 1) (seeded in tests, so that a run replays). */
   random: () => number;
-  /** Makes the voice activity detector (called at the first write) when `SessionSettings.speech` is set. */
-  speech?: SpeechDetectorFactory;
+  /** Makes the speech filter and its detector (called at the first write) when `SessionSettings.speech` is set. */
+  speech?: SpeechFilterFactory;
 }
 
 /** What a final adds to the figures: the `metrics` event. */

@@ -12,7 +12,7 @@ import { Op, type Outbox, type SessionSettings } from './commands.ts';
 import type { Connection } from './connection.ts';
 import type { Reader } from './reader.ts';
 import type { Gap, ReplayWindow } from './replay-window.ts';
-import { SpeechFilter, type SpeechDetectorFactory, type SpeechEventKind, type SpeechSink } from './speech.ts';
+import type { SpeechEventKind, SpeechFilterFactory, SpeechFilterLike, SpeechSink } from './speech.ts';
 
 /** What the intake asks of the session core. */
 export interface IntakeHost {
@@ -54,19 +54,19 @@ export class Intake implements SpeechSink {
   /** Unsent audio dropped so far in one run of overflowing writes: reported as one gap when the run ends. */
   #gap: Gap | null = null;
   /** The client's voice activity detection, made at the first write when the session has a detector. */
-  readonly #makeDetector: SpeechDetectorFactory | undefined;
-  #speech: SpeechFilter | null = null;
+  readonly #makeSpeech: SpeechFilterFactory | undefined;
+  #speech: SpeechFilterLike | null = null;
   /** The stream position just past the audio written. */
   written = 0;
 
-  constructor(s: SessionSettings, window: ReplayWindow, reader: Reader, out: Outbox, host: IntakeHost, makeDetector?: SpeechDetectorFactory) {
+  constructor(s: SessionSettings, window: ReplayWindow, reader: Reader, out: Outbox, host: IntakeHost, makeSpeech?: SpeechFilterFactory) {
     this.#s = s;
     this.#window = window;
     this.#reader = reader;
     this.#out = out;
     this.#host = host;
     this.#messageSamples = s.frameSamples * Math.max(1, s.messageFrames ?? 1);
-    this.#makeDetector = s.speech ? makeDetector : undefined;
+    this.#makeSpeech = s.speech ? makeSpeech : undefined;
   }
 
   /** Samples per channel of silence not sent (only speech is sent). */
@@ -160,8 +160,8 @@ export class Intake implements SpeechSink {
   #append(part: Int16Array, now: number): void {
     const position = this.written;
     this.written += part.length / this.#s.channels;
-    if (this.#makeDetector) {
-      this.#speech ??= new SpeechFilter(this.#s.channels, this.#s.speech!, this.#makeDetector);
+    if (this.#makeSpeech) {
+      this.#speech ??= this.#makeSpeech(this.#s.channels, this.#s.speech!);
       this.#speech.push(part, position, this);
     } else this.keep(part);
     const window = this.#window;

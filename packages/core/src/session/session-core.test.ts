@@ -13,7 +13,7 @@ import type { TranscriptEvent, TranscriptSegmentEvent } from '../types.ts';
 import { BlockPool } from './block-pool.ts';
 import { Op, type SessionNotices, type SessionSettings } from './commands.ts';
 import { SessionCore } from './session-core.ts';
-import type { SpeechDetector, SpeechDetectorFactory } from './speech.ts';
+import { SpeechFilter, type SpeechDetector, type SpeechDetectorFactory } from './speech.ts';
 
 const RATE = 1000;
 const base: SessionSettings = {
@@ -157,7 +157,7 @@ class World {
     this.linkRate = linkRate;
     this.readableHighWaterMark = readableHighWaterMark;
     const random = typeof seed === 'number' ? seeded(seed) : seed;
-    this.core = new SessionCore(s, { pool: this.pool, random, ...(speech ? { speech: fakeDetector(speech, s.channels) } : {}) });
+    this.core = new SessionCore(s, { pool: this.pool, random, ...(speech ? { speech: (channels, settings) => new SpeechFilter(channels, settings, fakeDetector(speech, channels)) } : {}) });
     this.input(() => this.core.pull(readableHighWaterMark, 0));
   }
 

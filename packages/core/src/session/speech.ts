@@ -25,6 +25,21 @@ export type SpeechEventKind = 'speech_started' | 'speech_ended';
 /** Makes a detector that reports its events to `onEvent`, in stream order. */
 export type SpeechDetectorFactory = (onEvent: (kind: SpeechEventKind, channel: number, position: number) => void) => SpeechDetector;
 
+/** What the intake needs of the speech filter (a {@link SpeechFilter}). */
+export interface SpeechFilterLike {
+  /** Samples per channel of silence not sent. */
+  readonly skipped: number;
+  push(part: Int16Array, position: number, sink: SpeechSink): void;
+  finish(sink: SpeechSink): void;
+}
+
+/**
+ * Makes a session's speech filter (at its first write). A factory, so that
+ * the filter and its detector load with the detector's module, on demand:
+ * pages that never turn voice activity on never load them.
+ */
+export type SpeechFilterFactory = (channels: number, settings: SpeechSettings) => SpeechFilterLike;
+
 /** Settings of a {@link SpeechFilter}. */
 export interface SpeechSettings {
   /** Send only speech (and the detector's hangover and pre-roll); else send everything and only report events. */
@@ -59,7 +74,7 @@ export interface SpeechSink {
  * filter.finish(sink);               // the stream ended
  * ```
  */
-export class SpeechFilter {
+export class SpeechFilter implements SpeechFilterLike {
   readonly #channels: number;
   readonly #s: SpeechSettings;
   readonly #detector: SpeechDetector;

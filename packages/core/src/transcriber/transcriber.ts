@@ -21,7 +21,7 @@ import { SessionCore } from '../session/session-core.ts';
 import { dropConnection, pollDrain, type SttTransport, type TransportConnection } from '../transport.ts';
 import type { PCMFrame, TranscriptEvent } from '../types.ts';
 import { createWebSocketTransport } from '../websocket-transport.ts';
-import type { SpeechDetectorFactory } from '../session/speech.ts';
+import type { SpeechFilterFactory } from '../session/speech.ts';
 import { Connector, type ConnectionSink } from './connect.ts';
 import { resolveOptions, type ResolvedVoiceActivity } from './options.ts';
 import type { Transcriber, TranscriberEvents, TranscriberOptions, TranscriberStats } from './types.ts';
@@ -68,8 +68,8 @@ class TranscriberSession implements Transcriber {
   #running = false;
   #pullAgain = false;
   #first = true;
-  /** The voice activity module (`@stt-stream/core/vad`), loaded on demand when the option is on. */
-  #vad: typeof import('../vad.ts') | null = null;
+  /** The speech filter and its detector, loaded on demand when the option is on. */
+  #speechChunk: typeof import('./speech-chunk.ts') | null = null;
   #writeWaiter: Waiter | null = null;
   #endWaiter: Waiter | null = null;
 
@@ -94,7 +94,7 @@ class TranscriberSession implements Transcriber {
       onWarning: (w) => this.events.emit('warning', w),
     });
     const va = resolved.voiceActivity;
-    this.#core = new SessionCore(settings, { pool: sharedPool, random: Math.random, ...(va ? { speech: this.#speechDetector(va, settings.sampleRate, settings.channels) } : {}) });
+    this.#core = new SessionCore(settings, { pool: sharedPool, random: Math.random, ...(va ? { speech: this.#speechDetector(va, settings.sampleRate) } : {}) });
 
     this.readable = new ReadableStream<TranscriptEvent>(
       {
@@ -145,7 +145,7 @@ class TranscriberSession implements Transcriber {
       this.#first = false;
       // The resampler (a rate to convert) and the voice activity detector (the option) load on demand, in chunks of their own.
       const resampler = this.#converter.ready(frame);
-      const vad = this.#speechOn && !this.#vad ? import('../vad.ts').then((m) => void (this.#vad = m)) : undefined;
+      const vad = this.#speechOn && !this.#speechChunk ? import('./speech-chunk.ts').then((m) => void (this.#speechChunk = m)) : undefined;
       if (resampler || vad) return Promise.all([resampler, vad]).then(() => this.#write(frame));
     }
     let wire: Int16Array;
@@ -180,12 +180,9 @@ class TranscriberSession implements Transcriber {
     return this.#voiceActivity !== null;
   }
 
-  /** Makes the session's voice activity detector (once the module is in: the first write waits for it). */
-  #speechDetector(va: ResolvedVoiceActivity, sampleRate: number, channels: number): SpeechDetectorFactory {
-    return (onEvent) => {
-      const { VoiceActivity } = this.#vad!;
-      return new VoiceActivity({ sampleRate, channels: channels as 1 | 2, ...va.gate, ...(va.detector ? { createDetector: va.detector } : {}), onEvent });
-    };
+  /** Makes the session's speech filter (once its chunk is in: the first write waits for it). */
+  #speechDetector(va: ResolvedVoiceActivity, sampleRate: number): SpeechFilterFactory {
+    return (channels, settings) => this.#speechChunk!.speechFilters({ sampleRate, gate: va.gate, detector: va.detector })(channels, settings);
   }
 
   #doneError(): Error {
