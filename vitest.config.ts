@@ -28,6 +28,7 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['packages/{core,node,emulator}/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/node/telephony/*.test.ts'],
+          exclude: ['test/slow-link.test.ts', '**/node_modules/**'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
           // The projects that capture Chromium's fake microphone run after this one, alone: on a
@@ -35,6 +36,20 @@ export default defineConfig({
           // 120 ms DTMF tone into two keys (the tone engine hears a key twice across a 20–30 ms run
           // of zeros inside its tone), and the reconnect tests then see a word twice.
           sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // The throttled-link scenarios (a minute of real-time audio through TCP proxies, TLS, 16 sessions
+        // at once): last and alone, so that neither they nor the timing bounds of the other tests feel
+        // each other's load on a 2-core machine.
+        resolve: { alias },
+        test: {
+          name: 'slow-link',
+          environment: 'node',
+          include: ['test/slow-link.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 30_000,
+          sequence: { groupOrder: 3 },
         },
       },
       {
