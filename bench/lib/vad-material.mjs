@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mulberry32 } from '@stt-stream/emulator';
 
 /**
  * 8 utterances (a short support call), each with its voice, speaking rate (words a minute), the
@@ -64,17 +65,6 @@ export function readWav(path) {
   throw new Error(`${path}: no data chunk`);
 }
 
-/** A deterministic PRNG (mulberry32). */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Drops leading and trailing digital silence (espeak-ng's own, so that the silences between utterances are the stated ones). */
 function trim(samples) {
@@ -190,7 +180,7 @@ export function buildMaterial(rates, dtmfWav) {
       run('sox', ['-R', '-n', '-r', String(rate), '-b', '16', '-c', '1', click, 'synth', '0.008', 'whitenoise', 'fade', 'l', '0', '0.008', '0.008']);
       const clickSamples = readWav(click).samples;
       const typing = new Float64Array(length);
-      const random = prng(27);
+      const random = mulberry32(27);
       for (let t = 0; t < length; t += Math.round((0.08 + 0.22 * random()) * rate)) for (let k = 0; k < clickSamples.length && t + k < length; k++) typing[t + k] = clickSamples[k];
       const notes = MELODY.map((note, i) => {
         const f = join(dir, `note${i}-${rate}.wav`);

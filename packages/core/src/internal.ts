@@ -80,3 +80,4 @@ export { describeCloseCode, errorFromClose, MIN_UPTIME_MS, type CloseAction, typ
 export { backoffDelay, nextRetry, type RetryTiming } from './retry.ts';
 export { FRAME_MS, frameMsOption, frameSamples } from './session/framing.ts';
 export { LIMITS as TRANSCRIBER_LIMITS } from './transcriber/options.ts';
+export { mulberry32 } from './prng.ts';

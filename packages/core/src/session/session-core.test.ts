@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SttError, createSttError } from '../errors.ts';
+import { mulberry32 } from '../prng.ts';
 import { parseServerMessage } from '../protocol/gateway-dialect.ts';
 import type { TranscriptEvent, TranscriptSegmentEvent } from '../types.ts';
 import { BlockPool } from './block-pool.ts';
@@ -35,17 +36,6 @@ const base: SessionSettings = {
 };
 const tickOf = (s: SessionSettings) => Math.max(25, Math.min(s.keepAliveMs, s.stallTimeoutMs, s.connectTimeoutMs, s.endTimeoutMs) / 4);
 
-/** A small seeded generator (mulberry32): the core's jitter in these runs. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ServerConn {
   id: number;
@@ -156,7 +146,7 @@ class World {
     this.s = s;
     this.linkRate = linkRate;
     this.readableHighWaterMark = readableHighWaterMark;
-    const random = typeof seed === 'number' ? seeded(seed) : seed;
+    const random = typeof seed === 'number' ? mulberry32(seed) : seed;
     this.core = new SessionCore(s, { pool: this.pool, random, ...(speech ? { speech: (channels, settings) => new SpeechFilter(channels, settings, fakeDetector(speech, channels)) } : {}) });
     this.input(() => this.core.pull(readableHighWaterMark, 0));
   }

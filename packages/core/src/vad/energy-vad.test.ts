@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { chunkSamples, type VoiceActivityDetector } from './detector.ts';
 import { ENERGY_VAD_DEFAULTS, createEnergyVad } from './energy-vad.ts';
+import { mulberry32 } from '../prng.ts';
 
-/** A deterministic PRNG (mulberry32), so every run sees the same noise. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Gaussian-ish white noise (sum of 4 uniforms) at `rmsDb` dB against full scale. */
 function whiteNoise(n: number, rmsDb: number, seed = 1): Float64Array {
-  const r = prng(seed);
+  const r = mulberry32(seed);
   const scale = 32768 * 10 ** (rmsDb / 20) * Math.sqrt(3); // 4 uniforms in [-0.5, 0.5): variance 1/3
   return Float64Array.from({ length: n }, () => (r() + r() + r() + r() - 2) * scale);
 }
