@@ -15,8 +15,8 @@ export const handles = (): string[] =>
     .filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap' && r !== 'FSReqCallback')
     .sort();
 
-/** What is active now that was not in `baseline` (a multiset difference), after up to 2 s for sockets to close. */
-export async function leftRunning(baseline: string[]): Promise<string[]> {
+/** What is active now that was not in `baseline` (a multiset difference), after up to `ms` (2 s) for sockets to close. */
+export async function leftRunning(baseline: string[], ms = 2000): Promise<string[]> {
   const extra = () => {
     const rest = [...baseline];
     return handles().filter((h) => {
@@ -26,7 +26,8 @@ export async function leftRunning(baseline: string[]): Promise<string[]> {
       return false;
     });
   };
-  for (let i = 0; i < 40 && extra().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  const until = performance.now() + ms;
+  while (extra().length > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
   return extra();
 }
 

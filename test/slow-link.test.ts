@@ -39,7 +39,7 @@ import { afterAll, describe, expect, it, vi, type ExpectStatic } from 'vitest';
 import { testCertificate } from './fixtures/test-certificate.ts';
 import { startThrottledLink, type ThrottledLink, type ThrottledLinkOptions } from './fixtures/throttled-link.ts';
 import { finalsOf, framesOf, sleep, type Final } from './helpers.ts';
-import { handles } from './hostile-servers.ts';
+import { handles, leftRunning } from './hostile-servers.ts';
 
 const SCHEMES = ['ws', 'wss'] as const;
 type Scheme = (typeof SCHEMES)[number];
@@ -635,22 +635,6 @@ describe('the wall clock stepped by hours (only Date moves; timers and performan
 // ---- abort -----------------------------------------------------------------------
 
 describe('signal.abort()', () => {
-  /** What is running now that was not in `baseline`, after at most `ms` for sockets to close. */
-  async function leftAfter(baseline: string[], ms: number): Promise<string[]> {
-    const extra = () => {
-      const rest = [...baseline];
-      return handles().filter((h) => {
-        const i = rest.indexOf(h);
-        if (i === -1) return true;
-        rest.splice(i, 1);
-        return false;
-      });
-    };
-    const until = performance.now() + ms;
-    while (extra().length > 0 && performance.now() < until) await sleep(10);
-    return extra();
-  }
-
   it('during a reconnect backoff: aborted at once, no timer or socket left', async () => {
     const emulator = await startEmulator({ faults: ({ index }) => (index === 0 ? { drop: { afterBytes: 16_000 } } : undefined) });
     try {
@@ -670,7 +654,7 @@ describe('signal.abort()', () => {
       expect((o.error as SttError | null)?.code, label).toBe('aborted');
       expect(o.errorAt - abortedAt, `${label}: at once`).toBeLessThan(100);
       expect(emulator.stats.connections, label).toBe(1);
-      expect(await leftAfter(baseline, 500), `${label}: nothing left running`).toEqual([]);
+      expect(await leftRunning(baseline, 500), `${label}: nothing left running`).toEqual([]);
     } finally {
       await emulator.close();
     }
@@ -700,7 +684,7 @@ describe('signal.abort()', () => {
         expect(w.link.connections[0]!.clientEndedAt, `${label}: the client's socket was closed`).not.toBeNull();
         await w.close();
         closed = true;
-        expect(await leftAfter(baseline, 500), `${label}: nothing left running`).toEqual([]);
+        expect(await leftRunning(baseline, 500), `${label}: nothing left running`).toEqual([]);
       } finally {
         if (!closed) await w.close();
       }
