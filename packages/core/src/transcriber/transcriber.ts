@@ -94,7 +94,7 @@ class TranscriberSession implements Transcriber {
       onWarning: (w) => this.events.emit('warning', w),
     });
     const va = resolved.voiceActivity;
-    this.#core = new SessionCore(settings, { pool: sharedPool, random: Math.random, ...(va ? { speech: this.#speechDetector(va, settings.sampleRate) } : {}) });
+    this.#core = new SessionCore(settings, { pool: sharedPool, random: Math.random, ...(va ? { speech: this.#speechFilters(va, settings.sampleRate) } : {}) });
 
     this.readable = new ReadableStream<TranscriptEvent>(
       {
@@ -146,7 +146,14 @@ class TranscriberSession implements Transcriber {
       // The resampler (a rate to convert) and the voice activity detector (the option) load on demand, in chunks of their own.
       const resampler = this.#converter.ready(frame);
       const vad = this.#speechOn && !this.#speechChunk ? import('./speech-chunk.ts').then((m) => void (this.#speechChunk = m)) : undefined;
-      if (resampler || vad) return Promise.all([resampler, vad]).then(() => this.#write(frame));
+      if (resampler || vad) {
+        // A chunk that does not load (a page offline, a bundler's mistake) ends the stream with its error.
+        const fail = (err: unknown) => {
+          this.#input(() => core.abort(err, 'error'));
+          throw err;
+        };
+        return Promise.all([resampler, vad]).then(() => this.#write(frame), fail);
+      }
     }
     let wire: Int16Array;
     try {
@@ -181,7 +188,7 @@ class TranscriberSession implements Transcriber {
   }
 
   /** Makes the session's speech filter (once its chunk is in: the first write waits for it). */
-  #speechDetector(va: ResolvedVoiceActivity, sampleRate: number): SpeechFilterFactory {
+  #speechFilters(va: ResolvedVoiceActivity, sampleRate: number): SpeechFilterFactory {
     return (channels, settings) => this.#speechChunk!.speechFilters({ sampleRate, gate: va.gate, detector: va.detector })(channels, settings);
   }
 
