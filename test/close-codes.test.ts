@@ -204,4 +204,41 @@ describe.concurrent('close codes and refusals that end the stream', () => {
       expect(r.events.filter((e) => e.type === 'final')).toEqual([]);
     });
   }
+
+  it('a Retry-After longer than the reconnect budget allows: one attempt, then connection_failed at once, naming the wait and the option, with retryAfterMs', async ({ expect }) => {
+    const started = performance.now();
+    const r = await run({ refuse: { status: 429, retryAfter: 3600 } }, 'always');
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(r.upgrades).toHaveLength(1);
+    expect(r.error).toMatchObject({
+      code: 'connection_failed',
+      retryAfterMs: 3_600_000,
+      status: 429,
+      cause: { code: 'rate_limited', retryAfterMs: 3_600_000 },
+      message: withOrigin(
+        'Gave up reconnecting after the server asked to wait 3600 s before trying again (Retry-After), longer than `reconnect.maxRetryTimeMs` (20000 ms) allows: the last connection attempt was refused with 429 (rate_limited); last: rate_limited: Cannot connect to ORIGIN: 429 Injected fault: refused with 429',
+        r,
+      ),
+    });
+  });
+});
+
+describe.concurrent('a gateway that closes every connection at once, with the default options', () => {
+  it('4010 right after opening, every time: the end bound ends the stream, saying what the gateway did, with the last close as cause', { timeout: 40_000 }, async ({ expect }) => {
+    // `end` goes out on the first connection (the audio is 2.5 s and is sent at once); no final ever confirms
+    // it, so the stream fails endTimeoutMs (15 s) after it, while the reconnect budget still allows more.
+    const started = performance.now();
+    const r = await run({ close: { code: 4010, afterBytes: 1 } }, 'always', { options: { reconnect: undefined } });
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(15_000);
+    expect(elapsed).toBeLessThan(19_000);
+    expect(r.error).toBeInstanceOf(SttError);
+    const n = r.upgrades.length;
+    expect(n).toBeGreaterThanOrEqual(4);
+    expect(r.error).toMatchObject({
+      code: 'timeout',
+      message: `No final confirmed new audio for 15000 ms after the end of the audio (\`endTimeoutMs\`): ${n} connections in a row were closed with 4010 (session_limit) right after opening`,
+      cause: { code: 'session_limit', closeCode: 4010 },
+    });
+  });
 });
