@@ -15,11 +15,17 @@
 //                           --sessions count after S s of paced sending, default 60, when every process's young
 //                           generation has grown to its size in a long-running service; N rounds, default 1)
 //     [--vad-rates 16000,8000]   (vad: the rates of the quality tables; needs espeak-ng and sox)
+//     [--steady-subjects ours-confirmed,ours,…]   (steady: a subset of its subjects; null always runs)
+//     [--before COMMIT|none]   (rows 3s and 7: each of ours' subjects also runs as built from the packages at COMMIT,
+//                           interleaved with today's, for the CPU guard; default ab68ba8, the code before the
+//                           session core was split from its wrapper; none: today's only)
+//     [--tel-subjects ours,ours-direct,…]   (telephony: a subset of row 7's one-party subjects; null and raw always run)
 //     [--out DIR]   (write results.json and RESULTS.md into DIR instead of bench/out and bench/, e.g. for a quick look)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { buildSubjects, benchDir } from './lib/build.mjs';
+import { buildBefore, buildSubjects, benchDir } from './lib/build.mjs';
 import { makeCert } from './lib/cert.mjs';
 import { machineInfo, median, runNode, startNode } from './lib/util.mjs';
+import { loadavg } from 'node:os';
 import { writeResults } from './lib/report.mjs';
 
 const args = process.argv.slice(2);
@@ -45,7 +51,10 @@ const CONC_SUBJECTS = opt('--conc-subjects', null)?.split(',');
 const CONC_SCHEMES = opt('--conc-schemes', 'ws,wss').split(',');
 const VAD_RATES = opt('--vad-rates', '16000,8000');
 const OUT_DIR = opt('--out', null);
-const CONC_KEYS = ['cpuSeconds', 'p50LatenessMs', 'p99LatenessMs', 'maxLatenessMs', 'peakRss', 'newSpaceBytes', 'window', 'framesOnWire', 'endFailures'];
+const STEADY_SUBJECTS = opt('--steady-subjects', null)?.split(',');
+const TEL_SUBJECTS = opt('--tel-subjects', null)?.split(',');
+const BEFORE = opt('--before', 'ab68ba8');
+const CONC_KEYS = ['loadavg', 'cpuSeconds', 'p50LatenessMs', 'p99LatenessMs', 'maxLatenessMs', 'peakRss', 'newSpaceBytes', 'window', 'framesOnWire', 'endFailures'];
 const log = (...a) => console.error('[bench]', ...a);
 
 /** Rows 3 and 3s: `reps` rounds of every chosen [kind, scheme] at `n` sessions, each in its own process, summarised. */
@@ -53,13 +62,20 @@ async function concurrencyRuns(row, chosen, n, frameMs, reps, warmupSeconds) {
   const runs = {};
   for (let r = 0; r < reps; r++) {
     for (const [kind, scheme] of chosen) {
-      log(`${row}: ${n} sessions ${kind} ${scheme}, ${frameMs} ms frames, after ${warmupSeconds} s (${r + 1}/${reps})`);
-      const res = await runNode('concurrency-client.mjs', [kind, scheme, n, CONC_SECONDS, frameMs], { env: { ...env, BENCH_WARMUP_S: String(warmupSeconds) }, timeoutMs: 300_000 + warmupSeconds * 1000 });
+      log(`${row}: ${n} sessions ${kind} ${scheme}, ${frameMs} ms frames, after ${warmupSeconds} s (${r + 1}/${reps}), load ${loadavg()[0].toFixed(2)}`);
+      const res = await runNode('concurrency-client.mjs', [baseKind(kind), scheme, n, CONC_SECONDS, frameMs], { env: { ...env, ...clientEnv(kind), BENCH_WARMUP_S: String(warmupSeconds) }, timeoutMs: 300_000 + warmupSeconds * 1000 });
+      res.loadavg = loadavg()[0];
       (runs[`${kind} ${scheme}`] ??= []).push(res);
     }
   }
   return summarize(runs, CONC_KEYS);
 }
+
+/** `ours@before`: ours as built at the --before commit. */
+const baseKind = (kind) => kind.replace(/@before$/, '');
+const clientEnv = (kind) => (kind.endsWith('@before') ? { BENCH_CLIENT: beforeClient } : {});
+/** Each of ours' subjects followed by its build at the --before commit (interleaved in every round). */
+const withBefore = (kinds) => kinds.flatMap((k) => (beforeClient && k.startsWith('ours') ? [k, `${k}@before`] : [k]));
 
 mkdirSync(`${benchDir}out`, { recursive: true });
 if (OUT_DIR) mkdirSync(OUT_DIR, { recursive: true });
@@ -78,6 +94,17 @@ if (fullRun || !results.settings) results.settings = { quick, reps: REPS, bulkSe
 log(`machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`);
 
 await buildSubjects();
+let beforeClient = null;
+let beforeSha = null;
+if (BEFORE !== 'none' && ['steady', 'telephony'].some((r) => only.has(r))) {
+  try {
+    beforeClient = await buildBefore(BEFORE);
+    beforeSha = beforeClient.match(/client-([0-9a-f]+)\.mjs$/)[1];
+    log(`before: ${BEFORE} built as ${beforeClient}`);
+  } catch (err) {
+    log(`before: cannot build ${BEFORE} (${err.message.split('\n')[0]}); rows 3s and 7 run today's build only`);
+  }
+}
 const tls = makeCert();
 const env = { NODE_EXTRA_CA_CERTS: tls.cert };
 
@@ -138,23 +165,26 @@ try {
     // Row 3s: row 3's confirming and retaining subjects after a long warm-up, when every process has
     // grown its young generation as a long-running service has (why: bench/ANALYSIS.md, row 3s).
     const n = SESSIONS[0];
-    const kinds = ['ours-confirmed', 'raw-transform-confirmed', 'raw-writable-confirmed', 'ours', 'raw-writable-retaining'];
+    const kinds = withBefore(['ours-confirmed', 'raw-transform-confirmed', 'raw-writable-confirmed', 'ours', 'raw-writable-retaining'].filter((k) => !STEADY_SUBJECTS || STEADY_SUBJECTS.includes(k)));
     const chosen = [['null', 'ws'], ...CONC_SCHEMES.flatMap((scheme) => kinds.map((kind) => [kind, scheme]))];
-    results.steady = { sessions: n, warmupSeconds: STEADY_WARMUP, rowThreeWarmupSeconds: CONC_WARMUP, seconds: CONC_SECONDS, reps: STEADY_REPS, byFrame: {} };
+    results.steady = { sessions: n, warmupSeconds: STEADY_WARMUP, rowThreeWarmupSeconds: CONC_WARMUP, seconds: CONC_SECONDS, reps: STEADY_REPS, before: beforeSha, loadavgAtStart: loadavg().map((x) => +x.toFixed(2)), byFrame: {} };
     for (const frameMs of FRAME_MS) results.steady.byFrame[frameMs] = { [n]: await concurrencyRuns('row 3s', chosen, n, frameMs, STEADY_REPS, STEADY_WARMUP) };
   }
 
   if (only.has('telephony')) {
     // Row 7: phone calls, 20 ms µ-law packets, through g711Decoder and the transcriber (or decodeMulaw straight into it) against raw ws (same audio as PCM16).
     const runs = {};
+    const kinds = ['null', 'raw', ...withBefore(['ours', 'ours-20ms', 'ours-direct', 'ours-direct-20ms'].filter((k) => !TEL_SUBJECTS || TEL_SUBJECTS.includes(k)))];
+    const loadAtStart = loadavg().map((x) => +x.toFixed(2));
     for (let r = 0; r < CONC_REPS; r++) {
-      for (const kind of ['null', 'raw', 'ours', 'ours-20ms', 'ours-direct', 'ours-direct-20ms']) {
-        log(`row 7: ${CALLS} calls ${kind} (${r + 1}/${CONC_REPS})`);
-        const res = await runNode('telephony-client.mjs', [kind, CALLS, CONC_SECONDS], { env, timeoutMs: 300_000 });
+      for (const kind of kinds) {
+        log(`row 7: ${CALLS} calls ${kind} (${r + 1}/${CONC_REPS}), load ${loadavg()[0].toFixed(2)}`);
+        const res = await runNode('telephony-client.mjs', [baseKind(kind), CALLS, CONC_SECONDS], { env: { ...env, ...clientEnv(kind), BENCH_WARMUP_S: String(CONC_WARMUP) }, timeoutMs: 300_000 + CONC_WARMUP * 1000 });
+        res.loadavg = loadavg()[0];
         (runs[kind] ??= []).push(res);
       }
     }
-    results.telephony = { calls: CALLS, seconds: CONC_SECONDS, subjects: summarize(runs, ['cpuSeconds', 'peakRss', 'messagesOnWire', 'endFailures']) };
+    results.telephony = { calls: CALLS, seconds: CONC_SECONDS, warmupSeconds: CONC_WARMUP, before: beforeSha, loadavgAtStart: loadAtStart, subjects: summarize(runs, ['cpuSeconds', 'peakRss', 'messagesOnWire', 'endFailures', 'loadavg']) };
   }
 
   if (only.has('latency')) {

@@ -89,6 +89,7 @@ export function writeResults(res, file) {
     ...Object.entries(sd?.byFrame ?? {}).map(([ms, t]) => [Number(ms), t, true]).sort((x, y) => y[0] - x[0]),
   ];
   let steadyHeader = false;
+  const beforeSha = sd?.before ?? res.telephony?.before;
   for (const [frameMs, cc, steady] of concurrencyTables) {
     if (!cc) continue;
     const tag = steady ? `, ${frameMs} ms frames, after ${sd.warmupSeconds} s` : frameMs === 100 ? '' : `, ${frameMs} ms frames`;
@@ -97,6 +98,7 @@ export function writeResults(res, file) {
         steadyHeader = true;
         out.push(`\n## 3s. Steady state: row 3's confirming and retaining subjects after ${sd.warmupSeconds} s of paced sending\n`);
         out.push(`The same measure as rows 3 and 3b (${sd.seconds} s window, ${sd.reps} round${sd.reps === 1 ? '' : 's'}), started after ${sd.warmupSeconds} s instead of row 3's ${sd.rowThreeWarmupSeconds} s. A Node process grows its young generation (V8's new space) with what survives its scavenges, and keeps it grown. After row 3's warm-up some subjects have grown it and others not yet: at 200 sessions on 2026-12-07, 16 MiB of RSS, or 80 KiB a session (ANALYSIS.md, row 3s). After a minute every subject has, as in a service that runs for hours, and the silent engine's replay windows are full. **New space**: its size at the end of the window.\n`);
+        if (sd.before) out.push(`**The CPU guard**: each of ours' subjects also runs as built from the packages at commit ${sd.before} (\`--before\`; \`bench/lib/build.mjs\` bundles them from \`git archive\`), right after today's in every round; **vs ${sd.before}** is today's CPU per session-second over that build's, harness subtracted, paired by round (median, then each round). The owner's guard: within 1.05.\n`);
       }
     } else if (frameMs === 100) {
       out.push(`\n## 3. Concurrency: sessions in one process, 100 ms frames at real-time pace for ${res.settings.concSeconds} s\n`);
@@ -110,12 +112,29 @@ export function writeResults(res, file) {
       const secs = (v, i) => v.all[i].seconds ?? res.settings.concSeconds;
       const per = (v) => (i) => ((v.all[i].cpuSeconds - nul.all[i].cpuSeconds) * 1e3) / (Number(n) * secs(v, i));
       const rows = [];
+      const hasBefore = Object.keys(runs).some((k) => k.includes('@before'));
       for (const [name, v] of Object.entries(runs)) {
         if (name === 'null ws') {
-          rows.push([name + ' (harness)', `${f((v.cpuSeconds * 1e3) / (Number(n) * secs(v, 0)), 3)} (not subtracted)`, '', '', '', '', '', '', '', MiB(v.peakRss), MiB(v.newSpaceBytes)]);
+          rows.push([name + ' (harness)', `${f((v.cpuSeconds * 1e3) / (Number(n) * secs(v, 0)), 3)} (not subtracted)`, '', '', '', '', '', '', '', MiB(v.peakRss), MiB(v.newSpaceBytes), ...(hasBefore ? [''] : [])]);
           continue;
         }
         const scheme = name.split(' ')[1];
+        if (name.includes('@before')) {
+          // The same subject built at the --before commit: its own figures; the ratio is on today's row.
+          const idx = [...Array(Math.min(v.all.length, nul.all.length)).keys()];
+          const mc = median(v.all.map((x) => x.gc?.major).filter((x) => x !== undefined));
+          rows.push([name.replace('@before', ` @${beforeSha}`), f(median(idx.map(per(v))), 3), '', '', '', Number.isFinite(mc) ? String(mc) : '', f(v.p50LatenessMs, 2), f(v.p99LatenessMs, 2), f(v.maxLatenessMs, 1), MiB(v.peakRss), MiB(v.newSpaceBytes), '1']);
+          continue;
+        }
+        const before = runs[name.replace(' ', '@before ')];
+        let guard = '';
+        if (before) {
+          const idx = [...Array(Math.min(v.all.length, before.all.length, nul.all.length)).keys()];
+          const ratios = idx.map((i) => per(v)(i) / per(before)(i));
+          const g = median(ratios);
+          guard = `**${f(g, 3)}**${ratios.length > 1 ? ` (${ratios.map((x) => f(x, 2)).join(', ')})` : ''}`;
+          targets.push([`CPU guard: ${n} sessions ${scheme}${tag}${name.startsWith('ours-confirmed') ? ' (server confirms)' : ' (silent server)'}: CPU per session-second ≤ 1.05× ${beforeSha}'s`, f(g, 3), g <= 1.05]);
+        }
         const raw = runs[`raw ${scheme}`];
         // The Web Streams floor against the same engine: ours-confirmed against raw-transform-confirmed
         // (a TransformStream's two sides, the transcripts read as ours' are), else raw-writable-confirmed;
@@ -130,7 +149,7 @@ export function writeResults(res, file) {
         const ratio = raw ? median(idx.map((i) => per(v)(i) / per(raw)(i))) : NaN;
         const vsFloor = floor ? median(idx.map((i) => per(v)(i) / per(floor)(i))) : NaN;
         const mc = median(v.all.map((x) => x.gc?.major).filter((x) => x !== undefined));
-        rows.push([name, f(cpuPer, 3), f(ratio, 2), f(vsFloor, 2), floor ? floorName.split(' ')[0] : '', Number.isFinite(mc) ? String(mc) : '', f(v.p50LatenessMs, 2), f(v.p99LatenessMs, 2), f(v.maxLatenessMs, 1), MiB(v.peakRss), MiB(v.newSpaceBytes)]);
+        rows.push([name, f(cpuPer, 3), f(ratio, 2), f(vsFloor, 2), floor ? floorName.split(' ')[0] : '', Number.isFinite(mc) ? String(mc) : '', f(v.p50LatenessMs, 2), f(v.p99LatenessMs, 2), f(v.maxLatenessMs, 1), MiB(v.peakRss), MiB(v.newSpaceBytes), ...(hasBefore ? [guard] : [])]);
         if (name.startsWith('ours')) {
           const what = `${n} sessions ${scheme}${tag}${confirmed ? ' (server confirms)' : ''}`;
           if (floor) targets.push([`${what}: CPU per session-second ≤ 1.05× ${floorName.split(' ')[0]}`, f(vsFloor, 2), vsFloor <= 1.05]);
@@ -157,7 +176,9 @@ export function writeResults(res, file) {
         }
       }
       out.push(`\n**${n} sessions${tag}**\n`);
-      out.push(table(['subject', 'CPU ms per session-second', 'vs raw (same scheme)', 'vs its floor', 'floor', 'MC', 'p50 lateness (ms)', 'p99 lateness (ms)', 'max (ms)', 'peak RSS', 'new space'], rows));
+      out.push(table(['subject', 'CPU ms per session-second', 'vs raw (same scheme)', 'vs its floor', 'floor', 'MC', 'p50 lateness (ms)', 'p99 lateness (ms)', 'max (ms)', 'peak RSS', 'new space', ...(hasBefore ? [`vs ${beforeSha} (per round)`] : [])], rows));
+      const loads = Object.values(runs).flatMap((x) => x.all.map((r) => r.loadavg)).filter((x) => x !== undefined);
+      if (loads.length) out.push(`\nLoad average (1 min, this run's processes included) at the end of each subject's run: ${f(Math.min(...loads), 2)} to ${f(Math.max(...loads), 2)}, median ${f(median(loads), 2)}.`);
     }
   }
 
@@ -184,21 +205,34 @@ export function writeResults(res, file) {
     const { calls, seconds, subjects: t } = tel;
     out.push(`\n## 7. Telephony: ${calls} concurrent calls, 20 ms packets of 8 kHz µ-law for ${seconds} s each\n`);
     out.push('What a media-stream server does per call: each 160-byte µ-law packet (as Twilio Media Streams deliver them, base64 already decoded) goes through `g711Decoder({ law: \'mulaw\' })` into `createTranscriber({ sampleRate: 8000 })` (`ours`: default options, 100 ms messages; `ours-20ms`: `frameMs: 20`, one message per packet); `ours-direct` and `ours-direct-20ms` are the same two with each packet decoded by `decodeMulaw` where it arrives and written straight into the transcriber\'s writer (no stream stage and no pipe between them, as a server that gets its packets pushed to it can). `raw`: raw `ws`, each packet decoded to PCM16 by a 256-entry table and sent at once (320 bytes). All against the emulator whose engine confirms every second, in another process; one process per subject, calls spread over the 20 ms period. Client CPU is user+system over the paced window minus `null` (the same timers and packets, no sockets), per call-second; ratios paired by round.\n');
+    if (tel.warmupSeconds) out.push(`Each process sends ${tel.warmupSeconds} s of paced packets before its window (JIT and heap settle, as in row 3).\n`);
+    if (tel.before) out.push(`**The CPU guard**: each of ours' subjects also runs as built from the packages at commit ${tel.before} (\`--before\`), right after today's in every round; **vs ${tel.before}** is today's CPU per call-second over that build's, harness subtracted, paired by round (median, then each round). The owner's guard: within 1.05.\n`);
     const nul = t.null;
     const per = (v) => (i) => ((v.all[i].cpuSeconds - nul.all[i].cpuSeconds) * 1e3) / (calls * seconds);
     const rows = [];
+    const hasBefore = Object.keys(t).some((k) => k.includes('@before'));
     for (const [name, v] of Object.entries(t)) {
       if (name === 'null') {
-        rows.push(['null (harness)', `${f((v.cpuSeconds * 1e3) / (calls * seconds), 3)} (not subtracted)`, '', '', MiB(v.peakRss)]);
+        rows.push(['null (harness)', `${f((v.cpuSeconds * 1e3) / (calls * seconds), 3)} (not subtracted)`, '', '', MiB(v.peakRss), ...(hasBefore ? [''] : [])]);
         continue;
       }
       const idx = [...Array(Math.min(v.all.length, nul.all.length, t.raw.all.length)).keys()];
       const ratio = median(idx.map((i) => per(v)(i) / per(t.raw)(i)));
-      rows.push([name, f(median(idx.map(per(v))), 3), f(ratio, 2), int(v.messagesOnWire / (calls * seconds)), MiB(v.peakRss)]);
+      let guard = name.includes('@before') ? '1' : '';
+      const before = t[`${name}@before`];
+      if (before) {
+        const ratios = [...Array(Math.min(v.all.length, before.all.length, nul.all.length)).keys()].map((i) => per(v)(i) / per(before)(i));
+        const g = median(ratios);
+        guard = `**${f(g, 3)}**${ratios.length > 1 ? ` (${ratios.map((x) => f(x, 2)).join(', ')})` : ''}`;
+        targets.push([`CPU guard: ${calls} calls of 20 ms µ-law, ${name}: CPU per call-second ≤ 1.05× ${tel.before}'s`, f(g, 3), g <= 1.05]);
+      }
+      rows.push([name.replace('@before', ` @${tel.before}`), f(median(idx.map(per(v))), 3), f(ratio, 2), int(v.messagesOnWire / (calls * seconds)), MiB(v.peakRss), ...(hasBefore ? [guard] : [])]);
       if (name === 'ours') targets.push([`${calls} calls of 20 ms µ-law: g711Decoder + transcriber CPU per call-second ≤ 1.1× raw ws`, f(ratio, 2), ratio <= 1.1]);
       if (name === 'ours-direct') targets.push([`${calls} calls of 20 ms µ-law: decodeMulaw + transcriber CPU per call-second ≤ 1.1× raw ws`, f(ratio, 2), ratio <= 1.1]);
     }
-    out.push(table(['subject', 'CPU ms per call-second', 'vs raw', 'messages per call-second', 'peak RSS'], rows));
+    out.push(table(['subject', 'CPU ms per call-second', 'vs raw', 'messages per call-second', 'peak RSS', ...(hasBefore ? [`vs ${tel.before} (per round)`] : [])], rows));
+    const loads = Object.values(t).flatMap((x) => x.all.map((r) => r.loadavg)).filter((x) => x !== undefined);
+    if (loads.length) out.push(`\nLoad average (1 min, this run's processes included) at the end of each subject's run: ${f(Math.min(...loads), 2)} to ${f(Math.max(...loads), 2)}, median ${f(median(loads), 2)}.`);
   }
 
   const lat = res.latency;
