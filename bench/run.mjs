@@ -4,10 +4,13 @@
 // server always in another process. Writes bench/RESULTS.md and
 // bench/out/results.json. Never part of the test command.
 //
-//   node bench/run.mjs [--only pipeline,vad,bulk,concurrency,steady,stall,weight,telephony,latency] [--quick]
+//   node bench/run.mjs [--only pipeline,vad,bulk,concurrency,steady,stall,weight,telephony,calls,latency,speechend] [--quick]
 //     [--reps N] [--bulk-seconds S] [--sessions 200,500] [--conc-seconds S] [--stall-ms MS]
 //     [--calls N]   (telephony; default 200, or the first of --sessions when that is given)
 //     [--latency-sessions N]   (latency: sessions of ours against the confirming engine; default as --calls; for --conc-seconds S)
+//     [--speechend-sessions N] [--speechend-delay MS] [--speechend-frame-ms 100,20]   (speechend: sessions per
+//                           configuration, default 50; the emulator's delayMs fault, default 200; source frames)
+//     (calls: --calls two-party calls, --conc-seconds S after --conc-warmup, --conc-reps rounds; needs espeak-ng and sox)
 //     [--frame-ms 100,20]   (concurrency: frame lengths, one table each; 20 ms is telephony's 50 writes a second)
 //     [--conc-subjects raw,ours,…] [--conc-schemes ws,wss]   (concurrency: a subset of the subjects; null always runs)
 //     [--conc-warmup S]   (concurrency: seconds of paced sending before each measured window; default 10)
@@ -22,7 +25,8 @@
 //     [--tel-subjects ours,ours-direct,…]   (telephony: a subset of row 7's one-party subjects; null and raw always run)
 //     [--out DIR]   (write results.json and RESULTS.md into DIR instead of bench/out and bench/, e.g. for a quick look)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { buildBefore, buildSubjects, benchDir } from './lib/build.mjs';
+import { buildBefore, buildSubjects, benchDir, buildDir } from './lib/build.mjs';
+import { buildCall } from './lib/call-material.mjs';
 import { makeCert } from './lib/cert.mjs';
 import { machineInfo, median, runNode, startNode } from './lib/util.mjs';
 import { loadavg } from 'node:os';
@@ -31,7 +35,7 @@ import { writeResults } from './lib/report.mjs';
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const quick = args.includes('--quick');
-const ALL_ROWS = 'pipeline,vad,bulk,concurrency,steady,stall,weight,telephony,latency';
+const ALL_ROWS = 'pipeline,vad,bulk,concurrency,steady,stall,weight,telephony,calls,latency,speechend';
 const only = new Set(opt('--only', ALL_ROWS).split(','));
 const fullRun = ALL_ROWS.split(',').every((r) => only.has(r));
 const REPS = Number(opt('--reps', quick ? 1 : 3));
@@ -54,6 +58,9 @@ const OUT_DIR = opt('--out', null);
 const STEADY_SUBJECTS = opt('--steady-subjects', null)?.split(',');
 const TEL_SUBJECTS = opt('--tel-subjects', null)?.split(',');
 const BEFORE = opt('--before', 'ab68ba8');
+const SPEECHEND_SESSIONS = Number(opt('--speechend-sessions', quick ? 10 : 50));
+const SPEECHEND_DELAY = Number(opt('--speechend-delay', 200));
+const SPEECHEND_FRAMES = opt('--speechend-frame-ms', '100,20').split(',').map(Number);
 const CONC_KEYS = ['loadavg', 'cpuSeconds', 'p50LatenessMs', 'p99LatenessMs', 'maxLatenessMs', 'peakRss', 'newSpaceBytes', 'window', 'framesOnWire', 'endFailures'];
 const log = (...a) => console.error('[bench]', ...a);
 
@@ -120,7 +127,7 @@ if (only.has('vad')) {
 }
 
 let server = null;
-const needServer = ['bulk', 'concurrency', 'steady', 'stall', 'telephony', 'latency'].some((r) => only.has(r));
+const needServer = ['bulk', 'concurrency', 'steady', 'stall', 'telephony', 'calls', 'latency', 'speechend'].some((r) => only.has(r));
 if (needServer) {
   server = await startNode('lib/server.mjs', ['--cert', tls.cert, '--key', tls.key]);
   env.BENCH_URLS = JSON.stringify(server.info);
@@ -185,6 +192,44 @@ try {
       }
     }
     results.telephony = { calls: CALLS, seconds: CONC_SECONDS, warmupSeconds: CONC_WARMUP, before: beforeSha, loadavgAtStart: loadAtStart, subjects: summarize(runs, ['cpuSeconds', 'peakRss', 'messagesOnWire', 'endFailures', 'loadavg']) };
+  }
+
+  if (only.has('calls')) {
+    // Row 7, two-party calls: one stereo session or one mono session per party, with and without voice activity, beside Deepgram's SDK sending the whole call.
+    const dir = `${buildDir}call/`;
+    const call = buildCall(dir);
+    log(`row 7 calls: ${call.seconds.toFixed(1)} s conversation, talk A ${(call.stats.talkA * 100).toFixed(0)} %, B ${(call.stats.talkB * 100).toFixed(0)} %, both ${(call.stats.both * 100).toFixed(0)} %, neither ${(call.stats.neither * 100).toFixed(0)} %`);
+    const runs = {};
+    const loadAtStart = loadavg().map((x) => +x.toFixed(2));
+    for (let r = 0; r < CONC_REPS; r++) {
+      for (const kind of ['null', 'deepgram', 'ours-stereo', 'ours-stereo-vad', 'ours-mono', 'ours-mono-vad']) {
+        log(`row 7 calls: ${CALLS} two-party calls ${kind} (${r + 1}/${CONC_REPS}), load ${loadavg()[0].toFixed(2)}`);
+        const res = await runNode('call-client.mjs', [kind, CALLS, CONC_SECONDS], { env: { ...env, BENCH_CALL_DIR: dir, BENCH_WARMUP_S: String(CONC_WARMUP) }, timeoutMs: 300_000 + CONC_WARMUP * 1000 });
+        res.loadavg = loadavg()[0];
+        (runs[kind] ??= []).push(res);
+      }
+    }
+    const { a, b, ...material } = call;
+    results.calls = { calls: CALLS, seconds: CONC_SECONDS, warmupSeconds: CONC_WARMUP, loadavgAtStart: loadAtStart, material, subjects: summarize(runs, ['cpuSeconds', 'audioBytesPerCall', 'pcmBytesPerCall', 'textMessagesPerCall', 'messagesInWindow', 'sentSecondsPerCall', 'skippedSecondsPerCall', 'peakRss', 'endFailures', 'loadavg']) };
+  }
+
+  if (only.has('speechend')) {
+    // Row 8, end of speech: utterance end → its final, with and without voice activity and finalizeOnSpeechEnd, against the slow-answer fault.
+    const configs = [
+      ...['tone', 'slow'].flatMap((engine) => ['all', 'vad', 'vad-finalize'].map((mode) => [mode, engine, SPEECHEND_FRAMES[0]])),
+      ...SPEECHEND_FRAMES.slice(1).flatMap((ms) => ['tone', 'slow'].flatMap((engine) => ['all', 'vad-finalize'].map((mode) => [mode, engine, ms]))),
+    ];
+    const runs = {};
+    const loadAtStart = loadavg().map((x) => +x.toFixed(2));
+    for (let r = 0; r < CONC_REPS; r++) {
+      for (const [mode, engine, ms] of configs) {
+        log(`row 8 end of speech: ${SPEECHEND_SESSIONS} sessions ${mode} ${engine} ${ms} ms, delayMs ${SPEECHEND_DELAY} (${r + 1}/${CONC_REPS}), load ${loadavg()[0].toFixed(2)}`);
+        const res = await runNode('speech-end-client.mjs', [mode, engine, SPEECHEND_SESSIONS, SPEECHEND_DELAY, ms], { env, timeoutMs: 300_000 });
+        res.loadavg = loadavg()[0];
+        (runs[`${mode} ${engine} ${ms}`] ??= []).push(res);
+      }
+    }
+    results.speechEnd = { sessions: SPEECHEND_SESSIONS, delayMs: SPEECHEND_DELAY, endpointSeconds: server.info.toneSlowEndpoint.endpointSeconds, loadavgAtStart: loadAtStart, runs };
   }
 
   if (only.has('latency')) {

@@ -235,6 +235,8 @@ export function writeResults(res, file) {
     if (loads.length) out.push(`\nLoad average (1 min, this run's processes included) at the end of each subject's run: ${f(Math.min(...loads), 2)} to ${f(Math.max(...loads), 2)}, median ${f(median(loads), 2)}.`);
   }
 
+  if (res.calls) writeCalls(res.calls, out, targets);
+
   const lat = res.latency;
   if (lat) {
     out.push(`\n## 8. Latency of finals: the SDK's figure against two measured outside it (${lat.sessions} sessions, ${lat.seconds} s)\n`);
@@ -245,6 +247,8 @@ export function writeResults(res, file) {
     targets.push([`latency: SDK latencyMs within 1 ms of the wire for ≥ 99 % of finals (${lat.sessions} sessions)`, `${f(lat.sdkVsWire.within1ms * 100, 1)} %`, lat.sdkVsWire.within1ms >= 0.99 && lat.unpaired === 0]);
     targets.push(['latency: SDK latencyMs never below the return leg by server timestamps (beyond 1 ms)', int(lat.sdkBelowReturnLeg), lat.sdkBelowReturnLeg === 0]);
   }
+
+  if (res.speechEnd) writeSpeechEnd(res.speechEnd, out, targets);
 
   if (res.vad) writeVad(res.vad, out, targets);
 
@@ -318,4 +322,83 @@ function writeVad(v, out, targets) {
   const cpuRates = (s.cpuRates ?? Object.keys(v.cpu)).map(String).filter((r) => r in v.cpu);
   const names = [...new Set(cpuRates.flatMap((r) => Object.keys(v.cpu[r])))];
   out.push(table(['subject', ...cpuRates.flatMap((r) => [`${r / 1000} kHz: µs per s`, '× copy'])], names.map((n) => [n, ...cpuRates.flatMap((r) => (v.cpu[r][n] ? [f(v.cpu[r][n].usPerSecond, n === 'copy' ? 2 : 1), n === 'copy' ? '1' : int(v.cpu[r][n].vsCopy)] : ['–', '–']))])));
+}
+
+/** Row 7, two-party calls (bench/call-client.mjs). */
+function writeCalls(c, out, targets) {
+  const m = c.material;
+  const pct = (x) => `${f(x * 100, 0)} %`;
+  const t = c.subjects;
+  const callSeconds = c.warmupSeconds + c.seconds;
+  out.push(`\n## 7b. Two-party calls: one stereo session or one mono session per party, with and without voice activity (${c.calls} calls, ${callSeconds} s each)\n`);
+  out.push(
+    `Each call delivers one 20 ms µ-law packet per party every 20 ms, as a media-stream server receives a call's two tracks. **The audio** (bench/lib/call-material.mjs, built at bench time): a ${f(m.seconds, 0)} s support call between two \`espeak-ng\` voices (${m.voices.A.voice} and ${m.voices.B.voice}), ${m.turns} turns that alternate, one or two sentences each with 0.3–0.7 s between them, ${m.overlappingTurns} turns starting 0.2–0.6 s before the other party has finished and the others 0.15–0.8 s after, and a short acknowledgement from the listener inside each turn longer than 4 s; pink noise ${m.snrDb} dB below each party's speech, then G.711 µ-law. From known speech (10 ms frames, as row 9): caller talks ${pct(m.stats.talkA)} of the time, agent ${pct(m.stats.talkB)}, both ${pct(m.stats.both)}, neither ${pct(m.stats.neither)}. Call *i* starts 3.1 *i* s into the conversation and loops round. ` +
+      `**Subjects**: \`ours-stereo\`: both packets decoded (\`decodeMulaw\`), interleaved and written into one \`createTranscriber({ sampleRate: 8000, channels: 2 })\`; \`ours-mono\`: one transcriber per party; \`-vad\`: the same with \`voiceActivity: true\` (only speech sent; in stereo, silence is skipped only where both parties are silent); \`deepgram\`: Deepgram's SDK sending the whole call as stereo µ-law (the two tracks interleaved byte by byte; \`encoding: mulaw, channels: 2, multichannel\`), as Deepgram's media-stream example does: 8 bits a sample, where our gateway takes PCM16 only. Ours against the confirming engine, Deepgram against the bench's Deepgram dialect, each process ${c.warmupSeconds} s of packets before a ${c.seconds} s window. ` +
+      `**Audio sent**: bytes of audio messages handed to the kernel for the whole call (\`ws\`'s send callback, the same hook for every subject), per call-minute, and as a share of the call as PCM16 (both parties, ${f((8000 * 2 * 2 * 60) / 1024, 0)} KiB a minute: what ours sends without a detector). **CPU**: this process's user+system time over the window minus \`null\`'s, per call-second. Ratios paired by round.\n`,
+  );
+  const nul = t.null;
+  const per = (v) => (i) => ((v.all[i].cpuSeconds - nul.all[i].cpuSeconds) * 1e3) / (c.calls * v.all[i].seconds);
+  const idxOf = (...vs) => [...Array(Math.min(...vs.map((v) => v.all.length))).keys()];
+  const share = (v) => median(v.all.map((x) => x.audioBytesPerCall / x.pcmBytesPerCall));
+  const perMinute = (v) => median(v.all.map((x) => (x.audioBytesPerCall / x.callSeconds) * 60));
+  const rows = [];
+  for (const [name, v] of Object.entries(t)) {
+    if (name === 'null') {
+      rows.push(['null (harness)', '', `${f((v.cpuSeconds * 1e3) / (c.calls * c.seconds), 3)} (not subtracted)`, '', '', '', '', '', '', MiB(v.peakRss)]);
+      continue;
+    }
+    const idx = idxOf(v, nul);
+    const cpu = median(idx.map(per(v)));
+    const without = name.endsWith('-vad') ? t[name.replace(/-vad$/, '')] : null;
+    const vsWithout = without ? median(idxOf(v, without, nul).map((i) => per(v)(i) / per(without)(i))) : NaN;
+    const dg = t.deepgram;
+    const vsDeepgram = dg && name !== 'deepgram' ? median(idxOf(v, dg, nul).map((i) => per(v)(i) / per(dg)(i))) : NaN;
+    const sessions = name.startsWith('ours-mono') ? 2 : 1;
+    rows.push([
+      name,
+      String(sessions),
+      f(cpu, 3),
+      without ? f(vsWithout, 2) : '',
+      Number.isFinite(vsDeepgram) ? f(vsDeepgram, 2) : '',
+      `${f(perMinute(v) / 1024, 0)} KiB`,
+      pct(share(v)),
+      dg && name !== 'deepgram' ? f(median(v.all.map((x) => x.audioBytesPerCall)) / median(dg.all.map((x) => x.audioBytesPerCall)), 2) : '',
+      f(median(v.all.map((x) => x.messagesInWindow / (c.calls * x.seconds))), 1),
+      MiB(v.peakRss),
+    ]);
+    if (without) {
+      const layout = name.startsWith('ours-mono') ? 'one mono session per party' : 'one stereo session';
+      targets.push([`two-party calls, ${layout}, voiceActivity: audio bytes sent ≤ 55 % of the call's`, pct(share(v)), share(v) <= 0.55]);
+      targets.push([`two-party calls, ${layout}: CPU per call with voiceActivity ≤ without`, f(vsWithout, 2), vsWithout <= 1]);
+    }
+  }
+  out.push(table(['subject', 'sessions per call', 'CPU ms per call-second', 'vs without voiceActivity', 'vs deepgram', 'audio sent per call-minute', 'share of the call (PCM16)', 'bytes vs deepgram', 'messages per call-second', 'peak RSS'], rows));
+  const loads = Object.values(t).flatMap((x) => x.all.map((r) => r.loadavg)).filter((x) => x !== undefined);
+  if (loads.length) out.push(`\nLoad average (1 min, this run's processes included) at the end of each subject's run: ${f(Math.min(...loads), 2)} to ${f(Math.max(...loads), 2)}, median ${f(median(loads), 2)}. Per round (CPU ms per call-second, harness subtracted): ${Object.entries(t).filter(([k]) => k !== 'null').map(([k, v]) => `${k} ${idxOf(v, nul).map((i) => f(per(v)(i), 3)).join(', ')}`).join('; ')}.`);
+}
+
+/** Row 8, end of speech (bench/speech-end-client.mjs). */
+function writeSpeechEnd(se, out, targets) {
+  out.push(`\n## 8b. End of speech to final: with and without voice activity and \`finalizeOnSpeechEnd\` (${se.sessions} sessions per configuration, the gateway's answer delayed ${se.delayMs} ms)\n`);
+  out.push(
+    `Each session streams a DTMF fixture of the emulator (\`dtmfSamples\`: 8 utterances of 2 to 5 keys, 100 ms tones 100 ms apart, 2 s between utterances, white noise 20 dB below the tones; each session's lead silence differs, so utterances end anywhere within a frame) at real-time pace, against the tone engine (**tone**: it finalises an utterance 300 ms after its last word) or the same engine with ${se.endpointSeconds} s endpointing (**slow**: a gateway that waits ${se.endpointSeconds} s of silence; bench/lib/server.mjs), every session with the emulator's slow-answer fault (\`delayMs: ${se.delayMs}\`: each server message held ${se.delayMs} ms). ` +
+      `**all**: no detector, every sample sent; **vad**: \`voiceActivity: true\` (only speech sent, hangover 400 ms); **vad-finalize**: \`voiceActivity: { finalizeOnSpeechEnd: true }\`. Ours' wire frames as long as the source's. ` +
+      '**End of speech** is the end of an utterance\'s last tone (from the fixture); its latency is the arrival of the first final that covers that tone (read from the transcriber\'s readable side) minus the moment that sample existed (a frame is written when its last sample exists, so up to one frame of waiting is in the figure, as it is for any live source). **speech_ended**: when the client\'s own `speech_ended` for it arrived, on the same clock. **Answer time**: on `ws` itself, each `finalize` sent to the next final on that socket (the gateway\'s answer time: the fault\'s delay plus the engine and loopback). Medians of the rounds\' percentiles.\n',
+  );
+  const byKey = Object.entries(se.runs);
+  const med = (list, pick) => median(list.map(pick).filter((x) => x !== null && x !== undefined && Number.isFinite(x)));
+  const rows = [];
+  const answerAll = median(byKey.flatMap(([, list]) => list.map((x) => x.answer.p50)).filter((x) => Number.isFinite(x)));
+  for (const [key, list] of byKey) {
+    const [mode, engine, ms] = key.split(' ');
+    const p50 = med(list, (x) => x.latency.p50);
+    rows.push([engine, `${ms} ms`, mode, int(p50), int(med(list, (x) => x.latency.p95)), int(med(list, (x) => x.latency.max)), mode === 'all' ? '' : int(med(list, (x) => x.speechEnded.p50)), mode === 'vad-finalize' ? int(med(list, (x) => x.answer.p50)) : '', `${int(list.reduce((a, x) => a + x.latency.n, 0))} (${int(list.reduce((a, x) => a + x.missing, 0))} missing)`, mode === 'all' ? '' : `${f(med(list, (x) => x.sentShare) * 100, 0)} %`]);
+    if (mode === 'vad-finalize') {
+      const answer = med(list, (x) => x.answer.p50);
+      targets.push([`end of speech → final, finalizeOnSpeechEnd, ${engine === 'tone' ? 'tone engine (300 ms endpointing)' : `${se.endpointSeconds} s endpointing`}, ${ms} ms frames: p50 ≤ hangover (400 ms) + answer time (${int(answer)} ms)`, `${int(p50)} ms`, p50 <= 400 + answer]);
+    }
+  }
+  out.push(table(['gateway', 'source frames', 'client', 'p50 (ms)', 'p95 (ms)', 'max (ms)', 'speech_ended p50 (ms)', 'answer time p50 (ms)', 'utterances', 'audio sent'], rows));
+  const loads = byKey.flatMap(([, list]) => list.map((x) => x.loadavg)).filter((x) => x !== undefined);
+  out.push(`\nAnswer time over all finalize-led finals: p50 ${int(answerAll)} ms.${loads.length ? ` Load average (1 min, this run's processes included) at the end of each configuration's run: ${f(Math.min(...loads), 2)} to ${f(Math.max(...loads), 2)}, median ${f(median(loads), 2)}.` : ''}`);
 }

@@ -14,6 +14,8 @@ export const hooks = {
   peakBuffered: 0,
   /** Called when a binary message was handed to the kernel (ws's send callback). */
   onFlushed: null,
+  /** Called for each text message sent. */
+  onText: null,
 };
 
 let patched = false;
@@ -39,6 +41,7 @@ export function patchWs() {
         cb?.(err);
       });
     } else {
+      if (typeof data === 'string') hooks.onText?.(data);
       send.call(this, data, options, cb);
     }
     const b = this.bufferedAmount;
