@@ -60,6 +60,7 @@ function ours(channels, voiceActivity) {
   const transcriber = createTranscriber({ url: urls.confirming.ws, model: 'bench', transport: createWsTransport(), sampleRate: 8000, channels, ...(voiceActivity ? { voiceActivity: true } : {}) });
   const writer = transcriber.writable.getWriter();
   const done = transcriber.readable.pipeTo(new WritableStream());
+  done.catch(() => undefined); // awaited in end(); a failed stream must not end the process before then
   const opened = new Promise((resolve) => transcriber.events.once('open', resolve));
   return { transcriber, writer, done, opened };
 }

@@ -70,12 +70,26 @@ async function concurrencyRuns(row, chosen, n, frameMs, reps, warmupSeconds) {
   for (let r = 0; r < reps; r++) {
     for (const [kind, scheme] of chosen) {
       log(`${row}: ${n} sessions ${kind} ${scheme}, ${frameMs} ms frames, after ${warmupSeconds} s (${r + 1}/${reps}), load ${loadavg()[0].toFixed(2)}`);
-      const res = await runNode('concurrency-client.mjs', [baseKind(kind), scheme, n, CONC_SECONDS, frameMs], { env: { ...env, ...clientEnv(kind), BENCH_WARMUP_S: String(warmupSeconds) }, timeoutMs: 300_000 + warmupSeconds * 1000 });
-      res.loadavg = loadavg()[0];
+      const res = await tryRun('concurrency-client.mjs', [baseKind(kind), scheme, n, CONC_SECONDS, frameMs], { env: { ...env, ...clientEnv(kind), BENCH_WARMUP_S: String(warmupSeconds) }, timeoutMs: 300_000 + warmupSeconds * 1000 });
       (runs[`${kind} ${scheme}`] ??= []).push(res);
     }
   }
   return summarize(runs, CONC_KEYS);
+}
+
+/**
+ * One subject's run; a run that fails (a crash, a timeout) is logged and recorded as failed (NaN
+ * figures, left out of the medians), so that one bad process does not lose the rest of the row.
+ */
+async function tryRun(script, args, options) {
+  try {
+    const res = await runNode(script, args, options);
+    res.loadavg = loadavg()[0];
+    return res;
+  } catch (err) {
+    log(`FAILED: ${err.message.split('\n').slice(0, 6).join(' | ')}`);
+    return { failed: err.message.slice(0, 2000), cpuSeconds: NaN, loadavg: loadavg()[0] };
+  }
 }
 
 /** `ours@before`: ours as built at the --before commit. */
@@ -175,7 +189,10 @@ try {
     const kinds = withBefore(['ours-confirmed', 'raw-transform-confirmed', 'raw-writable-confirmed', 'ours', 'raw-writable-retaining'].filter((k) => !STEADY_SUBJECTS || STEADY_SUBJECTS.includes(k)));
     const chosen = [['null', 'ws'], ...CONC_SCHEMES.flatMap((scheme) => kinds.map((kind) => [kind, scheme]))];
     results.steady = { sessions: n, warmupSeconds: STEADY_WARMUP, rowThreeWarmupSeconds: CONC_WARMUP, seconds: CONC_SECONDS, reps: STEADY_REPS, before: beforeSha, loadavgAtStart: loadavg().map((x) => +x.toFixed(2)), byFrame: {} };
-    for (const frameMs of FRAME_MS) results.steady.byFrame[frameMs] = { [n]: await concurrencyRuns('row 3s', chosen, n, frameMs, STEADY_REPS, STEADY_WARMUP) };
+    for (const frameMs of FRAME_MS) {
+      results.steady.byFrame[frameMs] = { [n]: await concurrencyRuns('row 3s', chosen, n, frameMs, STEADY_REPS, STEADY_WARMUP) };
+      save();
+    }
   }
 
   if (only.has('telephony')) {
@@ -186,12 +203,12 @@ try {
     for (let r = 0; r < CONC_REPS; r++) {
       for (const kind of kinds) {
         log(`row 7: ${CALLS} calls ${kind} (${r + 1}/${CONC_REPS}), load ${loadavg()[0].toFixed(2)}`);
-        const res = await runNode('telephony-client.mjs', [baseKind(kind), CALLS, CONC_SECONDS], { env: { ...env, ...clientEnv(kind), BENCH_WARMUP_S: String(CONC_WARMUP) }, timeoutMs: 300_000 + CONC_WARMUP * 1000 });
-        res.loadavg = loadavg()[0];
+        const res = await tryRun('telephony-client.mjs', [baseKind(kind), CALLS, CONC_SECONDS], { env: { ...env, ...clientEnv(kind), BENCH_WARMUP_S: String(CONC_WARMUP) }, timeoutMs: 300_000 + CONC_WARMUP * 1000 });
         (runs[kind] ??= []).push(res);
       }
     }
     results.telephony = { calls: CALLS, seconds: CONC_SECONDS, warmupSeconds: CONC_WARMUP, before: beforeSha, loadavgAtStart: loadAtStart, subjects: summarize(runs, ['cpuSeconds', 'peakRss', 'messagesOnWire', 'endFailures', 'loadavg']) };
+    save();
   }
 
   if (only.has('calls')) {
@@ -204,13 +221,13 @@ try {
     for (let r = 0; r < CONC_REPS; r++) {
       for (const kind of ['null', 'deepgram', 'ours-stereo', 'ours-stereo-vad', 'ours-mono', 'ours-mono-vad']) {
         log(`row 7 calls: ${CALLS} two-party calls ${kind} (${r + 1}/${CONC_REPS}), load ${loadavg()[0].toFixed(2)}`);
-        const res = await runNode('call-client.mjs', [kind, CALLS, CONC_SECONDS], { env: { ...env, BENCH_CALL_DIR: dir, BENCH_WARMUP_S: String(CONC_WARMUP) }, timeoutMs: 300_000 + CONC_WARMUP * 1000 });
-        res.loadavg = loadavg()[0];
+        const res = await tryRun('call-client.mjs', [kind, CALLS, CONC_SECONDS], { env: { ...env, BENCH_CALL_DIR: dir, BENCH_WARMUP_S: String(CONC_WARMUP) }, timeoutMs: 300_000 + CONC_WARMUP * 1000 });
         (runs[kind] ??= []).push(res);
       }
     }
     const { a, b, ...material } = call;
     results.calls = { calls: CALLS, seconds: CONC_SECONDS, warmupSeconds: CONC_WARMUP, loadavgAtStart: loadAtStart, material, subjects: summarize(runs, ['cpuSeconds', 'audioBytesPerCall', 'pcmBytesPerCall', 'textMessagesPerCall', 'messagesInWindow', 'sentSecondsPerCall', 'skippedSecondsPerCall', 'peakRss', 'endFailures', 'loadavg']) };
+    save();
   }
 
   if (only.has('speechend')) {
@@ -224,12 +241,12 @@ try {
     for (let r = 0; r < CONC_REPS; r++) {
       for (const [mode, engine, ms] of configs) {
         log(`row 8 end of speech: ${SPEECHEND_SESSIONS} sessions ${mode} ${engine} ${ms} ms, delayMs ${SPEECHEND_DELAY} (${r + 1}/${CONC_REPS}), load ${loadavg()[0].toFixed(2)}`);
-        const res = await runNode('speech-end-client.mjs', [mode, engine, SPEECHEND_SESSIONS, SPEECHEND_DELAY, ms], { env, timeoutMs: 300_000 });
-        res.loadavg = loadavg()[0];
-        (runs[`${mode} ${engine} ${ms}`] ??= []).push(res);
+        const res = await tryRun('speech-end-client.mjs', [mode, engine, SPEECHEND_SESSIONS, SPEECHEND_DELAY, ms], { env, timeoutMs: 300_000 });
+        if (!res.failed) (runs[`${mode} ${engine} ${ms}`] ??= []).push(res);
       }
     }
     results.speechEnd = { sessions: SPEECHEND_SESSIONS, delayMs: SPEECHEND_DELAY, endpointSeconds: server.info.toneSlowEndpoint.endpointSeconds, loadavgAtStart: loadAtStart, runs };
+    save();
   }
 
   if (only.has('latency')) {
@@ -254,10 +271,15 @@ if (only.has('weight')) {
   results.weight = await runNode('weight.mjs', [], { timeoutMs: 300_000 });
 }
 
-writeFileSync(resultsFile, JSON.stringify(results, null, 1));
+save();
 const resultsMd = OUT_DIR ? `${OUT_DIR}/RESULTS.md` : `${benchDir}RESULTS.md`;
 writeResults(results, resultsMd);
 log(`wrote ${resultsMd} and ${resultsFile}`);
+
+/** Writes results.json as it stands (after every long row, so a later failure keeps what was measured). */
+function save() {
+  writeFileSync(resultsFile, JSON.stringify(results, null, 1));
+}
 
 function summarize(runs, keys) {
   const out = {};

@@ -96,6 +96,7 @@ const worker = async () => {
         },
       }),
     );
+    s.done.catch(() => undefined); // awaited at the end; a failed stream must not end the process before then
     const opened = new Promise((resolve) => transcriber.events.once('open', resolve));
     // Connect (on the first write: the fixture's first frame, silence) and wait for session.started.
     await s.writer.write({ data: f.samples.subarray(0, FRAME), sampleRate: RATE, channels: 1 });
