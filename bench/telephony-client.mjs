@@ -3,9 +3,10 @@
 // S seconds, as a media-stream server receives them. Reports this process's
 // CPU over the paced window and peak RSS. The `null` subject runs the same
 // timers and packets and sends nothing: its CPU is the harness cost that
-// run.mjs subtracts.
+// run.mjs subtracts. BENCH_WARMUP_S: seconds of paced packets before the
+// window (JIT and heap settle), as row 3's.
 //
-//   BENCH_URLS='{…}' node telephony-client.mjs <null|raw|ours|ours-20ms|ours-direct|ours-direct-20ms> <calls> <seconds>
+//   BENCH_URLS='{…}' [BENCH_WARMUP_S=10] [BENCH_CLIENT=…] node telephony-client.mjs <null|raw|ours|ours-20ms|ours-direct|ours-direct-20ms> <calls> <seconds>
 import { hooks, openCall, patchWs } from './lib/subjects.mjs';
 import { openAll, paced } from './lib/util.mjs';
 
@@ -47,14 +48,15 @@ const rssTimer = setInterval(() => {
   if (r > peakRss) peakRss = r;
 }, 250);
 
-const packetCount = Math.round((SECONDS * 1000) / PACKET_MS);
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 0);
+const packetCount = Math.round(((SECONDS + WARMUP_S) * 1000) / PACKET_MS);
 let sent = 0;
 const { t0, done } = paced(N, PACKET_MS, packetCount, (i, k) => {
   const at = ((i * 37 + k) % 50) * PACKET;
   if (kind !== 'null') calls[i].send(audio.subarray(at, at + PACKET));
   sent++;
 });
-await new Promise((r) => setTimeout(r, Math.max(0, t0 - performance.now())));
+await new Promise((r) => setTimeout(r, Math.max(0, t0 + WARMUP_S * 1000 - performance.now())));
 measuring = true;
 const cpu0 = process.cpuUsage();
 const w0 = performance.now();

@@ -29,7 +29,7 @@ export function writeResults(res, file) {
   if (res.lastPartialRun) out.push(`**Last partial run** (rows ${res.lastPartialRun.rows.join(', ')}): ${res.lastPartialRun.date}, load ${res.lastPartialRun.loadavgAtStart.join(' / ')}.`);
   out.push('');
   out.push('## How to rerun\n');
-  out.push('```sh\npnpm install\npnpm bench                       # everything (over an hour; rows 3 and 3s most of it): writes bench/RESULTS.md and bench/out/results.json\npnpm bench -- --only pipeline,weight   # some rows; other rows keep their last numbers\nnode bench/run.mjs --only telephony    # row 7 alone (200 calls; --calls N, --conc-seconds S)\nnode bench/run.mjs --only latency      # row 8 alone (200 sessions; --latency-sessions N, --conc-seconds S)\nnode bench/run.mjs --only vad          # row 9 alone (about 3 minutes; needs espeak-ng and sox)\npnpm bench -- --quick            # a smoke run (short, 1 rep)\nnode bench/size-check.mjs        # the CI size check of the browser entry\n```\n');
+  out.push('```sh\npnpm install\npnpm bench                       # everything (over an hour; rows 3 and 3s most of it): writes bench/RESULTS.md and bench/out/results.json\npnpm bench -- --only pipeline,weight   # some rows; other rows keep their last numbers\nnode bench/run.mjs --only telephony    # row 7 alone (200 calls; --calls N, --conc-seconds S)\nnode bench/run.mjs --only calls        # row 7b alone (200 two-party calls; --calls N, --conc-seconds S; needs espeak-ng and sox)\nnode bench/run.mjs --only latency      # row 8 alone (200 sessions; --latency-sessions N, --conc-seconds S)\nnode bench/run.mjs --only speechend    # row 8b alone (50 sessions a configuration; --speechend-sessions N, --speechend-delay MS)\nnode bench/run.mjs --only steady --before ab68ba8   # rows 3s and 7 also run ours as built at that commit (the default; none: off)\nnode bench/run.mjs --only vad          # row 9 alone (about 3 minutes; needs espeak-ng and sox)\npnpm bench -- --quick            # a smoke run (short, 1 rep)\nnode bench/size-check.mjs        # the CI size check of the browser entry\n```\n');
   out.push('The subjects are bundled from the workspace sources (`source` condition) into `bench/.build/` at start, so a run measures the tree as it is. `sox` is used for the resampler reference when installed (row 9 needs it, and `espeak-ng`); `openssl` makes the self-signed certificate for `wss://`.\n');
 
   const p = res.pipeline;
@@ -89,6 +89,7 @@ export function writeResults(res, file) {
     ...Object.entries(sd?.byFrame ?? {}).map(([ms, t]) => [Number(ms), t, true]).sort((x, y) => y[0] - x[0]),
   ];
   let steadyHeader = false;
+  const beforeSha = sd?.before ?? res.telephony?.before;
   for (const [frameMs, cc, steady] of concurrencyTables) {
     if (!cc) continue;
     const tag = steady ? `, ${frameMs} ms frames, after ${sd.warmupSeconds} s` : frameMs === 100 ? '' : `, ${frameMs} ms frames`;
@@ -97,6 +98,7 @@ export function writeResults(res, file) {
         steadyHeader = true;
         out.push(`\n## 3s. Steady state: row 3's confirming and retaining subjects after ${sd.warmupSeconds} s of paced sending\n`);
         out.push(`The same measure as rows 3 and 3b (${sd.seconds} s window, ${sd.reps} round${sd.reps === 1 ? '' : 's'}), started after ${sd.warmupSeconds} s instead of row 3's ${sd.rowThreeWarmupSeconds} s. A Node process grows its young generation (V8's new space) with what survives its scavenges, and keeps it grown. After row 3's warm-up some subjects have grown it and others not yet: at 200 sessions on 2026-12-07, 16 MiB of RSS, or 80 KiB a session (ANALYSIS.md, row 3s). After a minute every subject has, as in a service that runs for hours, and the silent engine's replay windows are full. **New space**: its size at the end of the window.\n`);
+        if (sd.before) out.push(`**The CPU guard**: each of ours' subjects also runs as built from the packages at commit ${sd.before} (\`--before\`; \`bench/lib/build.mjs\` bundles them from \`git archive\`), right after today's in every round; **vs ${sd.before}** is today's CPU per session-second over that build's, harness subtracted, paired by round (median, then each round). The owner's guard: within 1.05.\n`);
       }
     } else if (frameMs === 100) {
       out.push(`\n## 3. Concurrency: sessions in one process, 100 ms frames at real-time pace for ${res.settings.concSeconds} s\n`);
@@ -110,12 +112,29 @@ export function writeResults(res, file) {
       const secs = (v, i) => v.all[i].seconds ?? res.settings.concSeconds;
       const per = (v) => (i) => ((v.all[i].cpuSeconds - nul.all[i].cpuSeconds) * 1e3) / (Number(n) * secs(v, i));
       const rows = [];
+      const hasBefore = Object.keys(runs).some((k) => k.includes('@before'));
       for (const [name, v] of Object.entries(runs)) {
         if (name === 'null ws') {
-          rows.push([name + ' (harness)', `${f((v.cpuSeconds * 1e3) / (Number(n) * secs(v, 0)), 3)} (not subtracted)`, '', '', '', '', '', '', '', MiB(v.peakRss), MiB(v.newSpaceBytes)]);
+          rows.push([name + ' (harness)', `${f((v.cpuSeconds * 1e3) / (Number(n) * secs(v, 0)), 3)} (not subtracted)`, '', '', '', '', '', '', '', MiB(v.peakRss), MiB(v.newSpaceBytes), ...(hasBefore ? [''] : [])]);
           continue;
         }
         const scheme = name.split(' ')[1];
+        if (name.includes('@before')) {
+          // The same subject built at the --before commit: its own figures; the ratio is on today's row.
+          const idx = [...Array(Math.min(v.all.length, nul.all.length)).keys()];
+          const mc = median(v.all.map((x) => x.gc?.major).filter((x) => x !== undefined));
+          rows.push([name.replace('@before', ` @${beforeSha}`), f(median(idx.map(per(v))), 3), '', '', '', Number.isFinite(mc) ? String(mc) : '', f(v.p50LatenessMs, 2), f(v.p99LatenessMs, 2), f(v.maxLatenessMs, 1), MiB(v.peakRss), MiB(v.newSpaceBytes), '1']);
+          continue;
+        }
+        const before = runs[name.replace(' ', '@before ')];
+        let guard = '';
+        if (before) {
+          const idx = [...Array(Math.min(v.all.length, before.all.length, nul.all.length)).keys()];
+          const ratios = idx.map((i) => per(v)(i) / per(before)(i));
+          const g = median(ratios);
+          guard = `**${f(g, 3)}**${ratios.length > 1 ? ` (${ratios.map((x) => f(x, 2)).join(', ')})` : ''}`;
+          targets.push([`CPU guard: ${n} sessions ${scheme}${tag}${name.startsWith('ours-confirmed') ? ' (server confirms)' : ' (silent server)'}: CPU per session-second ≤ 1.05× ${beforeSha}'s`, f(g, 3), g <= 1.05]);
+        }
         const raw = runs[`raw ${scheme}`];
         // The Web Streams floor against the same engine: ours-confirmed against raw-transform-confirmed
         // (a TransformStream's two sides, the transcripts read as ours' are), else raw-writable-confirmed;
@@ -130,7 +149,7 @@ export function writeResults(res, file) {
         const ratio = raw ? median(idx.map((i) => per(v)(i) / per(raw)(i))) : NaN;
         const vsFloor = floor ? median(idx.map((i) => per(v)(i) / per(floor)(i))) : NaN;
         const mc = median(v.all.map((x) => x.gc?.major).filter((x) => x !== undefined));
-        rows.push([name, f(cpuPer, 3), f(ratio, 2), f(vsFloor, 2), floor ? floorName.split(' ')[0] : '', Number.isFinite(mc) ? String(mc) : '', f(v.p50LatenessMs, 2), f(v.p99LatenessMs, 2), f(v.maxLatenessMs, 1), MiB(v.peakRss), MiB(v.newSpaceBytes)]);
+        rows.push([name, f(cpuPer, 3), f(ratio, 2), f(vsFloor, 2), floor ? floorName.split(' ')[0] : '', Number.isFinite(mc) ? String(mc) : '', f(v.p50LatenessMs, 2), f(v.p99LatenessMs, 2), f(v.maxLatenessMs, 1), MiB(v.peakRss), MiB(v.newSpaceBytes), ...(hasBefore ? [guard] : [])]);
         if (name.startsWith('ours')) {
           const what = `${n} sessions ${scheme}${tag}${confirmed ? ' (server confirms)' : ''}`;
           if (floor) targets.push([`${what}: CPU per session-second ≤ 1.05× ${floorName.split(' ')[0]}`, f(vsFloor, 2), vsFloor <= 1.05]);
@@ -157,7 +176,9 @@ export function writeResults(res, file) {
         }
       }
       out.push(`\n**${n} sessions${tag}**\n`);
-      out.push(table(['subject', 'CPU ms per session-second', 'vs raw (same scheme)', 'vs its floor', 'floor', 'MC', 'p50 lateness (ms)', 'p99 lateness (ms)', 'max (ms)', 'peak RSS', 'new space'], rows));
+      out.push(table(['subject', 'CPU ms per session-second', 'vs raw (same scheme)', 'vs its floor', 'floor', 'MC', 'p50 lateness (ms)', 'p99 lateness (ms)', 'max (ms)', 'peak RSS', 'new space', ...(hasBefore ? [`vs ${beforeSha} (per round)`] : [])], rows));
+      const loads = Object.values(runs).flatMap((x) => x.all.map((r) => r.loadavg)).filter((x) => x !== undefined);
+      if (loads.length) out.push(`\nLoad average (1 min, this run's processes included) at the end of each subject's run: ${f(Math.min(...loads), 2)} to ${f(Math.max(...loads), 2)}, median ${f(median(loads), 2)}.`);
     }
   }
 
@@ -184,22 +205,37 @@ export function writeResults(res, file) {
     const { calls, seconds, subjects: t } = tel;
     out.push(`\n## 7. Telephony: ${calls} concurrent calls, 20 ms packets of 8 kHz µ-law for ${seconds} s each\n`);
     out.push('What a media-stream server does per call: each 160-byte µ-law packet (as Twilio Media Streams deliver them, base64 already decoded) goes through `g711Decoder({ law: \'mulaw\' })` into `createTranscriber({ sampleRate: 8000 })` (`ours`: default options, 100 ms messages; `ours-20ms`: `frameMs: 20`, one message per packet); `ours-direct` and `ours-direct-20ms` are the same two with each packet decoded by `decodeMulaw` where it arrives and written straight into the transcriber\'s writer (no stream stage and no pipe between them, as a server that gets its packets pushed to it can). `raw`: raw `ws`, each packet decoded to PCM16 by a 256-entry table and sent at once (320 bytes). All against the emulator whose engine confirms every second, in another process; one process per subject, calls spread over the 20 ms period. Client CPU is user+system over the paced window minus `null` (the same timers and packets, no sockets), per call-second; ratios paired by round.\n');
+    if (tel.warmupSeconds) out.push(`Each process sends ${tel.warmupSeconds} s of paced packets before its window (JIT and heap settle, as in row 3).\n`);
+    if (tel.before) out.push(`**The CPU guard**: each of ours' subjects also runs as built from the packages at commit ${tel.before} (\`--before\`), right after today's in every round; **vs ${tel.before}** is today's CPU per call-second over that build's, harness subtracted, paired by round (median, then each round). The owner's guard: within 1.05.\n`);
     const nul = t.null;
     const per = (v) => (i) => ((v.all[i].cpuSeconds - nul.all[i].cpuSeconds) * 1e3) / (calls * seconds);
     const rows = [];
+    const hasBefore = Object.keys(t).some((k) => k.includes('@before'));
     for (const [name, v] of Object.entries(t)) {
       if (name === 'null') {
-        rows.push(['null (harness)', `${f((v.cpuSeconds * 1e3) / (calls * seconds), 3)} (not subtracted)`, '', '', MiB(v.peakRss)]);
+        rows.push(['null (harness)', `${f((v.cpuSeconds * 1e3) / (calls * seconds), 3)} (not subtracted)`, '', '', MiB(v.peakRss), ...(hasBefore ? [''] : [])]);
         continue;
       }
       const idx = [...Array(Math.min(v.all.length, nul.all.length, t.raw.all.length)).keys()];
       const ratio = median(idx.map((i) => per(v)(i) / per(t.raw)(i)));
-      rows.push([name, f(median(idx.map(per(v))), 3), f(ratio, 2), int(v.messagesOnWire / (calls * seconds)), MiB(v.peakRss)]);
+      let guard = name.includes('@before') ? '1' : '';
+      const before = t[`${name}@before`];
+      if (before) {
+        const ratios = [...Array(Math.min(v.all.length, before.all.length, nul.all.length)).keys()].map((i) => per(v)(i) / per(before)(i));
+        const g = median(ratios);
+        guard = `**${f(g, 3)}**${ratios.length > 1 ? ` (${ratios.map((x) => f(x, 2)).join(', ')})` : ''}`;
+        targets.push([`CPU guard: ${calls} calls of 20 ms µ-law, ${name}: CPU per call-second ≤ 1.05× ${tel.before}'s`, f(g, 3), g <= 1.05]);
+      }
+      rows.push([name.replace('@before', ` @${tel.before}`), f(median(idx.map(per(v))), 3), f(ratio, 2), int(v.messagesOnWire / (calls * seconds)), MiB(v.peakRss), ...(hasBefore ? [guard] : [])]);
       if (name === 'ours') targets.push([`${calls} calls of 20 ms µ-law: g711Decoder + transcriber CPU per call-second ≤ 1.1× raw ws`, f(ratio, 2), ratio <= 1.1]);
       if (name === 'ours-direct') targets.push([`${calls} calls of 20 ms µ-law: decodeMulaw + transcriber CPU per call-second ≤ 1.1× raw ws`, f(ratio, 2), ratio <= 1.1]);
     }
-    out.push(table(['subject', 'CPU ms per call-second', 'vs raw', 'messages per call-second', 'peak RSS'], rows));
+    out.push(table(['subject', 'CPU ms per call-second', 'vs raw', 'messages per call-second', 'peak RSS', ...(hasBefore ? [`vs ${tel.before} (per round)`] : [])], rows));
+    const loads = Object.values(t).flatMap((x) => x.all.map((r) => r.loadavg)).filter((x) => x !== undefined);
+    if (loads.length) out.push(`\nLoad average (1 min, this run's processes included) at the end of each subject's run: ${f(Math.min(...loads), 2)} to ${f(Math.max(...loads), 2)}, median ${f(median(loads), 2)}.`);
   }
+
+  if (res.calls) writeCalls(res.calls, out, targets);
 
   const lat = res.latency;
   if (lat) {
@@ -211,6 +247,8 @@ export function writeResults(res, file) {
     targets.push([`latency: SDK latencyMs within 1 ms of the wire for ≥ 99 % of finals (${lat.sessions} sessions)`, `${f(lat.sdkVsWire.within1ms * 100, 1)} %`, lat.sdkVsWire.within1ms >= 0.99 && lat.unpaired === 0]);
     targets.push(['latency: SDK latencyMs never below the return leg by server timestamps (beyond 1 ms)', int(lat.sdkBelowReturnLeg), lat.sdkBelowReturnLeg === 0]);
   }
+
+  if (res.speechEnd) writeSpeechEnd(res.speechEnd, out, targets);
 
   if (res.vad) writeVad(res.vad, out, targets);
 
@@ -284,4 +322,83 @@ function writeVad(v, out, targets) {
   const cpuRates = (s.cpuRates ?? Object.keys(v.cpu)).map(String).filter((r) => r in v.cpu);
   const names = [...new Set(cpuRates.flatMap((r) => Object.keys(v.cpu[r])))];
   out.push(table(['subject', ...cpuRates.flatMap((r) => [`${r / 1000} kHz: µs per s`, '× copy'])], names.map((n) => [n, ...cpuRates.flatMap((r) => (v.cpu[r][n] ? [f(v.cpu[r][n].usPerSecond, n === 'copy' ? 2 : 1), n === 'copy' ? '1' : int(v.cpu[r][n].vsCopy)] : ['–', '–']))])));
+}
+
+/** Row 7, two-party calls (bench/call-client.mjs). */
+function writeCalls(c, out, targets) {
+  const m = c.material;
+  const pct = (x) => `${f(x * 100, 0)} %`;
+  const t = c.subjects;
+  const callSeconds = c.warmupSeconds + c.seconds;
+  out.push(`\n## 7b. Two-party calls: one stereo session or one mono session per party, with and without voice activity (${c.calls} calls, ${callSeconds} s each)\n`);
+  out.push(
+    `Each call delivers one 20 ms µ-law packet per party every 20 ms, as a media-stream server receives a call's two tracks. **The audio** (bench/lib/call-material.mjs, built at bench time): a ${f(m.seconds, 0)} s support call between two \`espeak-ng\` voices (${m.voices.A.voice} and ${m.voices.B.voice}), ${m.turns} turns that alternate, one or two sentences each with 0.3–0.7 s between them, ${m.overlappingTurns} turns starting 0.2–0.6 s before the other party has finished and the others 0.15–0.8 s after, and a short acknowledgement from the listener inside each turn longer than 4 s; pink noise ${m.snrDb} dB below each party's speech, then G.711 µ-law. From known speech (10 ms frames, as row 9): caller talks ${pct(m.stats.talkA)} of the time, agent ${pct(m.stats.talkB)}, both ${pct(m.stats.both)}, neither ${pct(m.stats.neither)}. Call *i* starts 3.1 *i* s into the conversation and loops round. ` +
+      `**Subjects**: \`ours-stereo\`: both packets decoded (\`decodeMulaw\`), interleaved and written into one \`createTranscriber({ sampleRate: 8000, channels: 2 })\`; \`ours-mono\`: one transcriber per party; \`-vad\`: the same with \`voiceActivity: true\` (only speech sent; in stereo, silence is skipped only where both parties are silent); \`deepgram\`: Deepgram's SDK sending the whole call as stereo µ-law (the two tracks interleaved byte by byte; \`encoding: mulaw, channels: 2, multichannel\`), as Deepgram's media-stream example does: 8 bits a sample, where our gateway takes PCM16 only. Ours against the confirming engine, Deepgram against the bench's Deepgram dialect, each process ${c.warmupSeconds} s of packets before a ${c.seconds} s window. ` +
+      `**Audio sent**: bytes of audio messages handed to the kernel for the whole call (\`ws\`'s send callback, the same hook for every subject), per call-minute, and as a share of the call as PCM16 (both parties, ${f((8000 * 2 * 2 * 60) / 1024, 0)} KiB a minute: what ours sends without a detector). **CPU**: this process's user+system time over the window minus \`null\`'s, per call-second. Ratios paired by round.\n`,
+  );
+  const nul = t.null;
+  const per = (v) => (i) => ((v.all[i].cpuSeconds - nul.all[i].cpuSeconds) * 1e3) / (c.calls * v.all[i].seconds);
+  const idxOf = (...vs) => [...Array(Math.min(...vs.map((v) => v.all.length))).keys()];
+  const share = (v) => median(v.all.map((x) => x.audioBytesPerCall / x.pcmBytesPerCall));
+  const perMinute = (v) => median(v.all.map((x) => (x.audioBytesPerCall / x.callSeconds) * 60));
+  const rows = [];
+  for (const [name, v] of Object.entries(t)) {
+    if (name === 'null') {
+      rows.push(['null (harness)', '', `${f((v.cpuSeconds * 1e3) / (c.calls * c.seconds), 3)} (not subtracted)`, '', '', '', '', '', '', MiB(v.peakRss)]);
+      continue;
+    }
+    const idx = idxOf(v, nul);
+    const cpu = median(idx.map(per(v)));
+    const without = name.endsWith('-vad') ? t[name.replace(/-vad$/, '')] : null;
+    const vsWithout = without ? median(idxOf(v, without, nul).map((i) => per(v)(i) / per(without)(i))) : NaN;
+    const dg = t.deepgram;
+    const vsDeepgram = dg && name !== 'deepgram' ? median(idxOf(v, dg, nul).map((i) => per(v)(i) / per(dg)(i))) : NaN;
+    const sessions = name.startsWith('ours-mono') ? 2 : 1;
+    rows.push([
+      name,
+      String(sessions),
+      f(cpu, 3),
+      without ? f(vsWithout, 2) : '',
+      Number.isFinite(vsDeepgram) ? f(vsDeepgram, 2) : '',
+      `${f(perMinute(v) / 1024, 0)} KiB`,
+      pct(share(v)),
+      dg && name !== 'deepgram' ? f(median(v.all.map((x) => x.audioBytesPerCall)) / median(dg.all.map((x) => x.audioBytesPerCall)), 2) : '',
+      f(median(v.all.map((x) => x.messagesInWindow / (c.calls * x.seconds))), 1),
+      MiB(v.peakRss),
+    ]);
+    if (without) {
+      const layout = name.startsWith('ours-mono') ? 'one mono session per party' : 'one stereo session';
+      targets.push([`two-party calls, ${layout}, voiceActivity: audio bytes sent ≤ 55 % of the call's`, pct(share(v)), share(v) <= 0.55]);
+      targets.push([`two-party calls, ${layout}: CPU per call with voiceActivity ≤ without`, f(vsWithout, 2), vsWithout <= 1]);
+    }
+  }
+  out.push(table(['subject', 'sessions per call', 'CPU ms per call-second', 'vs without voiceActivity', 'vs deepgram', 'audio sent per call-minute', 'share of the call (PCM16)', 'bytes vs deepgram', 'messages per call-second', 'peak RSS'], rows));
+  const loads = Object.values(t).flatMap((x) => x.all.map((r) => r.loadavg)).filter((x) => x !== undefined);
+  if (loads.length) out.push(`\nLoad average (1 min, this run's processes included) at the end of each subject's run: ${f(Math.min(...loads), 2)} to ${f(Math.max(...loads), 2)}, median ${f(median(loads), 2)}. Per round (CPU ms per call-second, harness subtracted): ${Object.entries(t).filter(([k]) => k !== 'null').map(([k, v]) => `${k} ${idxOf(v, nul).map((i) => f(per(v)(i), 3)).join(', ')}`).join('; ')}.`);
+}
+
+/** Row 8, end of speech (bench/speech-end-client.mjs). */
+function writeSpeechEnd(se, out, targets) {
+  out.push(`\n## 8b. End of speech to final: with and without voice activity and \`finalizeOnSpeechEnd\` (${se.sessions} sessions per configuration, the gateway's answer delayed ${se.delayMs} ms)\n`);
+  out.push(
+    `Each session streams a DTMF fixture of the emulator (\`dtmfSamples\`: 8 utterances of 2 to 5 keys, 100 ms tones 100 ms apart, 2 s between utterances, white noise 20 dB below the tones; each session's lead silence differs, so utterances end anywhere within a frame) at real-time pace, against the tone engine (**tone**: it finalises an utterance 300 ms after its last word) or the same engine with ${se.endpointSeconds} s endpointing (**slow**: a gateway that waits ${se.endpointSeconds} s of silence; bench/lib/server.mjs), every session with the emulator's slow-answer fault (\`delayMs: ${se.delayMs}\`: each server message held ${se.delayMs} ms). ` +
+      `**all**: no detector, every sample sent; **vad**: \`voiceActivity: true\` (only speech sent, hangover 400 ms); **vad-finalize**: \`voiceActivity: { finalizeOnSpeechEnd: true }\`. Ours' wire frames as long as the source's. ` +
+      '**End of speech** is the end of an utterance\'s last tone (from the fixture); its latency is the arrival of the first final that covers that tone (read from the transcriber\'s readable side) minus the moment that sample existed (a frame is written when its last sample exists, so up to one frame of waiting is in the figure, as it is for any live source). **speech_ended**: when the client\'s own `speech_ended` for it arrived, on the same clock. **Answer time**: on `ws` itself, each `finalize` sent to the next final on that socket (the gateway\'s answer time: the fault\'s delay plus the engine and loopback). Medians of the rounds\' percentiles.\n',
+  );
+  const byKey = Object.entries(se.runs);
+  const med = (list, pick) => median(list.map(pick).filter((x) => x !== null && x !== undefined && Number.isFinite(x)));
+  const rows = [];
+  const answerAll = median(byKey.flatMap(([, list]) => list.map((x) => x.answer.p50)).filter((x) => Number.isFinite(x)));
+  for (const [key, list] of byKey) {
+    const [mode, engine, ms] = key.split(' ');
+    const p50 = med(list, (x) => x.latency.p50);
+    rows.push([engine, `${ms} ms`, mode, int(p50), int(med(list, (x) => x.latency.p95)), int(med(list, (x) => x.latency.max)), mode === 'all' ? '' : int(med(list, (x) => x.speechEnded.p50)), mode === 'vad-finalize' ? int(med(list, (x) => x.answer.p50)) : '', `${int(list.reduce((a, x) => a + x.latency.n, 0))} (${int(list.reduce((a, x) => a + x.missing, 0))} missing)`, mode === 'all' ? '' : `${f(med(list, (x) => x.sentShare) * 100, 0)} %`]);
+    if (mode === 'vad-finalize') {
+      const answer = med(list, (x) => x.answer.p50);
+      targets.push([`end of speech → final, finalizeOnSpeechEnd, ${engine === 'tone' ? 'tone engine (300 ms endpointing)' : `${se.endpointSeconds} s endpointing`}, ${ms} ms frames: p50 ≤ hangover (400 ms) + answer time (${int(answer)} ms)`, `${int(p50)} ms`, p50 <= 400 + answer]);
+    }
+  }
+  out.push(table(['gateway', 'source frames', 'client', 'p50 (ms)', 'p95 (ms)', 'max (ms)', 'speech_ended p50 (ms)', 'answer time p50 (ms)', 'utterances', 'audio sent'], rows));
+  const loads = byKey.flatMap(([, list]) => list.map((x) => x.loadavg)).filter((x) => x !== undefined);
+  out.push(`\nAnswer time over all finalize-led finals: p50 ${int(answerAll)} ms.${loads.length ? ` Load average (1 min, this run's processes included) at the end of each configuration's run: ${f(Math.min(...loads), 2)} to ${f(Math.max(...loads), 2)}, median ${f(median(loads), 2)}.` : ''}`);
 }

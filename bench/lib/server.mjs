@@ -1,7 +1,8 @@
 // The server side of the loopback benches, in its own process: the emulator
 // with its `silent` engine (and a second one whose engine confirms every
-// second with an empty final, and a third like it that stamps each transcript
-// with `server_time`), a server speaking just enough of Deepgram's
+// second with an empty final, a third like it that stamps each transcript
+// with `server_time`, and two with the tone engine: as it is, and with a
+// gateway's slower endpointing), a server speaking just enough of Deepgram's
 // (/v1/listen) and AssemblyAI's (/v3/ws) streaming dialects for their SDKs,
 // and, given a certificate, TLS-terminating proxies in front of both (the
 // emulator has no TLS). Binds 127.0.0.1 only. Prints one JSON line with the
@@ -13,7 +14,7 @@ import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createServer as createTlsServer } from 'node:tls';
 import { WebSocketServer } from 'ws';
-import { startEmulator } from '../.build/emulator.mjs';
+import { createToneEngine, startEmulator } from '../.build/emulator.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -53,6 +54,46 @@ function createConfirmingEngine({ sampleRate, channels }) {
 const confirming = await startEmulator({ engine: createConfirmingEngine, host: HOST, idleTimeoutMs: 120_000 });
 // The same engine, each transcript stamped with `server_time` (row 8 measures latency outside the SDK with it).
 const latency = await startEmulator({ engine: createConfirmingEngine, host: HOST, idleTimeoutMs: 120_000, serverTime: true });
+
+// Row 8, end of speech: the tone engine (DTMF keys are words; 300 ms of silence after the last
+// word ends an utterance), and the same engine with a gateway's slower endpointing: a final it
+// makes on silence is held until 1 s of audio after its last word has been heard (a finalize, or
+// the end, releases it at once), as a recogniser that waits a second of silence before it
+// finalises. Events after a held final wait behind it, so order is kept.
+const SLOW_ENDPOINT_SECONDS = 1;
+function createSlowEndpointEngine(options) {
+  const tone = createToneEngine(options);
+  let heard = 0;
+  const queue = []; // { event, due: samples heard at which it may go (0: at once) }
+  const hold = (events) => {
+    for (const event of events) {
+      const due = event.type === 'transcript' && event.isFinal ? Math.round((event.end + SLOW_ENDPOINT_SECONDS) * options.sampleRate) : 0;
+      queue.push({ event, due });
+    }
+  };
+  const release = (all) => {
+    const out = [];
+    while (queue.length > 0 && (all || queue[0].due <= heard)) out.push(queue.shift().event);
+    return out;
+  };
+  return {
+    push(samples) {
+      heard += samples.length / options.channels;
+      hold(tone.push(samples));
+      return release(false);
+    },
+    finalize() {
+      const out = release(true);
+      return out.concat(tone.finalize());
+    },
+    end() {
+      const out = release(true);
+      return out.concat(tone.end());
+    },
+  };
+}
+const tone = await startEmulator({ engine: 'tone', host: HOST, idleTimeoutMs: 120_000 });
+const toneSlow = await startEmulator({ engine: createSlowEndpointEngine, host: HOST, idleTimeoutMs: 120_000 });
 
 // --- peers' dialects -------------------------------------------------------
 const peers = createServer((req, res) => res.writeHead(404).end());
@@ -147,6 +188,8 @@ const info = {
   emulator: { ws: emulator.url },
   confirming: { ws: confirming.url },
   latency: { ws: latency.url },
+  tone: { ws: tone.url },
+  toneSlowEndpoint: { ws: toneSlow.url, endpointSeconds: SLOW_ENDPOINT_SECONDS },
   deepgram: { ws: `ws://${HOST}:${peersPort}` },
   assemblyai: { ws: `ws://${HOST}:${peersPort}/v3/ws` },
 };

@@ -14,6 +14,8 @@ export const hooks = {
   peakBuffered: 0,
   /** Called when a binary message was handed to the kernel (ws's send callback). */
   onFlushed: null,
+  /** Called for each text message sent. */
+  onText: null,
 };
 
 let patched = false;
@@ -39,6 +41,7 @@ export function patchWs() {
         cb?.(err);
       });
     } else {
+      if (typeof data === 'string') hooks.onText?.(data);
       send.call(this, data, options, cb);
     }
     const b = this.bufferedAmount;
@@ -152,6 +155,7 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
       // ours-confirmed: the same client against the emulator whose engine confirms every second.
       const transcriber = createTranscriber({ url: (kind === 'ours' ? urls.emulator : urls.confirming)[scheme], model: 'bench', transport: createWsTransport(), ...oursOptions, ...JSON.parse(process.env.BENCH_OURS_OPTIONS ?? '{}') });
       const done = transcriber.readable.pipeTo(new WritableStream());
+      done.catch(() => undefined); // awaited in end(); a failed stream must not end the process before then
       // The transcriber connects on its first write; `opened` resolves at `session.started`.
       const opened = new Promise((resolve) => transcriber.events.once('open', resolve));
       let writer = null;
@@ -257,6 +261,7 @@ export async function openCall(kind, urls) {
     done = stage.readable.pipeThrough(transcriber).pipeTo(new WritableStream());
     chunk = (packet) => packet;
   }
+  done.catch(() => undefined); // awaited in end(); a failed stream must not end the process before then
   const opened = new Promise((resolve) => transcriber.events.once('open', resolve));
   return {
     opened,

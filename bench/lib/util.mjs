@@ -3,8 +3,9 @@ import { spawn } from 'node:child_process';
 import { cpus, totalmem, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+/** The median of the finite values (a round that failed leaves NaN, which is left out). */
 export const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
   const n = s.length;
   if (n === 0) return NaN;
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
