@@ -22,7 +22,7 @@
 // (`ws`'s send callback, every subject through the same hook), text messages
 // sent, and ours' `stats.sentSeconds` and `skippedSeconds`.
 //
-//   BENCH_URLS='{…}' BENCH_CALL_DIR=… [BENCH_WARMUP_S=10] node call-client.mjs <null|ours-stereo|ours-stereo-vad|ours-mono|ours-mono-vad|deepgram> <calls> <seconds>
+//   BENCH_URLS='{…}' BENCH_CALL_DIR=… [BENCH_WARMUP_S=10] [BENCH_VAD_OPTS='{"sendOnlySpeech":false}'] node call-client.mjs <null|ours-stereo|ours-stereo-vad|ours-mono|ours-mono-vad|deepgram> <calls> <seconds>
 import { hooks, patchWs } from './lib/subjects.mjs';
 import { buildCall } from './lib/call-material.mjs';
 import { openAll, paced } from './lib/util.mjs';
@@ -57,7 +57,7 @@ const packet = (track, i, k) => {
 };
 
 function ours(channels, voiceActivity) {
-  const transcriber = createTranscriber({ url: urls.confirming.ws, model: 'bench', transport: createWsTransport(), sampleRate: 8000, channels, ...(voiceActivity ? { voiceActivity: true } : {}) });
+  const transcriber = createTranscriber({ url: urls.confirming.ws, model: 'bench', transport: createWsTransport(), sampleRate: 8000, channels, ...(voiceActivity ? { voiceActivity: process.env.BENCH_VAD_OPTS ? JSON.parse(process.env.BENCH_VAD_OPTS) : true } : {}) });
   const writer = transcriber.writable.getWriter();
   const done = transcriber.readable.pipeTo(new WritableStream());
   done.catch(() => undefined); // awaited in end(); a failed stream must not end the process before then

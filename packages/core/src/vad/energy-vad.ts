@@ -104,8 +104,10 @@ class EnergyVad implements VoiceActivityDetector {
   #factor = 1;
   /** Biquads at the analysis rate: [0, 5) high-pass 200 Hz, [5, 10) low-pass 1 kHz (b0, b1, b2, a1, a2). */
   readonly #coef = new Float64Array(10);
-  /** Filter state (transposed direct form II, two per biquad), then the partial average carried to the next chunk: sum, count. */
-  readonly #state = new Float64Array(6);
+  /** Filter state (transposed direct form II, two per biquad), then the sum of the partial average carried to the next chunk. */
+  readonly #state = new Float64Array(5);
+  /** Input samples in that partial average (an integer below `#factor`). */
+  #carried = 0;
   /** {@link BAND_FIELDS} per band, voice band first. */
   readonly #bands = new Float64Array(2 * BAND_FIELDS);
   #started = false;
@@ -123,6 +125,7 @@ class EnergyVad implements VoiceActivityDetector {
 
   reset(): void {
     this.#state.fill(0);
+    this.#carried = 0;
     this.#started = false;
     this.#blockChunk = 0;
   }
@@ -145,40 +148,57 @@ class EnergyVad implements VoiceActivityDetector {
     const h0 = c[0]!, h1 = c[1]!, h2 = c[2]!, ha1 = c[3]!, ha2 = c[4]!;
     const l0 = c[5]!, l1 = c[6]!, l2 = c[7]!, la1 = c[8]!, la2 = c[9]!;
     let hz1 = s[0]!, hz2 = s[1]!, lz1 = s[2]!, lz2 = s[3]!;
-    let sum = s[4]!;
-    let count = s[5]!;
     const factor = this.#factor;
-    const scale = 1 / factor;
     let voice = 0;
     let upper = 0;
     let used = 0;
     let i = 0;
-    // Whole groups of `factor` samples (the first one completes the group carried from the last chunk).
-    while (n - i >= factor - count) {
-      for (const end = i + factor - count; i < end; i++) sum += samples[i]!;
-      const x = sum * scale;
-      sum = 0;
-      count = 0;
-      const hp = h0 * x + hz1;
-      hz1 = h1 * x - ha1 * hp + hz2;
-      hz2 = h2 * x - ha2 * hp;
-      const lp = l0 * hp + lz1;
-      lz1 = l1 * hp - la1 * lp + lz2;
-      lz2 = l2 * hp - la2 * lp;
-      const up = hp - lp;
-      voice += lp * lp;
-      upper += up * up;
-      used++;
+    // Per analysis sample x: the high-pass, then the low-pass splitting it into the voice band (lp) and above (up).
+    // Written out twice (no closure: captured locals would live in a context, not in registers).
+    if (factor === 1) {
+      for (; i < n; i++) {
+        const x = samples[i]!;
+        const hp = h0 * x + hz1;
+        hz1 = h1 * x - ha1 * hp + hz2;
+        hz2 = h2 * x - ha2 * hp;
+        const lp = l0 * hp + lz1;
+        lz1 = l1 * hp - la1 * lp + lz2;
+        lz2 = l2 * hp - la2 * lp;
+        const up = hp - lp;
+        voice += lp * lp;
+        upper += up * up;
+      }
+      used = n;
+    } else {
+      // Whole groups of `factor` samples (the first one completes the group carried from the last chunk).
+      let sum = s[4]!;
+      let count = this.#carried;
+      const scale = 1 / factor;
+      while (n - i >= factor - count) {
+        for (const end = i + factor - count; i < end; i++) sum += samples[i]!;
+        const x = sum * scale;
+        sum = 0;
+        count = 0;
+        const hp = h0 * x + hz1;
+        hz1 = h1 * x - ha1 * hp + hz2;
+        hz2 = h2 * x - ha2 * hp;
+        const lp = l0 * hp + lz1;
+        lz1 = l1 * hp - la1 * lp + lz2;
+        lz2 = l2 * hp - la2 * lp;
+        const up = hp - lp;
+        voice += lp * lp;
+        upper += up * up;
+        used++;
+      }
+      this.#carried = count + n - i;
+      for (; i < n; i++) sum += samples[i]!;
+      s[4] = sum;
     }
-    count += n - i;
-    for (; i < n; i++) sum += samples[i]!;
     // Decayed filter state would go subnormal in digital silence (slow on most CPUs).
     s[0] = Math.abs(hz1) < 1e-9 ? 0 : hz1;
     s[1] = Math.abs(hz2) < 1e-9 ? 0 : hz2;
     s[2] = Math.abs(lz1) < 1e-9 ? 0 : lz1;
     s[3] = Math.abs(lz2) < 1e-9 ? 0 : lz2;
-    s[4] = sum;
-    s[5] = count;
     if (used === 0) return 0;
     const voiceDb = levelDb(voice / used);
     const upperDb = levelDb(upper / used);
