@@ -76,6 +76,10 @@ export const DEFAULT_PORT = 8088;
  *   once per connection, when its transcriber is done and its socket closed.
  * @property {number} [startTimeoutMs] A connection with no `start` by then is closed. Default 10000.
  * @property {number} [maxSkewMs] How far one track may run ahead of the other before the other is filled with silence. Default 200.
+ * @property {boolean} [sessionPerTrack] One mono transcriber per track instead of one for the call
+ *   (each track a channel). Default: true when `transcriberOptions.voiceActivity` is on (only speech
+ *   is sent: each party's silence is skipped, not only where both are silent), false otherwise.
+ *   Either way every time counts from the call's first sample.
  */
 
 const secs = (s) => s.toFixed(2);
@@ -112,6 +116,8 @@ export async function startTelephonyServer(options = {}) {
     startTimeoutMs = 10_000,
     maxSkewMs = 200,
   } = options;
+  const voiceActivity = transcriberOptions.voiceActivity;
+  const sessionPerTrack = options.sessionPerTrack ?? (voiceActivity !== undefined && voiceActivity !== false);
   const calls = new Set();
   let nextId = 0;
   // A media message is a few hundred bytes; nothing legitimate comes near this.
@@ -121,7 +127,7 @@ export async function startTelephonyServer(options = {}) {
     wss.once('error', reject);
   });
   wss.on('connection', (ws) => {
-    const call = startCall(ws, `conn-${++nextId}`, { transcriberOptions, onFinal, onError, startTimeoutMs, maxSkewMs });
+    const call = startCall(ws, `conn-${++nextId}`, { transcriberOptions, onFinal, onError, startTimeoutMs, maxSkewMs, sessionPerTrack });
     calls.add(call);
     call.done.then((closeCode) => {
       calls.delete(call);
@@ -146,12 +152,20 @@ export async function startTelephonyServer(options = {}) {
   };
 }
 
+/** The figures of a call's transcribers added up (one per track, or one for the call). */
+function sumStats(transcribers) {
+  if (transcribers.length === 1) return transcribers[0].stats;
+  const out = {};
+  for (const t of transcribers) for (const [k, v] of Object.entries(t.stats)) if (typeof v === 'number') out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
 /**
- * One media-stream connection: its state machine, its transcriber.
- * `done` resolves with the socket's close code once the transcriber has ended
- * (or was cancelled) and the socket is closed.
+ * One media-stream connection: its state machine, its transcriber (or one per
+ * track). `done` resolves with the socket's close code once the transcribers
+ * have ended (or were cancelled) and the socket is closed.
  */
-function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, startTimeoutMs, maxSkewMs }) {
+function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, startTimeoutMs, maxSkewMs, sessionPerTrack }) {
   /** @type {'waiting' | 'streaming' | 'stopping' | 'done'} */
   let state = 'waiting';
   let callSid = null;
@@ -159,15 +173,16 @@ function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, sta
   let tracks = [];
   let interleaver = null;
   let packetBytes = 0;
-  let writer = null;
-  let transcriber = null;
-  /** G.711 bytes of the call (tracks interleaved) to the transcriber's frame. */
-  let toFrame = null;
+  /** One writer and transcriber per session: the call's, or each track's. */
+  let writers = [];
+  let transcribers = [];
+  /** G.711 bytes of the call (tracks interleaved) to what each writer takes: [writer index, frame] pairs. */
+  let toFrames = null;
   let transcribed = Promise.resolve();
   let failed = false;
   let resolveClosed;
   const closed = new Promise((r) => (resolveClosed = r));
-  const call = { connectionId, get callSid() { return callSid; }, get stats() { return transcriber?.stats ?? null; }, done: null, shutdown };
+  const call = { connectionId, get callSid() { return callSid; }, get stats() { return transcribers.length > 0 ? sumStats(transcribers) : null; }, done: null, shutdown };
 
   const startTimer = setTimeout(() => fail(invalid(`No \`start\` within ${startTimeoutMs / 1000} s of connecting`, 'event'), CLOSE.invalidInput), startTimeoutMs);
 
@@ -183,8 +198,8 @@ function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, sta
     clearTimeout(startTimer);
     onError({ connectionId, callSid, streamSid, error, closeCode });
     closeSocket(closeCode, error instanceof SttError ? `${error.code}${error.param ? `: ${error.param}` : ''}` : 'error');
-    // Aborting the writer errors the decoder, whose pipe aborts the transcriber: it closes its socket.
-    writer?.abort(error).catch(() => {});
+    // Aborting a writer errors its transcriber: it closes its socket.
+    for (const w of writers) w.abort(error).catch(() => {});
   }
 
   function shutdown() {
@@ -192,7 +207,7 @@ function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, sta
     state = 'done';
     clearTimeout(startTimer);
     closeSocket(CLOSE.goingAway, 'server closing');
-    writer?.abort(new SttError('aborted', 'The telephony server is closing')).catch(() => {});
+    for (const w of writers) w.abort(new SttError('aborted', 'The telephony server is closing')).catch(() => {});
   }
 
   function start(msg) {
@@ -200,53 +215,74 @@ function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, sta
     ({ callSid, streamSid, tracks } = msg);
     packetBytes = (msg.sampleRate * PACKET_MS) / 1000;
     interleaver = new TrackInterleaver({ tracks, law: msg.law, sampleRate: msg.sampleRate, maxSkewMs });
-    transcriber = createTranscriber({
+    const { sampleRate } = msg;
+    const perTrack = sessionPerTrack && tracks.length > 1;
+    // One session for the call (each track a channel), or one mono session per track.
+    const sessions = perTrack ? tracks.map((track, i) => ({ tracks: [track], channel: i })) : [{ tracks, channel: 0 }];
+    transcribers = sessions.map((session) => createTranscriber({
       model: process.env.STT_STREAM_MODEL || 'dtmf',
       url: process.env.STT_STREAM_URL || undefined,
       apiKey: process.env.STT_STREAM_API_KEY || undefined,
       // A live call cannot wait: while the gateway is unreachable the oldest audio goes (reported as a gap).
       overflow: 'drop-oldest',
       ...transcriberOptions,
-      sampleRate: msg.sampleRate,
-      channels: tracks.length,
-    });
-    // Reconnects and non-fatal problems are worth a line; they do not end the call.
-    transcriber.events.on('reconnecting', ({ attempt, cause }) => console.error(`[${callSid}] reconnecting (attempt ${attempt}): ${cause.code}`));
-    transcriber.events.on('error', (err) => console.error(`[${callSid}] ${err.code}: ${err.message}`));
+      sampleRate,
+      channels: session.tracks.length,
+    }));
     // Packets are pushed to us, so each is decoded where it arrives and written straight into the
     // transcriber: no stream stage between them (g711Decoder is for a ReadableStream of packets;
     // here it would cost a pipe hop per 20 ms packet, bench/RESULTS.md row 7).
     const decode = msg.law === 'alaw' ? decodeAlaw : decodeMulaw;
-    const { sampleRate } = msg;
     const channels = tracks.length;
-    writer = transcriber.writable.getWriter();
-    toFrame = (bytes) => ({ data: decode(bytes), sampleRate, channels });
-    const events = transcriber.readable;
-    transcribed = (async () => {
-      try {
-        for await (const ev of events) {
-          if (ev.type === 'final') {
-            onFinal({ callSid, streamSid, track: tracks[ev.channel] ?? tracks[0], channel: ev.channel, text: ev.text, start: ev.start, end: ev.end, event: ev });
-          } else if (ev.type === 'gap') {
-            console.error(`[${callSid}] audio ${secs(ev.start)}–${secs(ev.end)} s was not transcribed (${ev.reason})`);
-          }
+    writers = transcribers.map((t) => t.writable.getWriter());
+    toFrames = perTrack
+      ? (bytes) => {
+          // Each track's samples out of the interleaved bytes: the tracks stay aligned on the call's clock.
+          const n = bytes.length / channels;
+          return tracks.map((_, c) => {
+            const own = new Uint8Array(n);
+            for (let i = 0; i < n; i++) own[i] = bytes[i * channels + c];
+            return { data: decode(own), sampleRate, channels: 1 };
+          });
         }
-      } catch (err) {
-        // After a failure of our own the pipe errors with it: already reported.
-        if (!failed && state !== 'done') fail(err, CLOSE.transcriptionFailed);
-      }
-    })();
+      : (bytes) => [{ data: decode(bytes), sampleRate, channels }];
+    transcribed = Promise.all(transcribers.map((transcriber, s) => {
+      const first = sessions[s].channel;
+      // Reconnects and non-fatal problems are worth a line; they do not end the call.
+      const who = perTrack ? `${callSid} ${tracks[first]}` : callSid;
+      transcriber.events.on('reconnecting', ({ attempt, cause }) => console.error(`[${who}] reconnecting (attempt ${attempt}): ${cause.code}`));
+      transcriber.events.on('error', (err) => console.error(`[${who}] ${err.code}: ${err.message}`));
+      return (async () => {
+        try {
+          for await (const ev of transcriber.readable) {
+            if (ev.type === 'final') {
+              const channel = first + ev.channel;
+              onFinal({ callSid, streamSid, track: tracks[channel] ?? tracks[0], channel, text: ev.text, start: ev.start, end: ev.end, event: ev });
+            } else if (ev.type === 'gap') {
+              console.error(`[${who}] audio ${secs(ev.start)}–${secs(ev.end)} s was not transcribed (${ev.reason})`);
+            }
+          }
+        } catch (err) {
+          // After a failure of our own the pipe errors with it: already reported.
+          if (!failed && state !== 'done') fail(err, CLOSE.transcriptionFailed);
+        }
+      })();
+    }));
     state = 'streaming';
   }
 
   function write(chunks) {
-    for (const bytes of chunks) if (bytes.length > 0) writer.write(toFrame(bytes)).catch(() => {}); // a failure comes out of the events loop
+    for (const bytes of chunks) {
+      if (bytes.length === 0) continue;
+      const frames = toFrames(bytes);
+      for (let s = 0; s < frames.length; s++) writers[s].write(frames[s]).catch(() => {}); // a failure comes out of the events loop
+    }
   }
 
   async function stop() {
     state = 'stopping';
     write(interleaver.flush());
-    writer.close().catch(() => {});
+    for (const w of writers) w.close().catch(() => {});
     await transcribed;
     if (state === 'stopping') {
       state = 'done';
@@ -292,7 +328,7 @@ function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, sta
       // Hung up without `stop`: transcribe what came.
       state = 'stopping';
       write(interleaver.flush());
-      writer.close().catch(() => {});
+      for (const w of writers) w.close().catch(() => {});
     } else if (state === 'waiting') state = 'done';
     resolveClosed(code);
   });

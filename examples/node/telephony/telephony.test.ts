@@ -161,7 +161,7 @@ function utterancesAt(ms: number, parts: [atMs: number, keys: string][], encodin
 }
 
 describe('telephony example: only speech sent (voiceActivity)', () => {
-  it('the same finals, on the same tracks at the same times, as with everything sent; far less audio reaches the gateway', async () => {
+  it('the same finals, on the same tracks at the same times, as with everything sent; one mono session per track, far less audio reaches the gateway', async () => {
     // Each server has an emulator of its own, so that what each gateway heard is counted apart.
     const quiet = await startEmulator({ idleTimeoutMs: 10_000 });
     const CALL = 6000;
@@ -181,6 +181,7 @@ describe('telephony example: only speech sent (voiceActivity)', () => {
       };
     });
     const everything = await startServer();
+    // With voiceActivity, a session per track by default (each party's silence skipped, bench/RESULTS.md row 7b).
     const speechOnly = await startServer({ transcriberOptions: { url: quiet.url, model: 'dtmf', voiceActivity: true } });
     try {
       const calls = (server: Server) =>
@@ -205,16 +206,20 @@ describe('telephony example: only speech sent (voiceActivity)', () => {
         });
       }
 
-      // What the gateways heard: the whole call without it; with it, the three turns with their pre-roll and hangover,
-      // under half the call (silence is skipped where both parties are silent). The transcriber's figures say the same.
+      // What the gateways heard: the whole call in one session without it; with it, one session per track
+      // holding that party's turns with their pre-roll and hangover, under a third of the track. The
+      // transcribers' figures (added up per call) say the same.
       const heard = (e: Emulator, from: number) => e.stats.perConnection.slice(from).map((c) => c.audioSeconds);
       expect(heard(emulator, accepted0)).toEqual(plans.map(() => CALL / 1000));
       const heardQuiet = heard(quiet, 0);
-      expect(heardQuiet).toHaveLength(plans.length);
-      for (const seconds of heardQuiet) expect(seconds).toBeLessThan(0.5 * (CALL / 1000));
-      for (const e of speechOnly.ended) {
-        expect(e.stats!.sentSeconds).toBeLessThan(0.5 * (CALL / 1000));
-        expect(e.stats!.sentSeconds + e.stats!.skippedSeconds).toBeCloseTo(CALL / 1000, 1);
+      const tracks = plans.reduce((n, p) => n + (p.audio.outbound ? 2 : 1), 0);
+      expect(heardQuiet).toHaveLength(tracks);
+      for (const seconds of heardQuiet) expect(seconds).toBeLessThan(CALL / 1000 / 3);
+      for (const [i, p] of plans.entries()) {
+        const e = speechOnly.ended.find((x) => x.callSid === p.callSid)!;
+        const trackSeconds = (p.audio.outbound ? 2 : 1) * (CALL / 1000);
+        expect(e.stats!.sentSeconds, `call ${i}`).toBeLessThan(trackSeconds / 3);
+        expect(e.stats!.sentSeconds + e.stats!.skippedSeconds).toBeCloseTo(trackSeconds, 1);
       }
       for (const e of everything.ended) expect(e.stats!.skippedSeconds).toBe(0);
       expect(quiet.stats.perConnection.reduce((s, c) => s + c.audioSeconds, 0)).toBeCloseTo(
@@ -225,6 +230,47 @@ describe('telephony example: only speech sent (voiceActivity)', () => {
       await everything.server.close();
       await speechOnly.server.close();
       await quiet.close();
+    }
+  }, 30_000);
+});
+
+describe('telephony example: a two-party call with only speech sent, one session or one per track', () => {
+  it("one stereo session sends a party's silence while the other speaks; one session per track does not, with the same finals", async () => {
+    const perTrackGateway = await startEmulator({ idleTimeoutMs: 10_000 });
+    const stereoGateway = await startEmulator({ idleTimeoutMs: 10_000 });
+    const CALL = 8000;
+    // Alternating turns, as on a call: while one party speaks the other is silent.
+    const audio = {
+      inbound: utterancesAt(CALL, [[300, '12'], [3300, '3'], [6300, '45']]),
+      outbound: utterancesAt(CALL, [[1800, '67'], [4800, '8']]),
+    };
+    const perTrack = await startServer({ transcriberOptions: { url: perTrackGateway.url, model: 'dtmf', voiceActivity: true } });
+    const stereo = await startServer({ transcriberOptions: { url: stereoGateway.url, model: 'dtmf', voiceActivity: true }, sessionPerTrack: false });
+    try {
+      const [a, b] = await Promise.all([
+        simulateCall({ url: perTrack.server.url, callSid: 'CAper', audio, realtime: false }),
+        simulateCall({ url: stereo.server.url, callSid: 'CAone', audio, realtime: false }),
+      ]);
+      expect([a.code, b.code]).toEqual([1000, 1000]);
+      await until(() => perTrack.ended.length === 1 && stereo.ended.length === 1, 'both calls to end');
+      expect([...perTrack.errors, ...stereo.errors]).toEqual([]);
+      const lines = (x: { finals: Final[] }) => x.finals.map((f) => `${f.track} ${f.channel} ${f.start.toFixed(3)}–${f.end.toFixed(3)} ${f.text}`).sort();
+      expect(lines(perTrack)).toEqual(lines(stereo));
+      expect(lines(perTrack)).toHaveLength(5);
+      // Two gateway sessions against one. The turns do not overlap, so the stereo session sends every turn
+      // of either party on both channels, and the two per-track sessions between them send each turn once:
+      // half the samples (the stereo session's seconds count both channels), and under half the call.
+      expect(perTrackGateway.stats.perConnection).toHaveLength(2);
+      expect(stereoGateway.stats.perConnection).toHaveLength(1);
+      const perTrackSamples = perTrackGateway.stats.perConnection.reduce((s, c) => s + c.audioSeconds, 0);
+      const stereoSamples = 2 * stereoGateway.stats.perConnection[0]!.audioSeconds;
+      expect(perTrackSamples).toBeCloseTo(0.5 * stereoSamples, 1);
+      expect(perTrackSamples).toBeLessThan(0.5 * 2 * (CALL / 1000));
+    } finally {
+      await perTrack.server.close();
+      await stereo.server.close();
+      await perTrackGateway.close();
+      await stereoGateway.close();
     }
   }, 30_000);
 });
@@ -372,6 +418,8 @@ describe('telephony example: its scripts on the command line', () => {
     try {
       await until(() => /Media streams: ws:\/\/\S+/.test(stdout), 'the server to listen');
       const url = /Media streams: (ws:\/\/\S+)/.exec(stdout)![1]!;
+      // The lines may come in separate chunks of the pipe.
+      await until(() => stdout.includes('(--vad)'), 'the --vad line');
       expect(stdout).toContain('Sending only speech (--vad): the silence of each call stays here\n');
       // 5 s: the caller at 0.3 s, the agent at 3 s; silence around them.
       const audio = { inbound: utterancesAt(5000, [[300, '12']]), outbound: utterancesAt(5000, [[3000, '3']]) };
@@ -381,10 +429,11 @@ describe('telephony example: its scripts on the command line', () => {
       expect(lines.slice(0, 2)).toEqual([expect.stringMatching(/^\[CAcli inbound\] 0\.30–0\.60 one two$/), expect.stringMatching(/^\[CAcli outbound\] 3\.00–3\.10 three$/)]);
       const end = /^\[CAcli\] call ended: (\d+\.\d\d) s of audio sent, (\d+\.\d\d) s of silence not sent$/.exec(lines[2]!);
       expect(end, lines[2]).not.toBeNull();
+      // One session per track: 5 s each, of which each party's own speech (with pre-roll and hangover) is sent.
       expect(Number(end![1])).toBeLessThan(2.5);
-      expect(Number(end![1]) + Number(end![2])).toBeCloseTo(5, 1);
-      // What the emulator heard of that call is what the line says was sent.
-      expect(emulator.stats.perConnection.at(-1)!.audioSeconds.toFixed(2)).toBe(end![1]);
+      expect(Number(end![1]) + Number(end![2])).toBeCloseTo(10, 1);
+      // What the emulator heard of that call (its two sessions) is what the line says was sent.
+      expect(emulator.stats.perConnection.slice(-2).reduce((s, c) => s + c.audioSeconds, 0).toFixed(2)).toBe(end![1]);
       expect(stderr).toBe('');
     } finally {
       child.kill('SIGINT');
