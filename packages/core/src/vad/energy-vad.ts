@@ -153,47 +153,30 @@ class EnergyVad implements VoiceActivityDetector {
     let upper = 0;
     let used = 0;
     let i = 0;
-    // Per analysis sample x: the high-pass, then the low-pass splitting it into the voice band (lp) and above (up).
-    // Written out twice (no closure: captured locals would live in a context, not in registers).
-    if (factor === 1) {
-      for (; i < n; i++) {
-        const x = samples[i]!;
-        const hp = h0 * x + hz1;
-        hz1 = h1 * x - ha1 * hp + hz2;
-        hz2 = h2 * x - ha2 * hp;
-        const lp = l0 * hp + lz1;
-        lz1 = l1 * hp - la1 * lp + lz2;
-        lz2 = l2 * hp - la2 * lp;
-        const up = hp - lp;
-        voice += lp * lp;
-        upper += up * up;
-      }
-      used = n;
-    } else {
-      // Whole groups of `factor` samples (the first one completes the group carried from the last chunk).
-      let sum = s[4]!;
-      let count = this.#carried;
-      const scale = 1 / factor;
-      while (n - i >= factor - count) {
-        for (const end = i + factor - count; i < end; i++) sum += samples[i]!;
-        const x = sum * scale;
-        sum = 0;
-        count = 0;
-        const hp = h0 * x + hz1;
-        hz1 = h1 * x - ha1 * hp + hz2;
-        hz2 = h2 * x - ha2 * hp;
-        const lp = l0 * hp + lz1;
-        lz1 = l1 * hp - la1 * lp + lz2;
-        lz2 = l2 * hp - la2 * lp;
-        const up = hp - lp;
-        voice += lp * lp;
-        upper += up * up;
-        used++;
-      }
-      this.#carried = count + n - i;
-      for (; i < n; i++) sum += samples[i]!;
-      s[4] = sum;
+    // Whole groups of `factor` samples (the first one completes the group carried from the last chunk);
+    // the count is an integer (carried apart from the sum), so the loops compare integers.
+    let sum = s[4]!;
+    let count = this.#carried;
+    const scale = 1 / factor;
+    while (n - i >= factor - count) {
+      for (const end = i + factor - count; i < end; i++) sum += samples[i]!;
+      const x = sum * scale;
+      sum = 0;
+      count = 0;
+      const hp = h0 * x + hz1;
+      hz1 = h1 * x - ha1 * hp + hz2;
+      hz2 = h2 * x - ha2 * hp;
+      const lp = l0 * hp + lz1;
+      lz1 = l1 * hp - la1 * lp + lz2;
+      lz2 = l2 * hp - la2 * lp;
+      const up = hp - lp;
+      voice += lp * lp;
+      upper += up * up;
+      used++;
     }
+    this.#carried = count + n - i;
+    for (; i < n; i++) sum += samples[i]!;
+    s[4] = sum;
     // Decayed filter state would go subnormal in digital silence (slow on most CPUs).
     s[0] = Math.abs(hz1) < 1e-9 ? 0 : hz1;
     s[1] = Math.abs(hz2) < 1e-9 ? 0 : hz2;
