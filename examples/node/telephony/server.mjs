@@ -3,7 +3,8 @@
 // (`connected`, `start`, `media` with base64 µ-law, `stop`), runs one
 // transcriber per call and prints each final with the call id and track.
 // A call with both tracks is one stereo session: the caller (inbound) on
-// channel 0, the agent (outbound) on channel 1 (README.md says why).
+// channel 0, the agent (outbound) on channel 1; with --vad (only speech
+// sent), one mono session per track (README.md says why).
 //
 //   node server.mjs [--port 8088] [--host 127.0.0.1] [--vad]     (--help for more)
 //
@@ -354,13 +355,15 @@ function sniffCallSid(data) {
 const USAGE = `Usage: node server.mjs [--port <n>] [--host <address>] [--vad]
 
 A media-stream server for phone calls (Twilio Media Streams): one transcriber
-per call, each final printed with the call id and the track.
+per call (per track with --vad), each final printed with the call id and the
+track.
 
 Options:
   --port <n>        port to listen on, 0 for any free one (default ${DEFAULT_PORT}, or $PORT)
   --host <address>  address to listen on (default 127.0.0.1)
-  --vad             send only speech (voice activity detection here); at the end
-                    of each call, how much audio was sent and how much silence not
+  --vad             send only speech (voice activity detection here), one
+                    session per track; at the end of each call, how much audio
+                    was sent and how much silence not
   -h, --help        this help
 
 Without STT_STREAM_API_KEY and STT_STREAM_URL it transcribes with the local
