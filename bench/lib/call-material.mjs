@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mulberry32 } from '@stt-stream/emulator';
 import { FRAME_MS, mix, readWav, truthFrames } from './vad-material.mjs';
 
 export const RATE = 8000;
@@ -41,17 +42,6 @@ const run = (cmd, args) => {
   if (r.error?.code === 'ENOENT') throw new Error(`row 7's call needs \`${cmd}\` (Debian: apt-get install espeak-ng sox)`);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
 };
-
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const trim = (s) => {
   let a = 0;
@@ -98,7 +88,7 @@ export function buildCall(dir) {
       run('sox', ['-R', '-D', raw, '-r', String(RATE), '-b', '16', at]);
       return Float64Array.from(trim(readWav(at).samples));
     };
-    const random = prng(7);
+    const random = mulberry32(7);
     const placed = { A: [], B: [] }; // [start sample, samples]
     let at = Math.round(0.6 * RATE);
     let previousEnd = at;
@@ -159,13 +149,21 @@ export function buildCall(dir) {
       both += truths.A[f] & truths.B[f];
       neither += !truths.A[f] && !truths.B[f] ? 1 : 0;
     }
+    // What a gate that knew every speech frame would send, with the default pre-roll (200 ms) and hangover (400 ms).
+    const padded = (truth) => {
+      const on = new Uint8Array(truth.length);
+      for (let f = 0; f < truth.length; f++) {
+        if (truth[f]) on.fill(1, Math.max(0, f - 200 / FRAME_MS), Math.min(truth.length, f + 400 / FRAME_MS + 1));
+      }
+      return on.reduce((x, v) => x + v, 0) / on.length;
+    };
     const meta = {
       seconds: length / RATE,
       snrDb: SNR_DB,
       voices: VOICES,
       turns: TURNS.length,
       overlappingTurns: overlaps,
-      stats: { talkA: a / frames, talkB: b / frames, both: both / frames, neither: neither / frames },
+      stats: { talkA: a / frames, talkB: b / frames, both: both / frames, neither: neither / frames, paddedA: padded(truths.A), paddedB: padded(truths.B) },
     };
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'call-a.ulaw'), tracks.A);
