@@ -31,10 +31,13 @@ export {
   type TranscriberEvents,
   type TranscriberOptions,
   type TranscriberStats,
+  type TranscriberVoiceActivityOptions,
   type TranscriptMetrics,
   type LatencySummary,
   type LagInfo,
 } from './transcriber/transcriber.ts';
+// The type of `voiceActivity.detector`; the detectors themselves are `@stt-stream/core/vad` (loaded on demand).
+export type { VoiceActivityDetector } from './vad/detector.ts';
 export { floatToInt16, int16ToFloat } from './audio/sample-convert.ts';
 export { downmix } from './audio/downmix.ts';
 // `Resampler` is its own subpath, `@stt-stream/core/resampler`: a static export here would put it in

@@ -36,7 +36,8 @@ export class Lag {
   /** Looks again; queues a `lag` notice when the stream fell behind or caught up. */
   check(window: ReplayWindow, sentUpTo: number, out: Outbox): void {
     if (!this.#live) return;
-    const unconfirmed = window.end - window.committed();
+    // Audio kept and not confirmed: silence not sent (the holes of only-speech) is not waiting.
+    const unconfirmed = window.heldAfter(window.committed());
     if (this.#behind ? unconfirmed > this.#behindAt >> 1 : unconfirmed <= this.#behindAt) return;
     this.#behind = !this.#behind;
     const rate = this.#rate;

@@ -4,7 +4,7 @@ import type { SttError } from '../errors.ts';
 import { parseServerMessage } from '../protocol/gateway-dialect.ts';
 import type { SessionNotices } from './commands.ts';
 import { checkInvariants } from './session-run.test-support.ts';
-import { World, base, tickOf } from './session-world.test-support.ts';
+import { PRE_ROLL, World, base, tickOf } from './session-world.test-support.ts';
 
 describe('SessionCore, case by case', () => {
   it('SessionCore - a reconnect that is still connecting when the end bound comes fails with timeout then, not at its connect timeout', () => {
@@ -249,6 +249,31 @@ describe('SessionCore, case by case', () => {
     }
     expect(world.error).toBeNull();
     expect(world.opens).toHaveLength(1);
+    checkInvariants(world);
+  });
+
+  it('SessionCore - only speech sent, live: a long silence is not audio waiting (no lag notice; unconfirmedSeconds counts what was kept)', () => {
+    const settings = { ...base, overflow: 'drop-oldest' as const, speech: { sendOnlySpeech: true, finalizeOnSpeechEnd: false, tailSamples: PRE_ROLL + 20 } };
+    // Speech at the start and again after 7.8 s of silence: more than the lag threshold (half the 5000-sample window).
+    const world = new World(settings, () => 0, Infinity, 64, [[0, 200], [8000, 8200]]);
+    world.write(100);
+    world.accept();
+    for (let i = 0; i < 89; i++) {
+      world.write(100);
+      world.serverFinal(Infinity);
+      world.read(100);
+      world.advance(100);
+    }
+    expect(world.core.stats.skippedSeconds).toBeGreaterThan(7);
+    expect(world.notices.filter((n) => n.name === 'lag')).toEqual([]);
+    expect(world.core.stats.unconfirmedSeconds).toBeLessThan(0.5);
+    world.end();
+    for (let t = 0; t < 100 && !world.core.done; t++) {
+      world.advance(100);
+      world.serverFinal(Infinity);
+      world.read(100);
+    }
+    expect(world.error).toBeNull();
     checkInvariants(world);
   });
 

@@ -161,7 +161,7 @@ export class SessionCore {
       committedSamples: this.#window.committed(),
       retainedBytes: this.#window.byteLength,
       unsentSeconds: this.#window.heldAfter(sent) / rate,
-      unconfirmedSeconds: Math.max(0, this.#window.end - this.#window.committed()) / rate,
+      unconfirmedSeconds: this.#window.heldAfter(this.#window.committed()) / rate,
       sentSeconds: this.#sender.sentSamples / rate,
       skippedSeconds: this.#intake.skipped / rate,
       connections: this.#connections,

@@ -13,7 +13,7 @@ import { catchUpFrames, frameMsOption, frameSamples } from '../session/framing.t
 import type { ReconnectSettings } from '../session/reconnect-policy.ts';
 import type { SpeechSettings } from '../session/speech.ts';
 import type { VoiceActivityDetector } from '../vad/detector.ts';
-import type { ReconnectOptions, TranscriberOptions, VoiceActivityOptions } from './types.ts';
+import type { ReconnectOptions, TranscriberOptions, TranscriberVoiceActivityOptions } from './types.ts';
 
 /**
  * The options of `createTranscriber` (`TranscriberOptions`). Adding an option
@@ -50,8 +50,8 @@ export const TRANSCRIBER_OPTIONS: readonly string[] = optionNames<TranscriberOpt
 /** The keys of `createTranscriber`'s `reconnect` object (`ReconnectOptions`). */
 export const RECONNECT_OPTIONS: readonly string[] = optionNames<ReconnectOptions>()(['retries', 'minDelayMs', 'maxDelayMs', 'maxRetryTimeMs']);
 
-/** The options of `voiceActivity` (`VoiceActivityOptions`). */
-export const VOICE_ACTIVITY_OPTIONS: readonly string[] = optionNames<VoiceActivityOptions>()([
+/** The options of `voiceActivity` (`TranscriberVoiceActivityOptions`). */
+export const VOICE_ACTIVITY_OPTIONS: readonly string[] = optionNames<TranscriberVoiceActivityOptions>()([
   'sendOnlySpeech',
   'finalizeOnSpeechEnd',
   'hangoverMs',

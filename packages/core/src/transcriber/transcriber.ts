@@ -34,6 +34,7 @@ export type {
   TranscriberEvents,
   TranscriberOptions,
   TranscriberStats,
+  TranscriberVoiceActivityOptions,
   TranscriptMetrics,
 } from './types.ts';
 

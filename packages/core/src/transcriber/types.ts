@@ -43,7 +43,7 @@ export interface ReconnectOptions {
  * `speech_started` and `speech_ended` events per channel from the client's
  * own detector, and by default only speech on the wire.
  */
-export interface VoiceActivityOptions {
+export interface TranscriberVoiceActivityOptions {
   /**
    * Send only speech: silence past the hangover is not sent (keep-alives hold
    * the session), and every time you see stays on the stream's clock.
@@ -174,7 +174,7 @@ export interface TranscriberOptions {
    * calls and voice agents, where most of the audio is silence.
    * @defaultValue false
    */
-  voiceActivity?: boolean | VoiceActivityOptions;
+  voiceActivity?: boolean | TranscriberVoiceActivityOptions;
   /** Transcript events buffered for a slow reader before the audio pauses, 1 to 10000. @defaultValue 64 */
   readableHighWaterMark?: number;
   /**
