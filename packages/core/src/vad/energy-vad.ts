@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkOptionNames, optionNames } from '../known-options.ts';
 import { assertVadSampleRate, numberOption, type VoiceActivityDetector } from './detector.ts';
 
 /** Options of {@link createEnergyVad}. */
@@ -28,6 +29,9 @@ export interface EnergyVadOptions {
 
 /** The defaults of {@link EnergyVadOptions}; how they were chosen: bench/ANALYSIS.md in the repository (row 9). */
 export const ENERGY_VAD_DEFAULTS = Object.freeze({ frameMs: 20, marginDb: 6, minLevelDb: -60 });
+
+/** The option names {@link createEnergyVad} takes. */
+export const ENERGY_VAD_OPTIONS: readonly string[] = optionNames<EnergyVadOptions>()(['frameMs', 'marginDb', 'minLevelDb']);
 
 /** Half the width of the probability ramp around `marginDb`, in dB. */
 const RAMP_DB = 3;
@@ -79,6 +83,7 @@ export function createEnergyVad(options: EnergyVadOptions = {}): VoiceActivityDe
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`Invalid energy VAD options: expected an object, got ${options === null ? 'null' : typeof options}`);
   }
+  checkOptionNames(options, ENERGY_VAD_OPTIONS, 'createEnergyVad()');
   const d = ENERGY_VAD_DEFAULTS;
   const frameMs = numberOption(options.frameMs, 'frameMs', d.frameMs, 10, 30);
   const marginDb = numberOption(options.marginDb, 'marginDb', d.marginDb, 1, 30);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { checkOptionNames, optionNames } from '../known-options.ts';
 import { assertVadSampleRate, numberOption } from './detector.ts';
 
 /** What {@link SpeechGate.update} and {@link SpeechGate.finish} report. */
@@ -54,6 +55,9 @@ export interface SpeechGateOptions {
    */
   minSpeechMs?: number;
 }
+
+/** The option names {@link SpeechGate} takes. */
+export const SPEECH_GATE_OPTIONS: readonly string[] = optionNames<SpeechGateOptions>()(['sampleRate', 'threshold', 'endThreshold', 'hangoverMs', 'preRollMs', 'minSpeechMs']);
 
 /** The defaults of {@link SpeechGateOptions}; how they were chosen: bench/ANALYSIS.md in the repository (row 9). */
 export const SPEECH_GATE_DEFAULTS = Object.freeze({
@@ -124,6 +128,7 @@ export class SpeechGate {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`Invalid SpeechGate options: expected an object with \`sampleRate\`, got ${options === null ? 'null' : typeof options}`);
     }
+    checkOptionNames(options, SPEECH_GATE_OPTIONS, 'new SpeechGate()');
     assertVadSampleRate(options.sampleRate, 'sampleRate');
     const d = SPEECH_GATE_DEFAULTS;
     this.sampleRate = options.sampleRate;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VoiceActivityDetector } from './detector.ts';
+import { createEnergyVad } from './energy-vad.ts';
+import { SpeechGate } from './speech-gate.ts';
 import { VoiceActivity, type VoiceActivityOptions } from './voice-activity.ts';
 
 /**
@@ -61,6 +63,25 @@ function stereo(left: Int16Array, right: Int16Array): Int16Array {
 }
 
 describe('VoiceActivity', () => {
+  it('a misspelt option is a TypeError naming it and the right one, in each constructor of the entry', () => {
+    const bad = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return err as Error;
+      }
+      throw new Error('did not throw');
+    };
+    expect(bad(() => new VoiceActivity({ sampleRate: 16000, hangOverMs: 800 } as VoiceActivityOptions))).toMatchObject({
+      name: 'TypeError',
+      message: 'Unknown option `hangOverMs` for new VoiceActivity(); did you mean `hangoverMs`?',
+    });
+    expect(bad(() => new SpeechGate({ sampleRate: 16000, preroll: 100 } as never)).message).toBe('Unknown option `preroll` for new SpeechGate(); did you mean `preRollMs`?');
+    expect(bad(() => createEnergyVad({ marginDB: 10 } as never)).message).toBe('Unknown option `marginDB` for createEnergyVad(); did you mean `marginDb`?');
+    // The gate's own options still reach it through VoiceActivity.
+    expect(new VoiceActivity({ sampleRate: 16000, channels: 2, hangoverMs: 800 }).gates[1]!.hangoverSamples).toBe(12800);
+  });
+
   it('VoiceActivity - reports speech at exact positions: onset minus the pre-roll, last speech plus the hangover', () => {
     // 16 kHz, 10 ms chunks (160 samples): speech over [16000, 32000).
     const ev = events(mono(64000, [[16000, 32000]]), 1600, { sampleRate: 16000 });

@@ -9,7 +9,11 @@
 
 import { assertVadSampleRate, chunkSamples, type VoiceActivityDetector } from './detector.ts';
 import { createEnergyVad } from './energy-vad.ts';
-import { SpeechGate, type SpeechGateEvent, type SpeechGateOptions } from './speech-gate.ts';
+import { checkOptionNames, optionNames } from '../known-options.ts';
+import { SPEECH_GATE_OPTIONS, SpeechGate, type SpeechGateEvent, type SpeechGateOptions } from './speech-gate.ts';
+
+/** The option names {@link VoiceActivity} takes: the gate's, and its own. */
+const VOICE_ACTIVITY_CLASS_OPTIONS: readonly string[] = [...SPEECH_GATE_OPTIONS, 'channels', 'createDetector', 'onEvent'];
 
 /** Options of {@link VoiceActivity}: the gate's, plus the stream's format and the detector. */
 export interface VoiceActivityOptions extends SpeechGateOptions {
@@ -72,6 +76,7 @@ export class VoiceActivity {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`Invalid VoiceActivity options: expected an object with \`sampleRate\`, got ${options === null ? 'null' : typeof options}`);
     }
+    checkOptionNames(options, VOICE_ACTIVITY_CLASS_OPTIONS, 'new VoiceActivity()');
     assertVadSampleRate(options.sampleRate, 'sampleRate');
     const channels = options.channels ?? 1;
     if (channels !== 1 && channels !== 2) throw new RangeError(`Invalid option \`channels\`: must be 1 or 2, got ${String(channels)}`);
@@ -95,7 +100,9 @@ export class VoiceActivity {
     }
     this.detectors = detectors;
     this.chunkSamples = chunkSamples(this.sampleRate, frameMs);
-    this.gates = detectors.map(() => new SpeechGate(options));
+    // The gate takes its own options only.
+    const { channels: _c, createDetector: _d, onEvent: _e, ...gate } = options;
+    this.gates = detectors.map(() => new SpeechGate(gate));
     this.#chunks = detectors.map(() => new Int16Array(this.chunkSamples));
     this.#onEvent = options.onEvent;
   }
