@@ -51,6 +51,7 @@ describe('known options', () => {
     expect(thrown(() => checkTranscriberOptions({ model: 'm', baseUrl: 'http://127.0.0.1:8080' })).message).toBe(
       'Unknown option `baseUrl` for createTranscriber(); did you mean `url`?',
     );
+    expect(thrown(() => checkTranscriberOptions({ model: 'm', vad: true })).message).toBe('Unknown option `vad` for createTranscriber(); did you mean `voiceActivity`?');
     expect(thrown(() => checkTranscriberOptions({ model: 'm', reconnect: { maxRetries: 3 } })).message).toBe(
       'Unknown option `reconnect.maxRetries` for createTranscriber(); did you mean `reconnect.retries`?',
     );

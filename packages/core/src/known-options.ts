@@ -46,6 +46,8 @@ export type OptionNamesOf<T> = <const N extends readonly string[]>(
  * is `apiKey`, the model `model`.
  */
 const SYNONYMS: Readonly<Record<string, readonly string[]>> = {
+  vad: ['voiceActivity'],
+  voiceactivitydetection: ['voiceActivity'],
   baseurl: ['url', 'baseUrl'],
   url: ['url', 'baseUrl'],
   endpoint: ['url', 'baseUrl'],
