@@ -58,9 +58,10 @@ export const DEFAULT_PORT = 8088;
  * @property {string} connectionId
  * @property {string | null} callSid
  * @property {number} closeCode what the media-stream socket was closed with
- * @property {import('@stt-stream/node').TranscriberStats | null} stats the call's transcriber's
- *   figures (`sentSeconds`, and with `voiceActivity` `skippedSeconds`: the silence not sent),
- *   or null for a connection that never started a call
+ * @property {import('@stt-stream/node').TranscriberStats | Partial<import('@stt-stream/node').TranscriberStats> | null} stats
+ *   the call's transcriber's figures (`sentSeconds`, and with `voiceActivity` `skippedSeconds`: the
+ *   silence not sent); with a session per track, the numeric figures of its sessions added up
+ *   (no `latency` or `state`); null for a connection that never started a call
  */
 
 /**
@@ -78,12 +79,16 @@ export const DEFAULT_PORT = 8088;
  * @property {number} [startTimeoutMs] A connection with no `start` by then is closed. Default 10000.
  * @property {number} [maxSkewMs] How far one track may run ahead of the other before the other is filled with silence. Default 200.
  * @property {boolean} [sessionPerTrack] One mono transcriber per track instead of one for the call
- *   (each track a channel). Default: true when `transcriberOptions.voiceActivity` is on (only speech
- *   is sent: each party's silence is skipped, not only where both are silent), false otherwise.
- *   Either way every time counts from the call's first sample.
+ *   (each track a channel). Default: true when `transcriberOptions.voiceActivity` sends only speech
+ *   (each party's silence is skipped, not only where both are silent), false otherwise (also with
+ *   `voiceActivity: { sendOnlySpeech: false }`). Either way every time counts from the call's first
+ *   sample. Any option not listed here is a TypeError.
  */
 
 const secs = (s) => s.toFixed(2);
+
+/** The option names of {@link startTelephonyServer}: any other is a TypeError. */
+const SERVER_OPTIONS = ['port', 'host', 'path', 'transcriberOptions', 'onFinal', 'onError', 'onCallEnd', 'startTimeoutMs', 'maxSkewMs', 'sessionPerTrack'];
 
 /** The default `onFinal`: one line per final, `[callSid track] start–end text`. @param {FinalInfo} f */
 export function printFinal(f) {
@@ -106,6 +111,12 @@ export function printError(e) {
  *   `close()` stops accepting, closes every call's socket (1001) and cancels its transcriber.
  */
 export async function startTelephonyServer(options = {}) {
+  for (const name of Object.keys(options)) {
+    if (!SERVER_OPTIONS.includes(name)) throw new TypeError(`Unknown option \`${name}\` for startTelephonyServer(); it takes ${SERVER_OPTIONS.map((n) => `\`${n}\``).join(', ')}`);
+  }
+  if (options.sessionPerTrack !== undefined && typeof options.sessionPerTrack !== 'boolean') {
+    throw new TypeError(`Invalid option \`sessionPerTrack\`: expected a boolean, got ${typeof options.sessionPerTrack}`);
+  }
   const {
     port = DEFAULT_PORT,
     host = '127.0.0.1',
@@ -117,8 +128,10 @@ export async function startTelephonyServer(options = {}) {
     startTimeoutMs = 10_000,
     maxSkewMs = 200,
   } = options;
+  // Per track where only speech is sent (each party's silence skipped); with everything sent, one stereo session.
   const voiceActivity = transcriberOptions.voiceActivity;
-  const sessionPerTrack = options.sessionPerTrack ?? (voiceActivity !== undefined && voiceActivity !== false);
+  const onlySpeech = voiceActivity === true || (typeof voiceActivity === 'object' && voiceActivity !== null && voiceActivity.sendOnlySpeech !== false);
+  const sessionPerTrack = options.sessionPerTrack ?? onlySpeech;
   const calls = new Set();
   let nextId = 0;
   // A media message is a few hundred bytes; nothing legitimate comes near this.

@@ -275,6 +275,31 @@ describe('telephony example: a two-party call with only speech sent, one session
   }, 30_000);
 });
 
+describe('telephony example: its options', () => {
+  it('an unknown or mistyped option is a TypeError naming it, and no server starts', async () => {
+    await expect(startTelephonyServer({ port: 0, sessionsPerTrack: true } as never)).rejects.toThrow(
+      /^Unknown option `sessionsPerTrack` for startTelephonyServer\(\); it takes `port`, .*`sessionPerTrack`$/,
+    );
+    await expect(startTelephonyServer({ port: 0, sessionPerTrack: 'false' } as never)).rejects.toThrow('Invalid option `sessionPerTrack`: expected a boolean, got string');
+  });
+
+  it('voiceActivity that sends everything (sendOnlySpeech: false) keeps one stereo session per call', async () => {
+    const gateway = await startEmulator({ idleTimeoutMs: 10_000 });
+    const events = await startServer({ transcriberOptions: { url: gateway.url, model: 'dtmf', voiceActivity: { sendOnlySpeech: false } } });
+    try {
+      const audio = { inbound: utterancesAt(2000, [[300, '12']]), outbound: utterancesAt(2000, [[1200, '3']]) };
+      expect(await simulateCall({ url: events.server.url, callSid: 'CAall', audio, realtime: false })).toMatchObject({ code: 1000 });
+      await until(() => events.ended.length === 1, 'the call to end');
+      expect(events.errors).toEqual([]);
+      expect(gateway.stats.perConnection.map((c) => c.audioSeconds)).toEqual([2]);
+      expect(events.finals.map((f) => `${f.track} ${f.text}`)).toEqual(['inbound one two', 'outbound three']);
+    } finally {
+      await events.server.close();
+      await gateway.close();
+    }
+  });
+});
+
 describe('telephony example: bad input fails that call only', () => {
   const spy = vi.spyOn(console, 'error');
   afterEach(() => spy.mockClear());
