@@ -100,11 +100,6 @@ export class SpeechFilter implements SpeechFilterLike {
     this.#detector = make((kind, channel, position) => this.#events.push(kind, channel, position));
   }
 
-  /** Whether any channel is in speech. */
-  get speaking(): boolean {
-    return this.#anySpeaking;
-  }
-
   /** Audio written at stream `position` (the end of what was written before). */
   push(part: Int16Array, position: number, sink: SpeechSink): void {
     const ch = this.#channels;
@@ -139,7 +134,7 @@ export class SpeechFilter implements SpeechFilterLike {
     }
     events.length = 0;
     if (!only || cursor >= end) return;
-    const rest = part.subarray((cursor - position) * ch);
+    const rest = cursor === position ? part : part.subarray((cursor - position) * ch);
     if (this.#anySpeaking) sink.keep(rest);
     else this.#toTail(rest, cursor);
   }
@@ -180,13 +175,13 @@ export class SpeechFilter implements SpeechFilterLike {
     if (capacity === 0) return;
     const n = samples.length / ch;
     if (this.#tailEnd !== at) this.#tailLength = 0; // not contiguous: start afresh
-    let src = n > capacity ? samples.subarray((n - capacity) * ch) : samples;
-    while (src.length > 0) {
-      const room = (capacity - this.#tailAt) * ch;
-      const k = Math.min(room, src.length);
-      tail.set(k === src.length ? src : src.subarray(0, k), this.#tailAt * ch);
+    // The last `capacity` samples at most, written from the ring's cursor, wrapping once at most.
+    let from = n > capacity ? (n - capacity) * ch : 0;
+    while (from < samples.length) {
+      const k = Math.min((capacity - this.#tailAt) * ch, samples.length - from);
+      tail.set(from === 0 && k === samples.length ? samples : samples.subarray(from, from + k), this.#tailAt * ch);
       this.#tailAt = (this.#tailAt + k / ch) % capacity;
-      src = src.subarray(k);
+      from += k;
     }
     this.#tailLength = Math.min(capacity, this.#tailLength + n);
     this.#tailEnd = at + n;

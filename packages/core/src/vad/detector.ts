@@ -83,19 +83,6 @@ export function assertVadSampleRate(value: unknown, name: string): asserts value
 }
 
 /**
- * Samples in one chunk of `frameMs` at `sampleRate` (at least 1).
- *
- * @example
- * ```ts
- * chunkSamples(16000, 10); // 160
- * chunkSamples(44100, 10); // 441
- * ```
- */
-export function chunkSamples(sampleRate: number, frameMs: number): number {
-  return Math.max(1, Math.round((sampleRate * frameMs) / 1000));
-}
-
-/**
  * Reads an optional finite number option within [min, max].
  *
  * @throws TypeError for a value that is not a number; RangeError naming the option and the range.

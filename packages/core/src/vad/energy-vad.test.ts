@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chunkSamples, type VoiceActivityDetector } from './detector.ts';
+import type { VoiceActivityDetector } from './detector.ts';
+import { frameSamples } from '../session/framing.ts';
 import { ENERGY_VAD_DEFAULTS, createEnergyVad } from './energy-vad.ts';
 import { mulberry32 } from '../prng.ts';
 
@@ -70,7 +71,7 @@ const concat = (...parts: Float64Array[]) => {
 
 /** The detector's probability for each whole chunk of `samples`, fed in one reused buffer as a caller would. */
 function run(vad: VoiceActivityDetector, samples: Int16Array, rate: number): number[] {
-  const n = chunkSamples(rate, vad.frameMs);
+  const n = frameSamples(rate, vad.frameMs);
   const chunk = new Int16Array(n);
   const out: number[] = [];
   for (let at = 0; at + n <= samples.length; at += n) {

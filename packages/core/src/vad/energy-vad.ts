@@ -103,7 +103,8 @@ class EnergyVad implements VoiceActivityDetector {
   readonly name = 'energy';
   readonly frameMs: number;
   readonly #marginDb: number;
-  readonly #minLevelDb: number;
+  /** `minLevelDb` as a mean square (the chunk's level is compared without a logarithm). */
+  readonly #minMeanSquare: number;
   #sampleRate = 0;
   /** Input samples averaged into one analysis sample. */
   #factor = 1;
@@ -123,7 +124,7 @@ class EnergyVad implements VoiceActivityDetector {
   constructor(frameMs: number, marginDb: number, minLevelDb: number) {
     this.frameMs = frameMs;
     this.#marginDb = marginDb;
-    this.#minLevelDb = minLevelDb;
+    this.#minMeanSquare = FULL_SCALE_SQUARED * 10 ** (minLevelDb / 10);
     this.#upPerChunk = (FLOOR_UP_DB_PER_S * frameMs) / 1000;
     this.#chunksPerBlock = Math.max(1, Math.round(BLOCK_MS / frameMs));
   }
@@ -201,7 +202,7 @@ class EnergyVad implements VoiceActivityDetector {
       this.#endBlock(0);
       this.#endBlock(BAND_FIELDS);
     }
-    if (levelDb((voice + upper) / used) < this.#minLevelDb) return 0;
+    if ((voice + upper) / used < this.#minMeanSquare) return 0;
     const p = (above - this.#marginDb + RAMP_DB) / (2 * RAMP_DB);
     return p <= 0 ? 0 : p >= 1 ? 1 : p;
   }

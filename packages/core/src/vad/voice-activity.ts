@@ -7,7 +7,8 @@
  * @module
  */
 
-import { assertVadSampleRate, chunkSamples, type VoiceActivityDetector } from './detector.ts';
+import { frameSamples } from '../session/framing.ts';
+import { assertVadSampleRate, type VoiceActivityDetector } from './detector.ts';
 import { createEnergyVad } from './energy-vad.ts';
 import { checkOptionNames, optionNames } from '../known-options.ts';
 import { SPEECH_GATE_OPTIONS, SpeechGate, type SpeechGateEvent, type SpeechGateOptions } from './speech-gate.ts';
@@ -99,7 +100,7 @@ export class VoiceActivity {
       if (d.frameMs !== frameMs) throw new RangeError(`Invalid option \`createDetector\`: every channel's detector must have the same \`frameMs\`, got ${frameMs} and ${d.frameMs}`);
     }
     this.detectors = detectors;
-    this.chunkSamples = chunkSamples(this.sampleRate, frameMs);
+    this.chunkSamples = frameSamples(this.sampleRate, frameMs);
     // The gate takes its own options only.
     const { channels: _c, createDetector: _d, onEvent: _e, ...gate } = options;
     this.gates = detectors.map(() => new SpeechGate(gate));
