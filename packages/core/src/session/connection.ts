@@ -125,6 +125,12 @@ export class Connection {
     this.bufferedBound = buffered;
   }
 
+  /** Its clock goes on at stream `position`: what lies between (a hole, audio the window let go) is not sent. */
+  jumpTo(position: number): void {
+    this.spans.jump(this.sentSamples, position);
+    this.sentUpTo = position;
+  }
+
   /** `bytes` were handed to the socket at `now`. */
   sent(bytes: number, now: number): void {
     this.bytesSent += bytes;

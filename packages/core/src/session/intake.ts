@@ -178,8 +178,7 @@ export class Intake implements SpeechSink {
     const dropped = window.store(samples, conn ? conn.sentUpTo : Infinity);
     if (conn && dropped.length > 0) {
       // A live source on a slow link: the oldest unsent audio went. The connection goes on from what is left.
-      conn.spans.jump(conn.sentSamples, window.start);
-      conn.sentUpTo = window.start;
+      conn.jumpTo(window.start);
       for (const gap of dropped) {
         if (this.#gap?.end === gap.start) this.#gap.end = gap.end;
         else {

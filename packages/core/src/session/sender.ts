@@ -96,10 +96,10 @@ export class Sender {
         boundary = markers.boundary(conn.id, conn.sentUpTo);
       }
       // Silence not sent (a hole) is jumped: the connection's clock goes on from the audio after it.
-      if (conn.sentUpTo < window.start) this.#jump(conn, window.start);
+      if (conn.sentUpTo < window.start) conn.jumpTo(window.start);
       const hole = window.nextHole(conn.sentUpTo);
       if (hole !== null && hole.start <= conn.sentUpTo) {
-        this.#jump(conn, hole.end);
+        conn.jumpTo(hole.end);
         continue;
       }
       const fresh = conn.sentUpTo >= conn.replayEnd;
@@ -152,12 +152,6 @@ export class Sender {
     if (now - conn.lastSendAt < this.#s.keepAliveMs || buffered !== 0) return;
     this.#out.push(Op.send, clientMessages.keepalive, conn.id);
     conn.sent(clientMessages.keepalive.length, now);
-  }
-
-  /** The connection's clock goes on at stream `position` (what lies between is not sent). */
-  #jump(conn: Connection, position: number): void {
-    conn.spans.jump(conn.sentSamples, position);
-    conn.sentUpTo = position;
   }
 
   /**
