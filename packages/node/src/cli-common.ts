@@ -7,7 +7,7 @@
  */
 import { extname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { SttError, type Transcriber } from '@stt-stream/core';
+import { SttError, type BatchRetryInfo, type Transcriber } from '@stt-stream/core';
 import { URL_CREDENTIAL_PARAMS } from '@stt-stream/core/internal';
 
 /**
@@ -164,6 +164,16 @@ export function gatewayFrom(opts: { url?: string }, io: CliIo): Gateway {
 /** "0.5 s", "12 s". */
 const seconds = (ms: number) => `${ms < 10_000 ? (ms / 1000).toFixed(1) : Math.round(ms / 1000)} s`;
 
+/** Whether `why` is what the line before said (then a line says "the same error"); `null` forgets. */
+function sameAsBefore(): (why: string | null) => boolean {
+  let lastWhy = '';
+  return (why) => {
+    const told = why !== null && why === lastWhy;
+    lastWhy = why ?? '';
+    return told;
+  };
+}
+
 /**
  * Says on stderr what a transcriber's connection is doing: "connecting to
  * <origin>…" when it starts (in a terminal), and, in a terminal or not (a
@@ -175,20 +185,19 @@ const seconds = (ms: number) => `${ms < 10_000 ? (ms / 1000).toFixed(1) : Math.r
 export function reportConnection(io: CliIo, transcriber: Transcriber, origin: string): void {
   if (io.stderr.isTTY) say(io, `connecting to ${origin}…`);
   let opened = false;
-  let lastWhy = '';
+  const same = sameAsBefore();
   transcriber.events.on('open', () => {
     opened = true;
   });
   transcriber.events.on('reconnecting', ({ attempt, delayMs, cause }) => {
     const why = `${cause.code}: ${cause.message}`;
-    const told = why === lastWhy;
-    lastWhy = why;
+    const told = same(why);
     // `attempt` counts the failures so far (0: a routine reconnect, e.g. at the session's length limit).
     if (!opened) say(io, `${told ? 'still cannot connect (the same error)' : `cannot connect to ${origin} (${why})`}; attempt ${attempt + 1} in ${seconds(delayMs)}…`);
     else say(io, `connection lost (${told ? 'the same error' : why}); reconnecting${attempt > 0 ? ` (attempt ${attempt})` : ''} in ${seconds(delayMs)}…`);
   });
   transcriber.events.on('reconnected', ({ replayedSeconds }) => {
-    lastWhy = '';
+    same(null);
     say(io, `reconnected${replayedSeconds > 0 ? `, replaying ${replayedSeconds.toFixed(1)} s of unconfirmed audio` : ''}`);
   });
 }
@@ -200,12 +209,11 @@ export function reportConnection(io: CliIo, transcriber: Transcriber, origin: st
  * wait, which is the server's `Retry-After` when it sent one. The callback
  * is the batch client's `onRetry`.
  */
-export function reportRetries(io: CliIo): (info: { attempt: number; delayMs: number; error: SttError }) => void {
-  let lastWhy = '';
+export function reportRetries(io: CliIo): (info: BatchRetryInfo) => void {
+  const same = sameAsBefore();
   return ({ attempt, delayMs, error }) => {
     const why = `${error.code}: ${error.message}`;
-    const told = why === lastWhy;
-    lastWhy = why;
+    const told = same(why);
     const asked = error.retryAfterMs !== undefined ? ', as the server asked' : '';
     say(io, `${told ? 'the upload failed again (the same error)' : `the upload failed (${why})`}; attempt ${attempt} in ${seconds(delayMs)}${asked}…`);
   };
