@@ -37,7 +37,7 @@ const base = engine === 'tone' ? urls.tone.ws : urls.toneSlowEndpoint.ws;
 const url = DELAY_MS > 0 ? withFault(base, { delayMs: DELAY_MS }) : base;
 const voiceActivity = mode === 'all' ? undefined : mode === 'vad' ? true : { finalizeOnSpeechEnd: true };
 
-// Utterances of 2 to 5 keys; each session has its own lead silence (300 to about 2,300 ms, in steps
+// Utterances of 2 to 4 keys; each session has its own lead silence (300 to about 2,300 ms, in steps
 // of 107 ms), so that sessions' ends do not coincide and an utterance ends anywhere within a frame,
 // as speech does (tones are 100 ms long and 100 ms apart: with leads in whole frames every end
 // would fall on a frame's end).

@@ -19,7 +19,7 @@ const args = process.argv.slice(2);
 // also the batch client and the WAV decoder), min+gzip: the measured size
 // plus about 1.5 %, so that growth fails CI. Lower it when the entry shrinks. What loads on demand (the
 // resampler, the voice activity detector) is listed apart.
-const BUDGET = budgetArg(args, 34_900); // 34,379 B measured
+const BUDGET = budgetArg(args, 34_900); // 34,379 B measured when it was set (34,544 B on 2026-12-08)
 const json = args.includes('--json');
 const analyze = args.includes('--analyze');
 

@@ -31,7 +31,7 @@ export function packageOf(path) {
  * @returns `{ label, minified, gzipped, lazyMinified, lazy, byPackage, byFile, analysis? }`:
  *   sizes in bytes; `lazy` is one row per chunk loaded on demand,
  *   `{ name, minified, gzipped, files }` (`name` the module `import()`ed, as
- *   `@stt-stream/core/vad`; `files` its input files), `lazyMinified` their sum;
+ *   `core: transcriber/speech-chunk.ts`; `files` its input files), `lazyMinified` their sum;
  *   `byPackage` and `byFile` are minified bytes per package and per input
  *   file of the entry (paths relative to `resolveDir`); `analysis` is
  *   esbuild's `analyzeMetafile` text when `analyze` is set.
@@ -122,30 +122,30 @@ function concat(parts) {
 
 /**
  * The name of a chunk loaded on demand, from the module it is made of: ours
- * as the subpath that exports it (`…/packages/core/src/vad.ts` →
- * `@stt-stream/core/vad`, `…/src/audio/resampler.ts` →
- * `@stt-stream/core/resampler`), anything else as its package.
+ * as the package and the file under its `src` (`…/packages/core/src/transcriber/speech-chunk.ts`
+ * → `core: transcriber/speech-chunk.ts`; not an import path, most such modules
+ * are not exports), anything else as its package.
  */
 export function chunkName(path) {
-  const ours = /packages\/([^/]+)\/src\/(?:.*\/)?([^/]+?)\.[cm]?[jt]s$/.exec(path);
-  return ours ? `@stt-stream/${ours[1]}/${ours[2]}` : packageOf(path);
+  const ours = /packages\/([^/]+)\/src\/(.+)$/.exec(path);
+  return ours ? `${ours[1]}: ${ours[2]}` : packageOf(path);
 }
 
 /** What makes a page load each chunk of ours that loads on demand. */
 export const LOADED_WHEN = {
-  '@stt-stream/core/speech-chunk': 'the speech filter and detector of `voiceActivity`, when a transcriber with it starts',
-  '@stt-stream/core/resampler': 'when the input is not at the wire rate',
+  'core: transcriber/speech-chunk.ts': 'the speech filter and detector of `voiceActivity`, when a transcriber with it starts',
+  'core: audio/resampler.ts': 'when the input is not at the wire rate',
 };
 
 /**
  * Prints the chunks of a measured entry that load on demand, largest first,
  * one line each with what loads it, e.g.
- * `@stt-stream/core/vad  7.87 KB min  2.95 KB min+gzip  (8061 B, 3021 B): the detector of …`.
+ * `core: transcriber/speech-chunk.ts  9.91 KB min  3.68 KB min+gzip  (10151 B, 3768 B): the speech filter …`.
  */
 export function printLazy(lazy, indent = '    ') {
   for (const c of [...lazy].sort((a, b) => b.gzipped - a.gzipped)) {
     const when = LOADED_WHEN[c.name] ? `: ${LOADED_WHEN[c.name]}` : '';
-    console.log(`${indent}${c.name.padEnd(28)} ${kb(c.minified).padStart(10)} min  ${kb(c.gzipped).padStart(10)} min+gzip  (${c.minified} B, ${c.gzipped} B)${when}`);
+    console.log(`${indent}${c.name.padEnd(34)} ${kb(c.minified).padStart(10)} min  ${kb(c.gzipped).padStart(10)} min+gzip  (${c.minified} B, ${c.gzipped} B)${when}`);
   }
 }
 
@@ -159,7 +159,7 @@ export function detectorNotOnDemand(result) {
   // byFile's paths are relative to where it was measured from (`../core/src/vad/…`, `../packages/core/src/vad/…`).
   const inEntry = Object.keys(result.byFile).filter((f) => /(?:^|\/)core\/src\/(?:vad(?:\/|\.ts$)|session\/speech\.ts$)/.test(f.replace(/\\/g, '/')));
   if (inEntry.length > 0) return `the voice activity detector is loaded with the entry (${inEntry.join(', ')}), not on demand: find the static import that pulls it in`;
-  if (!result.lazy.some((c) => c.name === '@stt-stream/core/speech-chunk')) return 'no chunk of the speech filter (transcriber/speech-chunk.ts): the transcriber no longer loads it with import()';
+  if (!result.lazy.some((c) => c.name === 'core: transcriber/speech-chunk.ts')) return 'no chunk of the speech filter (transcriber/speech-chunk.ts): the transcriber no longer loads it with import()';
   return null;
 }
 

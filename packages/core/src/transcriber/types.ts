@@ -222,7 +222,7 @@ export interface TranscriberStats {
   socketBufferedBytes: number;
   /** Seconds of audio written but not yet handed to the socket. */
   unsentSeconds: number;
-  /** Seconds of audio written but not yet confirmed by a final (how far behind the transcript is). */
+  /** Seconds of audio kept to send (silence not sent left out) and not yet confirmed by a final: how far behind the transcript is. */
   unconfirmedSeconds: number;
   /** Seconds of audio handed to sockets, replays included. */
   sentSeconds: number;
