@@ -152,6 +152,23 @@ describe.concurrent('voiceActivity: only speech on the wire, at stream-absolute 
     expectSameFinals(all, eager);
   });
 
+  it('a detector of your own with long chunks (500 ms): the pre-roll still reaches back before each onset it reports late, the same finals', async () => {
+    // Speech where a chunk's level is above -40 dBFS: it hears an onset only when the 500 ms chunk that holds it is complete.
+    const slow = () => ({
+      name: 'slow',
+      frameMs: 500,
+      process(samples: Int16Array) {
+        let e = 0;
+        for (const v of samples) e += v * v;
+        return Math.sqrt(e / samples.length) > 32768 * 0.01 ? 1 : 0;
+      },
+      reset() {},
+    });
+    const [all, speech] = await Promise.all([run(mono.samples, 1), run(mono.samples, 1, { voiceActivity: { detector: slow } })]);
+    expectSameFinals(all, speech);
+    expect(speech.stats.skippedSeconds).toBeGreaterThan(1);
+  });
+
   it('voiceActivity with sendOnlySpeech: false reports the events and sends everything', async () => {
     const r = await run(mono.samples, 1, { voiceActivity: { sendOnlySpeech: false } });
     expect(r.error).toBeNull();

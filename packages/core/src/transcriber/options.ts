@@ -171,7 +171,8 @@ function resolveVoiceActivity(value: TranscriberOptions['voiceActivity'], sample
     speech: {
       sendOnlySpeech: v.sendOnlySpeech ?? true,
       finalizeOnSpeechEnd: v.finalizeOnSpeechEnd ?? false,
-      // The pre-roll reaches back before the onset the detector reports, which comes a run and a chunk late.
+      // The pre-roll reaches back before the onset the detector reports, which comes a run and a chunk late (the
+      // default's chunk is 20 ms; transcriber/speech-chunk.ts widens this to the chunk of the detector it makes).
       tailSamples: Math.ceil(((preRollMs + minSpeechMs + 100) * sampleRate) / 1000),
     },
     gate: { hangoverMs, preRollMs, threshold, endThreshold, minSpeechMs },
