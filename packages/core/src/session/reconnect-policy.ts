@@ -120,7 +120,7 @@ export interface DropContext {
 
 /** The outcome of {@link ReconnectPolicy.decide}. */
 export type Decision =
-  | { action: 'done' }
+  | { action: 'done'; error?: SttError }
   | { action: 'fail'; error: SttError | TypeError }
   /** Reconnect after `delayMs`; `attempt` counts the failures of this incident (0 when it was not one). */
   | { action: 'reconnect'; delayMs: number; attempt: number; error: SttError }
@@ -222,7 +222,8 @@ export class ReconnectPolicy {
       error = errorFromClose(cause.code, cause.reason, cause.serverError);
       action = info.action;
       if (action === 'done') {
-        if (ctx.sessionEnded && ctx.endedAndAllSent) return { action: 'done' };
+        // Done; an `error` the server sent before ending normally is told, with the close as it came.
+        if (ctx.sessionEnded && ctx.endedAndAllSent) return cause.serverError ? { action: 'done', error: error as SttError } : { action: 'done' };
         // A 1000 before `session.ended` (a draining gateway, a proxy): a drop,
         // or, with nothing waiting, the same as an idle close.
         error = createSttError('connection_lost', `Connection closed (1000) before the session ended${cause.reason ? `: ${cause.reason}` : ''}`, {

@@ -29,7 +29,7 @@ import { Lag } from './lag.ts';
 import { LatencyTracker } from './latency.ts';
 import { Markers } from './markers.ts';
 import { Reader, slowReader } from './reader.ts';
-import { ReconnectPolicy, errorFromClose, type DropCause } from './reconnect-policy.ts';
+import { ReconnectPolicy, type DropCause } from './reconnect-policy.ts';
 import { ReplayWindow, gapEvent } from './replay-window.ts';
 import { Received, receive, type ReceiverParts } from './receiver.ts';
 import { Sender, Sent } from './sender.ts';
@@ -359,7 +359,7 @@ export class SessionCore {
     switch (decision.action) {
       case 'done':
         // An `error` the server sent and then ended normally after: told, not lost.
-        if (conn?.serverError) this.out.notice('error', errorFromClose(1000, '', conn.serverError));
+        if (decision.error) this.out.notice('error', decision.error);
         return this.#finish(null);
       case 'fail':
         return this.#finish(decision.error);
