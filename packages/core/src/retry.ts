@@ -17,6 +17,12 @@
  */
 
 /** The settings of the rule (the stream's `reconnect` options, the batch client's retry options). */
+/** The largest retry budget (`maxRetryTimeMs`) either client takes: an hour. */
+export const MAX_RETRY_TIME_MS = 3_600_000;
+
+/** The batch client's retry timing by default (the stream's is `reconnect`'s, in transcriber/options.ts). */
+export const BATCH_RETRY_DEFAULTS: Readonly<{ retries: number } & RetryTiming> = Object.freeze({ retries: 2, minDelayMs: 500, maxDelayMs: 8000, maxRetryTimeMs: 60_000 });
+
 export interface RetryTiming {
   /** The first delay, and the least time between two attempts. */
   minDelayMs: number;

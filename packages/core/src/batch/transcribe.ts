@@ -13,6 +13,7 @@ import { TRANSCRIBE_PATH, batchUrl } from '../protocol/gateway-url.ts';
 import { describeNetworkError } from '../protocol/network-error.ts';
 import type { Transcription, TranscriptWord } from '../types.ts';
 import { readBounded } from './read-bounded.ts';
+import { BATCH_RETRY_DEFAULTS, MAX_RETRY_TIME_MS } from '../retry.ts';
 import { aborted, withRetries, type BatchRetryInfo } from './retrying.ts';
 
 export type { BatchRetryInfo };
@@ -153,9 +154,6 @@ export function gatewayOption(options: { url?: string; baseUrl?: string }): { va
   }
   return url !== undefined || baseUrl === undefined ? { value: url, option: 'url' } : { value: baseUrl, option: 'baseUrl' };
 }
-
-/** The largest `maxRetryTimeMs`: an hour (the stream's `reconnect.maxRetryTimeMs` has the same bound). */
-const MAX_RETRY_TIME_MS = 3_600_000;
 
 /** Checks the options; throws TypeError/RangeError naming the field. */
 function checkOptions(options: BatchOptions): void {
@@ -446,11 +444,12 @@ export async function transcribe(audio: BatchAudio, options: BatchOptions): Prom
     }
   };
 
+  const d = BATCH_RETRY_DEFAULTS;
   const settings = {
-    retries: options.retries ?? 2,
-    minDelayMs: options.minRetryDelayMs ?? 500,
-    maxDelayMs: options.maxRetryDelayMs ?? 8000,
-    maxRetryTimeMs: options.maxRetryTimeMs ?? 60_000,
+    retries: options.retries ?? d.retries,
+    minDelayMs: options.minRetryDelayMs ?? d.minDelayMs,
+    maxDelayMs: options.maxRetryDelayMs ?? d.maxDelayMs,
+    maxRetryTimeMs: options.maxRetryTimeMs ?? d.maxRetryTimeMs,
   };
   return withRetries(attempt, settings, signal, options.onRetry);
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { checkOptionNames, optionNames } from '../known-options.ts';
+import { MAX_RETRY_TIME_MS } from '../retry.ts';
 import { assertSubprotocolToken } from '../protocol/credentials.ts';
 import type { SessionSettings } from '../session/commands.ts';
 import { catchUpFrames, frameMsOption, frameSamples } from '../session/framing.ts';
@@ -97,7 +98,7 @@ export const LIMITS = {
   retries: { min: 0, max: 100, default: 8 },
   minDelayMs: { min: 0, max: 60_000, default: 500 },
   maxDelayMs: { min: 0, max: 600_000, default: 5000 },
-  maxRetryTimeMs: { min: 0, max: 3_600_000, default: 20_000 },
+  maxRetryTimeMs: { min: 0, max: MAX_RETRY_TIME_MS, default: 20_000 },
   hangoverMs: { min: 0, max: 5000, default: 400 },
   preRollMs: { min: 0, max: 2000, default: 200 },
   threshold: { min: 0, max: 1, default: 0.5, fractional: true },
