@@ -25,7 +25,7 @@
 //   BENCH_URLS='{…}' BENCH_CALL_DIR=… [BENCH_WARMUP_S=10] [BENCH_VAD_OPTS='{"sendOnlySpeech":false}'] node call-client.mjs <null|ours-stereo|ours-stereo-vad|ours-mono|ours-mono-vad|deepgram> <calls> <seconds>
 import { hooks, patchWs } from './lib/subjects.mjs';
 import { buildCall } from './lib/call-material.mjs';
-import { openAll, paced } from './lib/util.mjs';
+import { openAll, paced, sampler } from './lib/util.mjs';
 
 const { createTranscriber, createWsTransport, decodeMulaw } = await import(process.env.BENCH_CLIENT ?? './.build/client.mjs');
 
@@ -65,7 +65,6 @@ function ours(channels, voiceActivity) {
   return { transcriber, writer, done, opened };
 }
 
-const stereo = new Int16Array(2 * PACKET);
 /** One call of `kind`: `send(a, b)` takes both parties' packets; `first` is the priming write (ours connects on it). */
 async function openCall(i) {
   const vad = kind.endsWith('-vad');
@@ -141,9 +140,8 @@ async function openCall(i) {
   throw new Error(`unknown call subject ${kind}`);
 }
 
+const memory = sampler(250);
 const calls = kind === 'null' ? [] : await openAll(N, openCall);
-// The null harness does the same per-packet work a bridge does before it hands packets on: nothing but the timers.
-void stereo;
 
 const packetCount = Math.round(((SECONDS + WARMUP_S) * 1000) / PACKET_MS);
 const { t0, done } = paced(N, PACKET_MS, packetCount, (i, k) => {
@@ -182,7 +180,7 @@ console.log(
     sentSecondsPerCall: transcribers.length ? sum('sentSeconds') / N : null,
     skippedSecondsPerCall: transcribers.length ? sum('skippedSeconds') / N : null,
     sessions: transcribers.length,
-    peakRss: process.memoryUsage.rss(),
+    peakRss: memory.peaks.rss,
     material: { seconds: call.seconds, stats: call.stats },
     endFailures: ended.filter((r) => r.status === 'rejected').length,
   }),
