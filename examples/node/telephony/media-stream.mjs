@@ -146,10 +146,13 @@ export function decodePayload(payload, packetBytes) {
  */
 export class TrackInterleaver {
   /**
-   * @param {{ tracks: readonly string[], law: 'mulaw' | 'alaw', sampleRate: number, maxSkewMs?: number }} options
+   * @param {{ tracks: readonly string[], law: 'mulaw' | 'alaw', sampleRate: number, maxSkewMs?: number, planar?: boolean }} options
+   *   `planar`: hand out each aligned stretch as one byte array per track (for a session per track)
+   *   instead of the tracks interleaved.
    */
-  constructor({ tracks, law, sampleRate, maxSkewMs = 200 }) {
+  constructor({ tracks, law, sampleRate, maxSkewMs = 200, planar = false }) {
     this.tracks = tracks;
+    this.planar = planar;
     this.silence = law === 'mulaw' ? 0xff : 0xd5;
     this.rate = sampleRate;
     this.packet = (sampleRate * PACKET_MS) / 1000;
@@ -235,6 +238,19 @@ export class TrackInterleaver {
     else if (longest - n > this.maxSkew || full) n = Math.max(n, full ? longest : longest - this.maxSkew);
     if (n === 0) return [];
     const channels = this.pending.length;
+    if (this.planar) {
+      const out = this.pending.map((p) => {
+        const have = Math.min(p.length, n);
+        const own = new Uint8Array(n);
+        own.set(p.bytes.subarray(0, have));
+        own.fill(this.silence, have);
+        p.bytes.copyWithin(0, have, p.length);
+        p.length -= have;
+        return own;
+      });
+      this.emitted += n;
+      return [out];
+    }
     const out = new Uint8Array(n * channels);
     this.pending.forEach((p, c) => {
       const have = Math.min(p.length, n);

@@ -190,7 +190,7 @@ function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, sta
   /** One writer and transcriber per session: the call's, or each track's. */
   let writers = [];
   let transcribers = [];
-  /** G.711 bytes of the call (tracks interleaved) to what each writer takes: [writer index, frame] pairs. */
+  /** What the interleaver hands out (the tracks interleaved, or one byte array per track) to each writer's frame, in writer order. */
   let toFrames = null;
   let transcribed = Promise.resolve();
   let failed = false;
@@ -228,9 +228,10 @@ function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, sta
     clearTimeout(startTimer);
     ({ callSid, streamSid, tracks } = msg);
     packetBytes = (msg.sampleRate * PACKET_MS) / 1000;
-    interleaver = new TrackInterleaver({ tracks, law: msg.law, sampleRate: msg.sampleRate, maxSkewMs });
     const { sampleRate } = msg;
     const perTrack = sessionPerTrack && tracks.length > 1;
+    // Per track, the interleaver hands each track's aligned bytes apart (both on the call's clock).
+    interleaver = new TrackInterleaver({ tracks, law: msg.law, sampleRate, maxSkewMs, planar: perTrack });
     // One session for the call (each track a channel), or one mono session per track.
     const sessions = perTrack ? tracks.map((track, i) => ({ tracks: [track], channel: i })) : [{ tracks, channel: 0 }];
     transcribers = sessions.map((session) => createTranscriber({
@@ -250,15 +251,7 @@ function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, sta
     const channels = tracks.length;
     writers = transcribers.map((t) => t.writable.getWriter());
     toFrames = perTrack
-      ? (bytes) => {
-          // Each track's samples out of the interleaved bytes: the tracks stay aligned on the call's clock.
-          const n = bytes.length / channels;
-          return tracks.map((_, c) => {
-            const own = new Uint8Array(n);
-            for (let i = 0; i < n; i++) own[i] = bytes[i * channels + c];
-            return { data: decode(own), sampleRate, channels: 1 };
-          });
-        }
+      ? (perTrackBytes) => perTrackBytes.map((bytes) => ({ data: decode(bytes), sampleRate, channels: 1 }))
       : (bytes) => [{ data: decode(bytes), sampleRate, channels }];
     transcribed = Promise.all(transcribers.map((transcriber, s) => {
       const first = sessions[s].channel;
@@ -286,9 +279,9 @@ function startCall(ws, connectionId, { transcriberOptions, onFinal, onError, sta
   }
 
   function write(chunks) {
-    for (const bytes of chunks) {
-      if (bytes.length === 0) continue;
-      const frames = toFrames(bytes);
+    for (const chunk of chunks) {
+      if (chunk.length === 0) continue;
+      const frames = toFrames(chunk);
       for (let s = 0; s < frames.length; s++) writers[s].write(frames[s]).catch(() => {}); // a failure comes out of the events loop
     }
   }
