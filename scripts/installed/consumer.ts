@@ -3,11 +3,14 @@
 // false` (only @types/node added), then run on Node. The README's example
 // (fileSource → createTranscriber), batch `transcribe`, and the SttErrors a
 // user catches, all against a local emulator whose tone engine hears the
-// DTMF keys "12 3" as "one two" and "three".
+// DTMF keys "12 3" as "one two" and "three"; then the same with `voiceActivity`
+// (the speech chunk loaded from the built package, and `@stt-stream/core/vad`'s
+// types and detector).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SttError, createTranscriber, createWsTransport, fileSource, transcribe, type Transcription } from '@stt-stream/node';
+import { SttError, createTranscriber, createWsTransport, fileSource, transcribe, type TranscriberVoiceActivityOptions, type Transcription } from '@stt-stream/node';
+import { createEnergyVad, type VoiceActivityDetector } from '@stt-stream/core/vad';
 import { dtmfWav, startEmulator } from '@stt-stream/emulator';
 
 const KEY = 'sk_test_installed_0123';
@@ -39,6 +42,27 @@ try {
     if (ev.type === 'final') finals.push(ev.text);
   }
   check('createTranscriber(fileSource(wav)): finals', finals, ['one two', 'three']);
+
+  // Only speech sent: 1.5 s of silence before, between and after the keys is skipped; the same finals.
+  const quietPath = join(dir, 'quiet.wav');
+  await writeFile(quietPath, dtmfWav('12 3', { leadMs: 1500, breakMs: 1500, tailMs: 1500 }).wav);
+  const detector = (): VoiceActivityDetector => createEnergyVad({ frameMs: 20 });
+  const voiceActivity: TranscriberVoiceActivityOptions = { detector };
+  const vad = createTranscriber({ model: 'dtmf', url: emulator.url, apiKey: KEY, voiceActivity });
+  const vadEvents: string[] = [];
+  for await (const ev of fileSource(quietPath).pipeThrough(vad)) {
+    if (ev.type === 'final') vadEvents.push(ev.text);
+    else if (ev.type === 'speech_started' || ev.type === 'speech_ended') vadEvents.push(`${ev.type} ${ev.source}`);
+  }
+  // A file goes faster than real time, so the client's events come before the finals: each kind in its own order.
+  check('createTranscriber with voiceActivity: the finals', vadEvents.filter((e) => !e.startsWith('speech_')), ['one two', 'three']);
+  check('createTranscriber with voiceActivity: the client detector\'s events', vadEvents.filter((e) => e.endsWith(' client')), [
+    'speech_started client',
+    'speech_ended client',
+    'speech_started client',
+    'speech_ended client',
+  ]);
+  check('createTranscriber with voiceActivity: silence skipped', vad.stats.skippedSeconds > 2, true);
 
   const result: Transcription = await transcribe(await readFile(wavPath), { model: 'dtmf', apiKey: KEY, baseUrl: emulator.httpUrl, fileName: 'keys.wav' });
   check('transcribe(wav): text', result.text, 'one two three');
