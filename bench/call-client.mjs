@@ -23,9 +23,9 @@
 // sent, and ours' `stats.sentSeconds` and `skippedSeconds`.
 //
 //   BENCH_URLS='{…}' BENCH_CALL_DIR=… [BENCH_WARMUP_S=10] [BENCH_VAD_OPTS='{"sendOnlySpeech":false}'] node call-client.mjs <null|ours-stereo|ours-stereo-vad|ours-mono|ours-mono-vad|deepgram> <calls> <seconds>
-import { hooks, patchWs } from './lib/subjects.mjs';
+import { hooks, openDeepgram, patchWs } from './lib/subjects.mjs';
 import { buildCall } from './lib/call-material.mjs';
-import { openAll, paced, sampler } from './lib/util.mjs';
+import { measureWindow, openAll, paced, sampler } from './lib/util.mjs';
 
 const { createTranscriber, createWsTransport, decodeMulaw } = await import(process.env.BENCH_CLIENT ?? './.build/client.mjs');
 
@@ -109,16 +109,7 @@ async function openCall(i) {
     };
   }
   if (kind === 'deepgram') {
-    const { DeepgramClient } = await import('@deepgram/sdk');
-    const client = new DeepgramClient({ apiKey: 'bench', baseUrl: urls.deepgram.ws });
-    const conn = await client.listen.v1.connect({ model: 'nova-3', encoding: 'mulaw', sample_rate: 8000, channels: 2, multichannel: 'true', interim_results: 'true' });
-    let closed;
-    const closedP = new Promise((r) => (closed = r));
-    conn.on('message', () => undefined);
-    conn.on('close', () => closed());
-    conn.on('error', () => undefined);
-    conn.connect();
-    await conn.waitForOpen();
+    const { conn, end } = await openDeepgram(urls.deepgram.ws, { encoding: 'mulaw', sample_rate: 8000, channels: 2, multichannel: 'true' });
     const send = (a, b) => {
       const bytes = new Uint8Array(2 * PACKET);
       for (let j = 0; j < PACKET; j++) {
@@ -131,10 +122,7 @@ async function openCall(i) {
     return {
       transcribers: [],
       send,
-      async end() {
-        conn.sendCloseStream({ type: 'CloseStream' });
-        await closedP;
-      },
+      end,
     };
   }
   throw new Error(`unknown call subject ${kind}`);
@@ -147,16 +135,7 @@ const packetCount = Math.round(((SECONDS + WARMUP_S) * 1000) / PACKET_MS);
 const { t0, done } = paced(N, PACKET_MS, packetCount, (i, k) => {
   if (kind !== 'null') calls[i].send(packet(call.a, i, k + 1), packet(call.b, i, k + 1));
 });
-await new Promise((r) => setTimeout(r, Math.max(0, t0 + WARMUP_S * 1000 - performance.now())));
-measuring = true;
-const cpu0 = process.cpuUsage();
-const w0 = performance.now();
-await done;
-// Let the last packets reach the wire before the window closes.
-await new Promise((r) => setTimeout(r, 150));
-const cpu = process.cpuUsage(cpu0);
-const window = (performance.now() - w0) / 1000;
-measuring = false;
+const { cpuSeconds, window } = await measureWindow({ t0, warmupS: WARMUP_S, done, onWindow: (on) => (measuring = on) });
 
 const ended = await Promise.allSettled(calls.map((c) => c.end()));
 const transcribers = calls.flatMap((c) => c.transcribers);
@@ -172,7 +151,7 @@ console.log(
     window,
     callSeconds,
     pcmBytesPerCall: callSeconds * 8000 * 2 * 2,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    cpuSeconds,
     audioBytes,
     audioBytesPerCall: audioBytes / N,
     textMessagesPerCall: textMessages / N,

@@ -8,7 +8,7 @@
 //
 //   BENCH_URLS='{…}' [BENCH_WARMUP_S=10] [BENCH_CLIENT=…] node telephony-client.mjs <null|raw|ours|ours-20ms|ours-direct|ours-direct-20ms> <calls> <seconds>
 import { hooks, openCall, patchWs } from './lib/subjects.mjs';
-import { openAll, paced } from './lib/util.mjs';
+import { measureWindow, openAll, paced } from './lib/util.mjs';
 
 const [kind, nArg, secondsArg] = process.argv.slice(2);
 const N = Number(nArg);
@@ -56,16 +56,7 @@ const { t0, done } = paced(N, PACKET_MS, packetCount, (i, k) => {
   if (kind !== 'null') calls[i].send(audio.subarray(at, at + PACKET));
   sent++;
 });
-await new Promise((r) => setTimeout(r, Math.max(0, t0 + WARMUP_S * 1000 - performance.now())));
-measuring = true;
-const cpu0 = process.cpuUsage();
-const w0 = performance.now();
-await done;
-// Let the last packets reach the wire before the window closes.
-await new Promise((r) => setTimeout(r, 150));
-const cpu = process.cpuUsage(cpu0);
-const window = (performance.now() - w0) / 1000;
-measuring = false;
+const { cpuSeconds, window } = await measureWindow({ t0, warmupS: WARMUP_S, done, onWindow: (on) => (measuring = on) });
 clearInterval(rssTimer);
 
 const ended = await Promise.allSettled(calls.filter(Boolean).map((c) => c.end()));
@@ -77,7 +68,7 @@ console.log(
     window,
     packetsSent: sent,
     messagesOnWire,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    cpuSeconds,
     peakRss,
     endFailures: ended.filter((r) => r.status === 'rejected').length,
   }),

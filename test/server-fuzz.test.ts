@@ -86,7 +86,8 @@ function expectedOutcome(messages: (string | Uint8Array)[]): { rejected: number;
     if (bytesOf(m) > MAX_MESSAGE_BYTES) return { rejected, failure: serverCode ?? 'protocol_error' };
     try {
       const parsed = parseServerMessage(m);
-      if (parsed.type === 'error') serverCode = parsed.error.code;
+      // A close is about the server's `error` only right after it: any other message it sends after it clears it.
+      serverCode = parsed.type === 'error' ? parsed.error.code : undefined;
     } catch {
       rejected++;
     }

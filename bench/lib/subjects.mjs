@@ -178,25 +178,13 @@ export async function openSession(kind, urls, tls, oursOptions = {}) {
       };
     }
     case 'deepgram': {
-      const { DeepgramClient } = await import('@deepgram/sdk');
-      const client = new DeepgramClient({ apiKey: 'bench', baseUrl: urls.deepgram[scheme] });
-      const conn = await client.listen.v1.connect({ model: 'nova-3', encoding: 'linear16', sample_rate: 16000, interim_results: 'true' });
-      let closed;
-      const closedP = new Promise((r) => (closed = r));
-      conn.on('message', () => undefined);
-      conn.on('close', () => closed());
-      conn.on('error', () => undefined);
-      conn.connect();
-      await conn.waitForOpen();
+      const { conn, end } = await openDeepgram(urls.deepgram[scheme], { encoding: 'linear16', sample_rate: 16000 });
       return {
         send: (frame) => conn.sendMedia(frame),
         get bufferedAmount() {
           return conn.socket.bufferedAmount;
         },
-        async end() {
-          conn.sendCloseStream({ type: 'CloseStream' });
-          await closedP;
-        },
+        end,
       };
     }
     case 'assemblyai': {
@@ -286,3 +274,26 @@ const MULAW = (() => {
   }
   return t;
 })();
+
+/**
+ * A Deepgram SDK live connection to the bench's Deepgram dialect at `baseUrl`
+ * (`params`: encoding, sample rate, channels), open; `end()` sends
+ * `CloseStream` and resolves once the socket closed.
+ */
+export async function openDeepgram(baseUrl, params) {
+  const { DeepgramClient } = await import('@deepgram/sdk');
+  const client = new DeepgramClient({ apiKey: 'bench', baseUrl });
+  const conn = await client.listen.v1.connect({ model: 'nova-3', interim_results: 'true', ...params });
+  const closed = new Promise((resolve) => conn.on('close', () => resolve()));
+  conn.on('message', () => undefined);
+  conn.on('error', () => undefined);
+  conn.connect();
+  await conn.waitForOpen();
+  return {
+    conn,
+    async end() {
+      conn.sendCloseStream({ type: 'CloseStream' });
+      await closed;
+    },
+  };
+}

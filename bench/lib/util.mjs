@@ -121,6 +121,25 @@ export function sampler(intervalMs, fn) {
   return { peaks, stop: () => clearInterval(t) };
 }
 
+/**
+ * The measured window of a paced run: waits until `warmupS` after `t0`, calls
+ * `onWindow(true)`, measures this process's CPU and the wall time until `done`
+ * and 150 ms after it (the last frames reach the wire), then `onWindow(false)`.
+ * Resolves to `{ cpuSeconds, window }` (seconds).
+ */
+export async function measureWindow({ t0, warmupS, done, onWindow = () => undefined }) {
+  await new Promise((r) => setTimeout(r, Math.max(0, t0 + warmupS * 1000 - performance.now())));
+  onWindow(true);
+  const cpu0 = process.cpuUsage();
+  const w0 = performance.now();
+  await done;
+  await new Promise((r) => setTimeout(r, 150));
+  const cpu = process.cpuUsage(cpu0);
+  const window = (performance.now() - w0) / 1000;
+  onWindow(false);
+  return { cpuSeconds: (cpu.user + cpu.system) / 1e6, window };
+}
+
 /** Opens `n` sessions with `open(i)` (resolving to the session), 25 at a time; resolves to them in order. */
 export async function openAll(n, open) {
   const sessions = new Array(n);

@@ -15,8 +15,8 @@
  * to chunk (a noise estimate, a model's recurrent state) until `reset()`.
  *
  * One instance serves one channel of one stream; stereo takes two.
- * {@link VoiceActivity} cuts wire frames into chunks, one detector per
- * channel, and feeds each chunk's probability to a {@link SpeechGate}.
+ * `VoiceActivity` (`@stt-stream/core/vad`) cuts wire frames into chunks, one detector per
+ * channel, and feeds each chunk's probability to a `SpeechGate`.
  *
  * `process()` is synchronous: it runs on every chunk of every live session,
  * and a promise per chunk would cost a microtask and an allocation each.
